@@ -1,0 +1,3 @@
+module.exports = {
+  plugins: ['babel-plugin-transform-import-meta', '@babel/plugin-transform-modules-commonjs'],
+};
