@@ -1,21 +1,35 @@
-/**
- * This is not a production server yet!
- * This is only a minimal backend to get started.
- */
-
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app/app.module';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { grpcServerOptions } from '@marquee/gateway/transport-grpc';
+import { GatewayConfig } from '@marquee/gateway/util-config';
+import { installFastifyErrorHandler } from '@marquee/gateway/util-http';
+import { AppModule } from './app.module';
 
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  const globalPrefix = 'api';
-  app.setGlobalPrefix(globalPrefix);
-  const port = process.env.PORT || 3000;
-  await app.listen(port);
-  Logger.log(
-    `🚀 Application is running on: http://localhost:${port}/${globalPrefix}`,
-  );
+async function bootstrap(): Promise<void> {
+  let config: GatewayConfig;
+  try {
+    config = GatewayConfig.fromEnv();
+  } catch (error) {
+    console.error(`gateway: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const adapter = new FastifyAdapter({
+    genReqId: () => `req_${randomUUID().replace(/-/g, '')}`,
+    requestIdHeader: false,
+    bodyLimit: 8 * 1024 * 1024,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: config.logLevel === 'silent' ? false : ['log', 'warn', 'error', 'fatal'],
+  });
+  installFastifyErrorHandler(app.getHttpAdapter().getInstance());
+  app.connectMicroservice(grpcServerOptions(config.grpcPort));
+  app.enableShutdownHooks();
+  await app.startAllMicroservices();
+  await app.listen(config.port, config.host);
+  Logger.log(`gateway ${config.gatewayId} on http://${config.host}:${config.port}, gRPC on ${config.grpcPort}`, 'Gateway');
 }
 
-bootstrap();
+void bootstrap();

@@ -1,1 +1,3 @@
-export {};
+export * from './inference-job';
+export * from './queue-names';
+export * from './worker-presence';

@@ -1,1 +1,1 @@
-export {};
+export * from './feature-openai.module';

@@ -1,1 +1,2 @@
-export {};
+export * from './gateway-link';
+export * from './gateway-link-pool.service';

@@ -1,0 +1,33 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { DataAccessDbModule } from '@marquee/gateway/data-access-db';
+import { DataAccessQueueModule } from '@marquee/gateway/data-access-queue';
+import { FeatureAdminModule } from '@marquee/gateway/feature-admin';
+import { FeatureHealthModule } from '@marquee/gateway/feature-health';
+import { FeatureOpenAiModule } from '@marquee/gateway/feature-openai';
+import { TransportGrpcModule } from '@marquee/gateway/transport-grpc';
+import { GatewayConfig } from '@marquee/gateway/util-config';
+import { OpenAiExceptionFilter } from '@marquee/gateway/util-http';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        DataAccessDbModule.forRoot(config.databaseUrl),
+        DataAccessQueueModule.forRoot(config.redisUrl),
+        TransportGrpcModule,
+        FeatureOpenAiModule,
+        FeatureAdminModule,
+        FeatureHealthModule,
+      ],
+      providers: [
+        { provide: GatewayConfig, useValue: config },
+        { provide: APP_FILTER, useClass: OpenAiExceptionFilter },
+      ],
+      exports: [GatewayConfig],
+    };
+  }
+}

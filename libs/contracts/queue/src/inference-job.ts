@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/** One chat message as the worker sees it (content already flattened to text). */
+export const chatMessageSchema = z.object({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string(),
+});
+
+/** A prompt: text, pre-tokenized ids, or chat messages to render with the model's template. */
+export const promptSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('text'), text: z.string() }),
+  z.object({ kind: z.literal('tokens'), ids: z.array(z.number().int().nonnegative()) }),
+  z.object({ kind: z.literal('chat'), messages: z.array(chatMessageSchema).min(1) }),
+]);
+
+/** Sampling settings, already validated and defaulted by the gateway. */
+export const samplingSchema = z.object({
+  /** Most tokens to generate per choice; absent means "up to the model's context". */
+  maxTokens: z.number().int().positive().optional(),
+  /** Choices per prompt. */
+  n: z.number().int().min(1).max(128),
+  /** 0 means greedy. */
+  temperature: z.number().min(0).max(2),
+  topP: z.number().gt(0).max(1),
+  seed: z.number().int().optional(),
+  /** Up to 4 stop strings; generation ends before any of them. */
+  stop: z.array(z.string().min(1)).max(4),
+});
+
+/**
+ * The payload of a job on an {@link inferenceQueueName} queue. Job id = `requestId`.
+ * Produced by the gateway, consumed by workers: both validate it with this schema.
+ */
+export const inferenceJobSchema = z.object({
+  /** Also the BullMQ job id and the `x-request-id` the client sees. */
+  requestId: z.string().min(1),
+  tenantId: z.string(),
+  apiKeyId: z.string(),
+  /** Public model name (the queue's model). */
+  model: z.string(),
+  endpoint: z.enum(['completions', 'chat.completions']),
+  /** One or more prompts; choice indexes run prompt by prompt, `n` per prompt. */
+  prompts: z.array(promptSchema).min(1),
+  sampling: samplingSchema,
+  /** The gateway replica holding the client's connection: where the worker reports. */
+  replyTo: z.object({
+    gatewayId: z.string(),
+    /** host:port of that replica's gRPC server. */
+    address: z.string(),
+  }),
+  /** Unix ms when the gateway enqueued the job. */
+  enqueuedAt: z.number(),
+});
+
+export type ChatMessagePayload = z.infer<typeof chatMessageSchema>;
+export type PromptPayload = z.infer<typeof promptSchema>;
+export type SamplingPayload = z.infer<typeof samplingSchema>;
+export type InferenceJob = z.infer<typeof inferenceJobSchema>;

@@ -1,0 +1,1 @@
+module.exports = require('../../../jest.lib.cjs')(__dirname);

@@ -1,0 +1,4 @@
+export * from './inference-queue.service';
+export * from './worker-presence.service';
+export * from './data-access-queue.module';
+export * from './redis.provider';

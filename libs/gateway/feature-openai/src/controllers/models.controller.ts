@@ -1,0 +1,30 @@
+import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { type Model, ModelRepository } from '@marquee/gateway/data-access-db';
+import { ApiKeyGuard } from '@marquee/gateway/feature-auth';
+import { ApiError } from '@marquee/gateway/util-http';
+
+const toOpenAiModel = (m: Model) => ({
+  id: m.name,
+  object: 'model',
+  created: Math.floor(m.createdAt.getTime() / 1000),
+  owned_by: m.ownedBy,
+});
+
+@Controller('v1/models')
+@UseGuards(ApiKeyGuard)
+export class ModelsController {
+  constructor(private readonly models: ModelRepository) {}
+
+  @Get()
+  async list() {
+    const models = await this.models.list();
+    return { object: 'list', data: models.map(toOpenAiModel) };
+  }
+
+  @Get(':model')
+  async retrieve(@Param('model') name: string) {
+    const model = await this.models.findByName(name);
+    if (!model) throw ApiError.modelNotFound(name);
+    return toOpenAiModel(model);
+  }
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '@marquee/gateway/feature-auth';
+import { TransportGrpcModule } from '@marquee/gateway/transport-grpc';
+import { ChatCompletionsController } from './controllers/chat-completions.controller';
+import { CompletionsController } from './controllers/completions.controller';
+import { ModelsController } from './controllers/models.controller';
+import { InferenceRunner } from './inference/inference-runner.service';
+import { ResponseWriter } from './responses/response-writer.service';
+
+/** The OpenAI-compatible API: `/v1/completions`, `/v1/chat/completions`, `/v1/models`. */
+@Module({
+  imports: [AuthModule, TransportGrpcModule],
+  controllers: [CompletionsController, ChatCompletionsController, ModelsController],
+  providers: [InferenceRunner, ResponseWriter],
+})
+export class FeatureOpenAiModule {}

@@ -1,0 +1,22 @@
+import type { ChoiceFinishMessage } from '@marquee/contracts/proto';
+
+/** What the gateway learns about one request from the worker running it. */
+export type RequestEvent =
+  | { type: 'started'; workerId: string; promptTokens: number }
+  | { type: 'tokens'; choiceIndex: number; text: string; tokens: number }
+  | { type: 'finished'; promptTokens: number; completionTokens: number; choices: ChoiceFinishMessage[] }
+  | {
+      type: 'failed';
+      code: string;
+      message: string;
+      param: string | null;
+      promptTokens: number;
+      completionTokens: number;
+    };
+
+/** The events that end a request. */
+export type TerminalEvent = Extract<RequestEvent, { type: 'finished' | 'failed' }>;
+
+export function isTerminal(event: RequestEvent): event is TerminalEvent {
+  return event.type === 'finished' || event.type === 'failed';
+}

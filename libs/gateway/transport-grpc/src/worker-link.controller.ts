@@ -1,0 +1,80 @@
+import { Controller, Logger } from '@nestjs/common';
+import { GrpcStreamMethod } from '@nestjs/microservices';
+import {
+  type GatewayCommandMessage,
+  type RequestEventMessage,
+  WORKER_LINK_SERVICE,
+  type WorkerReportMessage,
+} from '@marquee/contracts/proto';
+import { type Observable, Subject } from 'rxjs';
+import type { RequestEvent } from './request-events';
+import { RequestRegistry, type WorkerLinkHandle } from './request-registry';
+
+let nextLinkId = 1;
+
+/** The gRPC end of the worker link: one bidirectional stream per connected worker. */
+@Controller()
+export class WorkerLinkController {
+  private readonly logger = new Logger(WorkerLinkController.name);
+
+  constructor(private readonly registry: RequestRegistry) {}
+
+  @GrpcStreamMethod(WORKER_LINK_SERVICE, 'Connect')
+  connect(reports: Observable<WorkerReportMessage>): Observable<GatewayCommandMessage> {
+    const commands = new Subject<GatewayCommandMessage>();
+    const link: WorkerLinkHandle = { id: nextLinkId++, send: (command) => commands.next(command) };
+    let workerId = 'unknown';
+    const closed = () => {
+      this.logger.log({ workerId }, 'worker stream closed');
+      this.registry.linkClosed(link);
+      commands.complete();
+    };
+    reports.subscribe({
+      next: (report) => {
+        if (report.hello) {
+          workerId = report.hello.workerId;
+          this.logger.log({ workerId, models: report.hello.models }, 'worker connected');
+        }
+        for (const message of report.batch?.events ?? []) {
+          const event = toRequestEvent(message);
+          if (event) this.registry.dispatch(message.requestId, event, link);
+        }
+      },
+      complete: closed,
+      error: closed,
+    });
+    return commands.asObservable();
+  }
+}
+
+function toRequestEvent(message: RequestEventMessage): RequestEvent | null {
+  switch (message.event) {
+    case 'started':
+      return { type: 'started', workerId: message.started?.workerId ?? '', promptTokens: message.started?.promptTokens ?? 0 };
+    case 'tokens':
+      return {
+        type: 'tokens',
+        choiceIndex: message.tokens?.choiceIndex ?? 0,
+        text: message.tokens?.text ?? '',
+        tokens: message.tokens?.tokens ?? 0,
+      };
+    case 'finished':
+      return {
+        type: 'finished',
+        promptTokens: message.finished?.promptTokens ?? 0,
+        completionTokens: message.finished?.completionTokens ?? 0,
+        choices: message.finished?.choices ?? [],
+      };
+    case 'failed':
+      return {
+        type: 'failed',
+        code: message.failed?.code ?? 'model_error',
+        message: message.failed?.message ?? '',
+        param: message.failed?.param || null,
+        promptTokens: message.failed?.promptTokens ?? 0,
+        completionTokens: message.failed?.completionTokens ?? 0,
+      };
+    case undefined:
+      return null;
+  }
+}

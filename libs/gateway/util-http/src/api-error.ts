@@ -1,0 +1,87 @@
+/** OpenAI's error `type` values that Marquee uses. */
+export type ApiErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'server_error';
+
+/** The wire body of every error response, exactly OpenAI's shape. */
+export interface ApiErrorBody {
+  error: { message: string; type: ApiErrorType; param: string | null; code: string | null };
+}
+
+/**
+ * An error meant for the client: carries the HTTP status and OpenAI's error fields. Messages
+ * are written for the client and never contain secrets or internals.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: ApiErrorType,
+    message: string,
+    readonly code: string | null = null,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  static invalidRequest(message: string, param: string | null = null, code: string | null = null): ApiError {
+    return new ApiError(400, 'invalid_request_error', message, code, param);
+  }
+
+  static invalidApiKey(): ApiError {
+    return new ApiError(
+      401,
+      'invalid_request_error',
+      'Incorrect API key provided. Pass a valid Marquee key as "Authorization: Bearer mq_...".',
+      'invalid_api_key',
+    );
+  }
+
+  static missingApiKey(): ApiError {
+    return new ApiError(
+      401,
+      'invalid_request_error',
+      'You didn\'t provide an API key. Pass it as "Authorization: Bearer mq_...".',
+      'invalid_api_key',
+    );
+  }
+
+  static invalidAdminToken(): ApiError {
+    return new ApiError(401, 'authentication_error', 'A valid admin token is required.', 'invalid_admin_token');
+  }
+
+  static modelNotFound(model: string): ApiError {
+    return new ApiError(
+      404,
+      'invalid_request_error',
+      `The model \`${model}\` does not exist or you do not have access to it.`,
+      'model_not_found',
+      'model',
+    );
+  }
+
+  static notFound(what: string): ApiError {
+    return new ApiError(404, 'invalid_request_error', `${what} not found.`, 'not_found');
+  }
+
+  static unknownUrl(method: string, url: string): ApiError {
+    return new ApiError(404, 'invalid_request_error', `Unknown request URL: ${method} ${url}.`, 'unknown_url');
+  }
+
+  static unavailable(message: string, code = 'service_unavailable'): ApiError {
+    return new ApiError(503, 'server_error', message, code);
+  }
+
+  static internal(requestId?: string): ApiError {
+    const ref = requestId ? ` (request id ${requestId})` : '';
+    return new ApiError(500, 'server_error', `The server had an error processing your request${ref}.`, 'server_error');
+  }
+
+  toBody(): ApiErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}

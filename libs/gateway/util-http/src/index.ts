@@ -1,0 +1,4 @@
+export * from './api-error';
+export * from './openai-exception.filter';
+export * from './principal';
+export * from './fastify-hooks';

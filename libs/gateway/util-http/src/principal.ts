@@ -1,0 +1,20 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+
+/** The caller behind a tenant API key, set on the request by the key guard. */
+export interface Principal {
+  tenantId: string;
+  apiKeyId: string;
+}
+
+/** Request fields Marquee adds. */
+export interface MarqueeRequestState {
+  principal?: Principal;
+  requestId?: string;
+}
+
+/** Injects the authenticated {@link Principal} into a handler. */
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
+  const request = ctx.switchToHttp().getRequest<MarqueeRequestState>();
+  if (!request.principal) throw new Error('CurrentPrincipal used on a route without the API key guard');
+  return request.principal;
+});

@@ -1,0 +1,24 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { GatewayLinkPool, SERVED_MODELS } from '@marquee/worker/transport-grpc';
+import { WorkerConfig } from '@marquee/worker/util-config';
+import { InferenceProcessor } from './inference.processor';
+import { ModelHost } from './model-host.service';
+import { WorkerPresenceReporter } from './worker-presence.reporter';
+
+/** The worker's job side: loaded models, queue consumers, gateway links, presence. */
+@Module({})
+export class FeatureJobsModule {
+  static forRoot(config: WorkerConfig, host: ModelHost): DynamicModule {
+    return {
+      module: FeatureJobsModule,
+      providers: [
+        { provide: WorkerConfig, useValue: config },
+        { provide: ModelHost, useValue: host },
+        { provide: SERVED_MODELS, useValue: host.names },
+        GatewayLinkPool,
+        InferenceProcessor,
+        WorkerPresenceReporter,
+      ],
+    };
+  }
+}

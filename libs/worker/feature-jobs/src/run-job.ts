@@ -1,0 +1,107 @@
+import type { ChoiceFinishMessage, RequestEventMessage, RequestFailureCode } from '@marquee/contracts/proto';
+import type { InferenceJob, PromptPayload } from '@marquee/contracts/queue';
+import { InferenceError, type TextGenerator } from '@marquee/worker/inference';
+
+/** Where a job's events go (a gateway link, or a recorder in tests). */
+export interface EventSink {
+  send(event: RequestEventMessage, flushNow?: boolean): void;
+}
+
+/** The parts of the engine a job needs. */
+export type Generator = Pick<TextGenerator, 'encode' | 'generate' | 'contextLength'>;
+
+class JobRejected extends Error {
+  constructor(
+    readonly code: RequestFailureCode,
+    message: string,
+    readonly param: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Runs one job: checks the prompts fit the context before telling the gateway it started (so
+ * such errors reach the client as a 400), then generates each prompt's `n` choices, streaming
+ * token frames, and ends with `finished` or `failed` carrying the token counts to bill.
+ */
+export async function runJob(
+  job: InferenceJob,
+  generator: Generator,
+  sink: EventSink,
+  workerId: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const { requestId, sampling } = job;
+  const promptParam = job.endpoint === 'chat.completions' ? 'messages' : 'prompt';
+  let prompts: number[][];
+  let maxTokens: number;
+  try {
+    prompts = job.prompts.map((p) => encodePrompt(generator, p, promptParam));
+    const longest = Math.max(...prompts.map((p) => p.length));
+    maxTokens = sampling.maxTokens ?? generator.contextLength - longest;
+    if (longest + maxTokens > generator.contextLength) {
+      const param = sampling.maxTokens === undefined ? promptParam : 'max_tokens';
+      throw new JobRejected(
+        'context_length_exceeded',
+        `This model's maximum context length is ${generator.contextLength} tokens. However, you requested ${longest + maxTokens} tokens (${longest} in the prompt, ${maxTokens} for the completion). Please reduce the prompt or max_tokens.`,
+        param,
+      );
+    }
+  } catch (error) {
+    const rejected = error instanceof JobRejected ? error : new JobRejected('invalid_prompt', messageOf(error), promptParam);
+    sink.send(failedEvent(requestId, rejected.code, rejected.message, rejected.param, 0, 0), true);
+    return;
+  }
+
+  const promptTokens = prompts.reduce((sum, p) => sum + p.length * sampling.n, 0);
+  sink.send({ requestId, started: { workerId, promptTokens } });
+  let completionTokens = 0;
+  const choices: ChoiceFinishMessage[] = [];
+  try {
+    for (const [p, ids] of prompts.entries()) {
+      const offset = p * sampling.n;
+      const result = await generator.generate(
+        ids,
+        { ...sampling, maxTokens },
+        (deltas) => {
+          for (const d of deltas) {
+            sink.send({ requestId, tokens: { choiceIndex: offset + d.index, text: d.text, tokens: d.tokens } });
+          }
+        },
+        signal,
+      );
+      completionTokens += result.completionTokens;
+      for (const c of result.choices) {
+        choices.push({ index: offset + c.index, finishReason: c.finishReason, completionTokens: c.completionTokens });
+      }
+    }
+  } catch (error) {
+    const partial = error instanceof InferenceError ? (error.partial?.completionTokens ?? 0) : 0;
+    const code: RequestFailureCode = error instanceof InferenceError ? error.code : 'model_error';
+    sink.send(failedEvent(requestId, code, messageOf(error), '', promptTokens, completionTokens + partial), true);
+    throw error;
+  }
+  sink.send({ requestId, finished: { promptTokens, completionTokens, choices } }, true);
+}
+
+function encodePrompt(generator: Generator, prompt: PromptPayload, param: string): number[] {
+  const ids = prompt.kind === 'tokens' ? prompt.ids : generator.encode(prompt);
+  if (ids.length === 0) throw new JobRejected('invalid_prompt', 'The prompt is empty.', param);
+  return ids;
+}
+
+function failedEvent(
+  requestId: string,
+  code: RequestFailureCode,
+  message: string,
+  param: string,
+  promptTokens: number,
+  completionTokens: number,
+): RequestEventMessage {
+  return { requestId, failed: { code, message, param, promptTokens, completionTokens } };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,109 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import {
+  type GatewayCommandMessage,
+  PROTO_LOADER_OPTIONS,
+  type RequestEventMessage,
+  WORKER_LINK_PACKAGE,
+  WORKER_LINK_PROTO,
+  WORKER_LINK_SERVICE,
+  type WorkerReportMessage,
+  protoRoot,
+} from '@marquee/contracts/proto';
+
+type ClientConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: object) => grpc.Client;
+
+let clientConstructor: ClientConstructor | null = null;
+
+function workerLinkClient(): ClientConstructor {
+  if (!clientConstructor) {
+    const definition = protoLoader.loadSync(WORKER_LINK_PROTO, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
+    const loaded = grpc.loadPackageDefinition(definition) as unknown as Record<string, Record<string, ClientConstructor>>;
+    clientConstructor = loaded[WORKER_LINK_PACKAGE.split('.')[0]][WORKER_LINK_PACKAGE.split('.')[1]][
+      WORKER_LINK_SERVICE
+    ] as unknown as ClientConstructor;
+  }
+  return clientConstructor;
+}
+
+export interface GatewayLinkOptions {
+  workerId: string;
+  models: string[];
+  /** Milliseconds events wait to be batched into one report; 0 sends on the next tick. */
+  flushMs: number;
+  heartbeatMs: number;
+  activeRequests: () => number;
+  onCancel: (requestId: string) => void;
+  onClosed: (link: GatewayLink) => void;
+}
+
+/**
+ * The worker's stream to one gateway replica. Request events are queued and flushed as one
+ * report per interval: many requests' tokens share a message.
+ */
+export class GatewayLink {
+  private readonly client: grpc.Client;
+  private readonly call: grpc.ClientDuplexStream<WorkerReportMessage, GatewayCommandMessage>;
+  private pending: RequestEventMessage[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly heartbeat: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    readonly address: string,
+    private readonly options: GatewayLinkOptions,
+  ) {
+    const Client = workerLinkClient();
+    this.client = new Client(address, grpc.credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+    });
+    const connect = (this.client as unknown as Record<string, () => grpc.ClientDuplexStream<WorkerReportMessage, GatewayCommandMessage>>)
+      .connect;
+    this.call = connect.call(this.client);
+    this.call.on('data', (command: GatewayCommandMessage) => {
+      if (command.cancel?.requestId) options.onCancel(command.cancel.requestId);
+    });
+    this.call.on('error', () => this.close());
+    this.call.on('end', () => this.close());
+    this.call.write({ hello: { workerId: options.workerId, models: options.models } });
+    this.heartbeat = setInterval(() => {
+      this.call.write({
+        heartbeat: { workerId: options.workerId, sentAtMs: Date.now(), activeRequests: options.activeRequests() },
+      });
+    }, options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Queues an event; terminal events flush at once so the client is not kept waiting. */
+  send(event: RequestEventMessage, flushNow = false): void {
+    if (this.closed) return;
+    this.pending.push(event);
+    if (flushNow) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), this.options.flushMs);
+  }
+
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.closed || this.pending.length === 0) return;
+    const events = this.pending;
+    this.pending = [];
+    this.call.write({ batch: { events } });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.call.end();
+    this.client.close();
+    this.options.onClosed(this);
+  }
+}
