@@ -1,1 +1,1 @@
-module.exports = require('../../../jest.lib.cjs')(__dirname);
+module.exports = require('../../../tools/jest/jest.lib.cjs')(__dirname);

@@ -1,1 +1,2 @@
-export {};
+export * from './model-files';
+export * from './model-manifest';

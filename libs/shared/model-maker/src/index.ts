@@ -1,1 +1,13 @@
-export {};
+export { makeCausalLm } from './make-causal-lm';
+export type { MakeCausalLmOptions, MadeModel } from './make-causal-lm';
+export {
+  readGpt2Weights,
+  referenceForward,
+} from './reference/reference-forward';
+export type {
+  Gpt2Weights,
+  ReferencePast,
+  ReferenceResult,
+} from './reference/reference-forward';
+export { CHAT_TEMPLATE, SPECIAL_TOKENS } from './tokenizer/tokenizer-files';
+export { float32ToFloat16, float16ToFloat32 } from './fp16';

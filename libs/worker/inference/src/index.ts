@@ -1,1 +1,31 @@
-export {};
+export type {
+  ChatMessage,
+  ChoiceDelta,
+  ChoiceResult,
+  ExecutionProvider,
+  FinishReason,
+  GenerationParams,
+  GenerationResult,
+  PromptInput,
+  TextGeneratorOptions,
+} from './types';
+export { InferenceError, type InferenceErrorCode } from './inference-error';
+export { TextGenerator } from './text-generator';
+export {
+  CausalLmSession,
+  type ForwardInput,
+  type ForwardOutput,
+} from './causal-lm-session';
+export { KvCache, type KvDtype, type KvLayer, type KvLayout } from './kv-cache';
+export { Sampler, type SamplerOptions } from './sampler';
+export { SeededRandom } from './seeded-random';
+export { Generation } from './generation';
+export { ChoiceStream, type ChoiceStreamOptions } from './choice-stream';
+export { IncrementalDecoder, type DecodeTokens } from './incremental-decoder';
+export { StopMatcher, type StopMatch } from './stop-matcher';
+export {
+  ChatTemplate,
+  DEFAULT_CHAT_TEMPLATE,
+  type ChatTemplateTokens,
+} from './chat-template';
+export { PromptTokenizer } from './prompt-tokenizer';

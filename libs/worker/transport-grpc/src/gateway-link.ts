@@ -18,10 +18,12 @@ let clientConstructor: ClientConstructor | null = null;
 function workerLinkClient(): ClientConstructor {
   if (!clientConstructor) {
     const definition = protoLoader.loadSync(WORKER_LINK_PROTO, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as Record<string, Record<string, ClientConstructor>>;
-    clientConstructor = loaded[WORKER_LINK_PACKAGE.split('.')[0]][WORKER_LINK_PACKAGE.split('.')[1]][
-      WORKER_LINK_SERVICE
-    ] as unknown as ClientConstructor;
+    const loaded = grpc.loadPackageDefinition(definition);
+    const service = WORKER_LINK_PACKAGE.split('.').reduce<unknown>(
+      (node, part) => (node as Record<string, unknown>)[part],
+      loaded,
+    ) as Record<string, unknown>;
+    clientConstructor = service[WORKER_LINK_SERVICE] as ClientConstructor;
   }
   return clientConstructor;
 }

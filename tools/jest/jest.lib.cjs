@@ -1,18 +1,24 @@
 // Shared Jest settings for every project: ts-jest for our TypeScript, babel-jest to turn
-// NestJS 12's ESM-only packages into CommonJS for Jest's module system.
+// NestJS 12's ESM-only packages into CommonJS for Jest's module system, and one process-wide
+// onnxruntime-node (see onnxruntime-environment.cjs).
 const path = require('node:path');
 
+const ROOT = path.join(__dirname, '..', '..');
+
 module.exports = (dir, overrides = {}) => ({
-  displayName: path.relative(__dirname, dir),
+  displayName: path.relative(ROOT, dir),
   rootDir: dir,
-  testEnvironment: 'node',
+  testEnvironment: path.join(__dirname, 'onnxruntime-environment.cjs'),
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/src/**/*.int-spec.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(dir, 'tsconfig.json'), diagnostics: { ignoreCodes: [151002] } }],
     'node_modules/.+\\.m?js$': ['babel-jest', { configFile: path.join(__dirname, 'babel.jest.cjs') }],
   },
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@huggingface)/)'],
-  moduleNameMapper: require('./jest.paths.cjs'),
+  moduleNameMapper: {
+    ...require('./jest.paths.cjs'),
+    '^onnxruntime-node$': path.join(__dirname, 'onnxruntime-module.cjs'),
+  },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   ...overrides,
 });

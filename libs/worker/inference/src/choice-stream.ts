@@ -1,0 +1,111 @@
+import { IncrementalDecoder, type DecodeTokens } from './incremental-decoder';
+import { Sampler } from './sampler';
+import { StopMatcher } from './stop-matcher';
+import type { ChoiceResult, FinishReason, GenerationParams } from './types';
+
+/** Everything a choice needs besides the model: how to decode and when to end. */
+export interface ChoiceStreamOptions {
+  index: number;
+  params: GenerationParams;
+  decode: DecodeTokens;
+  /** Token ids that end generation (not part of the text). */
+  eosTokenIds: ReadonlySet<number>;
+  /** Prompt tokens, for the decoder's context. */
+  promptTokenIds: readonly number[];
+}
+
+/**
+ * The state of one choice of a request: its sampler, incremental decoder and stop matcher,
+ * the text emitted so far and its token count. Knows nothing of the model or the batch it is in.
+ */
+export class ChoiceStream {
+  readonly index: number;
+  private readonly sampler: Sampler;
+  private readonly decoder: IncrementalDecoder;
+  private readonly matcher: StopMatcher;
+  private readonly maxTokens: number;
+  private readonly eosTokenIds: ReadonlySet<number>;
+  private readonly ids: number[] = [];
+  private emitted = '';
+  private tokens = 0;
+  private finish: FinishReason | undefined;
+
+  constructor(options: ChoiceStreamOptions) {
+    const { index, params } = options;
+    this.index = index;
+    this.sampler = new Sampler({
+      temperature: params.temperature,
+      topP: params.topP,
+      seed: params.seed,
+      stream: index,
+    });
+    this.decoder = new IncrementalDecoder(
+      options.decode,
+      options.promptTokenIds,
+    );
+    this.matcher = new StopMatcher(params.stop);
+    this.maxTokens = params.maxTokens;
+    this.eosTokenIds = options.eosTokenIds;
+  }
+
+  /** Set once the choice has ended. */
+  get finishReason(): FinishReason | undefined {
+    return this.finish;
+  }
+
+  /** Tokens generated so far. */
+  get completionTokens(): number {
+    return this.tokens;
+  }
+
+  /** Token ids generated so far, EOS included. */
+  get tokenIds(): readonly number[] {
+    return this.ids;
+  }
+
+  /** Samples this choice's next token from its row of logits. */
+  sample(logits: ArrayLike<number>): number {
+    return this.sampler.sample(logits);
+  }
+
+  /** Records a generated token; returns the text it releases (possibly ''). */
+  accept(tokenId: number): string {
+    if (this.finish)
+      throw new Error(`choice ${this.index} has already finished`);
+    this.tokens++;
+    this.ids.push(tokenId);
+    let out: string;
+    if (this.eosTokenIds.has(tokenId)) {
+      out = this.end(this.decoder.flush(), 'stop');
+    } else {
+      const match = this.matcher.push(this.decoder.push(tokenId));
+      if (match.stopped) {
+        this.finish = 'stop';
+        out = match.text;
+      } else if (this.tokens >= this.maxTokens) {
+        out = match.text + this.end(this.decoder.flush(), 'length');
+      } else {
+        out = match.text;
+      }
+    }
+    this.emitted += out;
+    return out;
+  }
+
+  /** The choice as it stands; an unfinished choice (a cancelled run) reports `length`. */
+  result(): ChoiceResult {
+    return {
+      index: this.index,
+      text: this.emitted,
+      finishReason: this.finish ?? 'length',
+      completionTokens: this.tokens,
+    };
+  }
+
+  // Ends the choice: the decoder's remainder may still complete a stop string.
+  private end(rest: string, reason: FinishReason): string {
+    const match = this.matcher.push(rest);
+    this.finish = match.stopped ? 'stop' : reason;
+    return match.stopped ? match.text : match.text + this.matcher.flush();
+  }
+}

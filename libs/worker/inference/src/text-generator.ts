@@ -1,0 +1,165 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MODEL_FILES, readModelManifest } from '@marquee/shared/model-format';
+import { CausalLmSession } from './causal-lm-session';
+import { ChoiceStream } from './choice-stream';
+import { Generation } from './generation';
+import { InferenceError } from './inference-error';
+import { PromptTokenizer } from './prompt-tokenizer';
+import type {
+  ChoiceDelta,
+  ExecutionProvider,
+  GenerationParams,
+  GenerationResult,
+  PromptInput,
+  TextGeneratorOptions,
+} from './types';
+
+/**
+ * A loaded causal LM that turns prompts into completions: the worker's engine for one request at
+ * a time, with a request's `n` choices decoded as one batch.
+ */
+export class TextGenerator {
+  private constructor(
+    /** Model name from `marquee.json`. */
+    readonly name: string,
+    /** Most tokens per sequence, prompt plus completion. */
+    readonly contextLength: number,
+    readonly executionProvider: ExecutionProvider,
+    private readonly session: CausalLmSession,
+    private readonly tokenizer: PromptTokenizer,
+    private readonly eosTokenIds: ReadonlySet<number>,
+  ) {}
+
+  /**
+   * Loads a model folder (`model.onnx`, `tokenizer.json`, `tokenizer_config.json`, `config.json`,
+   * `marquee.json`). Defaults: CPU, graph optimisation `all`, ONNX Runtime's thread count.
+   */
+  static async load(
+    modelDir: string,
+    options: TextGeneratorOptions = {},
+  ): Promise<TextGenerator> {
+    const manifest = await readModelManifest(modelDir);
+    if (manifest.task !== 'text-generation') {
+      throw new InferenceError(
+        'model_error',
+        `${manifest.name} is a ${manifest.task} model, not text-generation`,
+      );
+    }
+    const [session, tokenizer] = await Promise.all([
+      CausalLmSession.load(modelDir, options),
+      PromptTokenizer.load(modelDir),
+    ]);
+    const eos = new Set([
+      manifest.eosTokenId,
+      ...(await TextGenerator.generationEosIds(modelDir)),
+    ]);
+    if (tokenizer.eosTokenId !== undefined) eos.add(tokenizer.eosTokenId);
+    return new TextGenerator(
+      manifest.name,
+      manifest.contextLength,
+      options.executionProvider ?? 'cpu',
+      session,
+      tokenizer,
+      eos,
+    );
+  }
+
+  /** Tokenizes a prompt (applying the chat template for chat). */
+  encode(prompt: PromptInput): number[] {
+    return this.tokenizer.encode(prompt);
+  }
+
+  /**
+   * Runs one request: prefill then decode with a KV cache, calling `onDelta` once per model step
+   * with a delta for every choice that advanced in it.
+   *
+   * @throws InferenceError `context_length_exceeded` (param `max_tokens`) when prompt + maxTokens
+   *   exceeds {@link contextLength}; `invalid_prompt` (param `prompt`) for no tokens; `cancelled`
+   *   when `signal` aborts, with `partial` holding what was generated (and must be billed);
+   *   `model_error` when ONNX Runtime fails.
+   */
+  async generate(
+    promptTokenIds: number[],
+    params: GenerationParams,
+    onDelta: (deltas: ChoiceDelta[]) => void,
+    signal?: AbortSignal,
+  ): Promise<GenerationResult> {
+    this.validate(promptTokenIds, params);
+    const choices = Array.from(
+      { length: params.n },
+      (_, index) =>
+        new ChoiceStream({
+          index,
+          params,
+          decode: (ids) => this.tokenizer.decode(ids),
+          eosTokenIds: this.eosTokenIds,
+          promptTokenIds,
+        }),
+    );
+    const generation = new Generation(this.session, promptTokenIds, choices);
+    const checkCancelled = () => {
+      if (!signal?.aborted) return;
+      const error = new InferenceError('cancelled', 'generation was cancelled');
+      error.partial = generation.result();
+      throw error;
+    };
+
+    checkCancelled();
+    onDelta(await generation.prefill());
+    while (!generation.done) {
+      checkCancelled();
+      onDelta(await generation.step());
+    }
+    return generation.result();
+  }
+
+  /** Releases the ONNX Runtime session. */
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+
+  // Hugging Face's generation_config.json may name several EOS ids (chat models end turns with their own).
+  private static async generationEosIds(modelDir: string): Promise<number[]> {
+    let config: { eos_token_id?: number | number[] };
+    try {
+      config = JSON.parse(
+        await readFile(join(modelDir, MODEL_FILES.generationConfig), 'utf8'),
+      ) as typeof config;
+    } catch {
+      return [];
+    }
+    return [config.eos_token_id ?? []]
+      .flat()
+      .filter((id) => Number.isInteger(id));
+  }
+
+  private validate(
+    promptTokenIds: readonly number[],
+    params: GenerationParams,
+  ): void {
+    if (promptTokenIds.length === 0)
+      throw new InferenceError(
+        'invalid_prompt',
+        'prompt must not be empty',
+        'prompt',
+      );
+    if (!Number.isInteger(params.n) || params.n < 1)
+      throw new RangeError(`n must be a positive integer, got ${params.n}`);
+    if (!Number.isInteger(params.maxTokens) || params.maxTokens < 1) {
+      throw new RangeError(
+        `maxTokens must be a positive integer, got ${params.maxTokens}`,
+      );
+    }
+    const needed = promptTokenIds.length + params.maxTokens;
+    if (needed > this.contextLength) {
+      throw new InferenceError(
+        'context_length_exceeded',
+        `This model's maximum context length is ${this.contextLength} tokens. However, you requested ${needed} tokens ` +
+          `(${promptTokenIds.length} in the messages, ${params.maxTokens} in the completion). ` +
+          'Please reduce the length of the messages or completion.',
+        'max_tokens',
+      );
+    }
+  }
+}
