@@ -4,26 +4,57 @@ import { join } from 'node:path';
 export const ROOT = join(__dirname, '..', '..');
 
 /** Runs a command to completion in the repository root; throws with its output on failure. */
-export function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
-  const result = spawnSync(command, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+export function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): void {
+  const result = spawnSync(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed:\n${result.stdout ?? ''}${result.stderr ?? ''}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed:\n${result.stdout ?? ''}${result.stderr ?? ''}`,
+    );
   }
 }
 
 /** Applies pending migrations with Prisma's own CLI (offline; see tools/prisma-engine). */
 export function migrate(databaseUrl: string): void {
-  run(process.execPath, [join(ROOT, 'node_modules', 'prisma', 'build', 'index.js'), 'migrate', 'deploy'], {
-    DATABASE_URL: databaseUrl,
-  });
+  run(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'prisma', 'build', 'index.js'),
+      'migrate',
+      'deploy',
+    ],
+    {
+      DATABASE_URL: databaseUrl,
+    },
+  );
 }
 
 /** Builds the gateway and worker bundles (Nx caches them when nothing changed). */
 export function buildApps(): void {
-  run(process.execPath, [join(ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'run-many', '-t', 'build', '-p', 'gateway', 'worker', '--outputStyle=static'], {
-    NX_DAEMON: 'false',
-    NX_NO_CLOUD: 'true',
-  });
+  run(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'),
+      'run-many',
+      '-t',
+      'build',
+      '-p',
+      'gateway',
+      'worker',
+      '--outputStyle=static',
+    ],
+    {
+      NX_DAEMON: 'false',
+      NX_NO_CLOUD: 'true',
+    },
+  );
 }
 
 /** Starts a built app (`dist/apps/<name>/main.js`) with extra environment. */
@@ -32,11 +63,15 @@ export function startApp(
   env: NodeJS.ProcessEnv,
   output: 'inherit' | 'pipe' | 'ignore' = 'pipe',
 ): ChildProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'main.js')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', output, output],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'dist', 'apps', name, 'main.js')],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', output, output],
+    },
+  );
   if (output === 'pipe') {
     const prefix = (chunk: Buffer) =>
       chunk
@@ -45,14 +80,22 @@ export function startApp(
         .filter(Boolean)
         .map((line) => `[${name}] ${line}\n`)
         .join('');
-    child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
-    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
+    child.stdout?.on('data', (chunk: Buffer) =>
+      process.stdout.write(prefix(chunk)),
+    );
+    child.stderr?.on('data', (chunk: Buffer) =>
+      process.stderr.write(prefix(chunk)),
+    );
   }
   return child;
 }
 
 /** Polls a URL until it answers 200, or fails after `timeoutMs`. */
-export async function waitForOk(url: string, timeoutMs: number, isAlive: () => boolean = () => true): Promise<void> {
+export async function waitForOk(
+  url: string,
+  timeoutMs: number,
+  isAlive: () => boolean = () => true,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
@@ -70,12 +113,16 @@ export async function waitForOk(url: string, timeoutMs: number, isAlive: () => b
 }
 
 /** Stops children with SIGTERM, then SIGKILL after `graceMs`. */
-export async function stopAll(children: ChildProcess[], graceMs = 5000): Promise<void> {
+export async function stopAll(
+  children: ChildProcess[],
+  graceMs = 5000,
+): Promise<void> {
   await Promise.all(
     children.map(
       (child) =>
         new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          if (child.exitCode !== null || child.signalCode !== null)
+            return resolve();
           const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
           child.once('exit', () => {
             clearTimeout(timer);

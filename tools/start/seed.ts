@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ApiKeyRepository, ModelRepository, PrismaService, TenantRepository } from '@marquee/gateway/data-access-db';
+import {
+  ApiKeyRepository,
+  ModelRepository,
+  PrismaService,
+  TenantRepository,
+} from '@marquee/gateway/data-access-db';
 import { hashApiKey, mintApiKey } from '@marquee/gateway/feature-auth';
 import { readModelManifest } from '@marquee/shared/model-format';
 
@@ -20,26 +25,43 @@ interface SavedKey {
  * Makes sure the demo tenant, its key and a model row exist. The demo key's secret is kept in
  * `keyFile` (the database only has its hash) so the same key works across restarts.
  */
-export async function seedDemo(opts: { databaseUrl: string; modelDir: string; keyFile: string; tenantName?: string }): Promise<SeedResult> {
+export async function seedDemo(opts: {
+  databaseUrl: string;
+  modelDir: string;
+  keyFile: string;
+  tenantName?: string;
+}): Promise<SeedResult> {
   const prisma = new PrismaService(opts.databaseUrl);
   try {
     const tenants = new TenantRepository(prisma);
     const keys = new ApiKeyRepository(prisma);
     const models = new ModelRepository(prisma);
     const name = opts.tenantName ?? 'demo';
-    const tenant = (await tenants.findByName(name)) ?? (await tenants.create(name));
+    const tenant =
+      (await tenants.findByName(name)) ?? (await tenants.create(name));
 
     let apiKey: string | null = null;
     if (existsSync(opts.keyFile)) {
-      const saved = JSON.parse(await readFile(opts.keyFile, 'utf8')) as SavedKey;
+      const saved = JSON.parse(
+        await readFile(opts.keyFile, 'utf8'),
+      ) as SavedKey;
       const principal = await keys.findActiveByHash(hashApiKey(saved.key));
       if (principal?.tenantId === tenant.id) apiKey = saved.key;
     }
     if (!apiKey) {
       const minted = mintApiKey();
-      const key = await keys.create({ tenantId: tenant.id, name: 'demo key', prefix: minted.prefix, hash: minted.hash });
+      const key = await keys.create({
+        tenantId: tenant.id,
+        name: 'demo key',
+        prefix: minted.prefix,
+        hash: minted.hash,
+      });
       await mkdir(dirname(opts.keyFile), { recursive: true });
-      await writeFile(opts.keyFile, JSON.stringify({ id: key.id, key: minted.key } satisfies SavedKey), { mode: 0o600 });
+      await writeFile(
+        opts.keyFile,
+        JSON.stringify({ id: key.id, key: minted.key } satisfies SavedKey),
+        { mode: 0o600 },
+      );
       apiKey = minted.key;
     }
 

@@ -16,12 +16,18 @@ export function redact(url: string): string {
 }
 
 /** Connects to PostgreSQL's maintenance database and creates the target database if missing. */
-export async function ensureDatabase(databaseUrl: string): Promise<{ created: boolean }> {
+export async function ensureDatabase(
+  databaseUrl: string,
+): Promise<{ created: boolean }> {
   const url = new URL(databaseUrl);
-  const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
+  const database =
+    decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+  const client = new Client({
+    connectionString: admin.toString(),
+    connectionTimeoutMillis: 5000,
+  });
   try {
     await client.connect();
   } catch (error) {
@@ -31,7 +37,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<{ created: bo
     );
   }
   try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    const { rowCount } = await client.query(
+      'SELECT 1 FROM pg_database WHERE datname = $1',
+      [database],
+    );
     if (rowCount) return { created: false };
     await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
     return { created: true };
@@ -42,7 +51,12 @@ export async function ensureDatabase(databaseUrl: string): Promise<{ created: bo
 
 /** Fails with a one-line message when Redis does not answer PING. */
 export async function ensureRedis(redisUrl: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000 });
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 5000,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

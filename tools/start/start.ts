@@ -9,11 +9,19 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeCausalLm } from '@marquee/shared/model-maker';
 import { MANIFEST_FILE } from '@marquee/shared/model-format';
-import { buildApps, migrate, ROOT, startApp, stopAll, waitForOk } from './processes';
+import {
+  buildApps,
+  migrate,
+  ROOT,
+  startApp,
+  stopAll,
+  waitForOk,
+} from './processes';
 import { seedDemo } from './seed';
 import { ensureDatabase, ensureRedis, SetupError } from './services';
 
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/marquee';
+const DATABASE_URL =
+  process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/marquee';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PORT = process.env.PORT ?? '8080';
 const GRPC_PORT = process.env.GRPC_PORT ?? '50051';
@@ -40,16 +48,39 @@ async function main(): Promise<void> {
   migrate(DATABASE_URL);
   step('database migrated');
   if (!existsSync(join(DEMO_MODEL_DIR, MANIFEST_FILE))) {
-    await makeCausalLm({ out: DEMO_MODEL_DIR, name: 'marquee-tiny', layers: 2, hidden: 64, heads: 4, vocab: 512, context: 512, dtype: 'fp32', seed: 42 });
+    await makeCausalLm({
+      out: DEMO_MODEL_DIR,
+      name: 'marquee-tiny',
+      layers: 2,
+      hidden: 64,
+      heads: 4,
+      vocab: 512,
+      context: 512,
+      dtype: 'fp32',
+      seed: 42,
+    });
     step(`generated the demo model in ${DEMO_MODEL_DIR}`);
   }
-  const seed = await seedDemo({ databaseUrl: DATABASE_URL, modelDir: DEMO_MODEL_DIR, keyFile: join(STATE_DIR, 'demo-key.json') });
+  const seed = await seedDemo({
+    databaseUrl: DATABASE_URL,
+    modelDir: DEMO_MODEL_DIR,
+    keyFile: join(STATE_DIR, 'demo-key.json'),
+  });
   const token = await adminToken();
   step('building gateway and worker (cached after the first run)...');
   buildApps();
 
-  const common = { DATABASE_URL, REDIS_URL, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
-  const gateway = startApp('gateway', { ...common, PORT, GRPC_PORT, MARQUEE_ADMIN_TOKEN: token });
+  const common = {
+    DATABASE_URL,
+    REDIS_URL,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  };
+  const gateway = startApp('gateway', {
+    ...common,
+    PORT,
+    GRPC_PORT,
+    MARQUEE_ADMIN_TOKEN: token,
+  });
   const worker = startApp('worker', { ...common, MODELS_DIR });
   const children = [gateway, worker];
   let stopping = false;
@@ -75,7 +106,12 @@ async function main(): Promise<void> {
   console.log(banner(base, seed.apiKey, token, seed.model));
 }
 
-function banner(base: string, key: string, token: string, model: string): string {
+function banner(
+  base: string,
+  key: string,
+  token: string,
+  model: string,
+): string {
   return `
 Marquee is running.
   Base URL     ${base}/v1

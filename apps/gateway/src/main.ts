@@ -2,7 +2,10 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import {
+  FastifyAdapter,
+  type NestFastifyApplication,
+} from '@nestjs/platform-fastify';
 import { grpcServerOptions } from '@marquee/gateway/transport-grpc';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { installFastifyErrorHandler } from '@marquee/gateway/util-http';
@@ -21,15 +24,25 @@ async function bootstrap(): Promise<void> {
     requestIdHeader: false,
     bodyLimit: 8 * 1024 * 1024,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: config.logLevel === 'silent' ? false : ['log', 'warn', 'error', 'fatal'],
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    adapter,
+    {
+      logger:
+        config.logLevel === 'silent'
+          ? false
+          : ['log', 'warn', 'error', 'fatal'],
+    },
+  );
   installFastifyErrorHandler(app.getHttpAdapter().getInstance());
   app.connectMicroservice(grpcServerOptions(config.grpcPort));
   app.enableShutdownHooks();
   await app.startAllMicroservices();
   await app.listen(config.port, config.host);
-  Logger.log(`gateway ${config.gatewayId} on http://${config.host}:${config.port}, gRPC on ${config.grpcPort}`, 'Gateway');
+  Logger.log(
+    `gateway ${config.gatewayId} on http://${config.host}:${config.port}, gRPC on ${config.grpcPort}`,
+    'Gateway',
+  );
 }
 
 void bootstrap();

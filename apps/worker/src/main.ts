@@ -14,12 +14,21 @@ async function bootstrap(): Promise<void> {
     console.error(`worker: ${(error as Error).message}`);
     process.exit(1);
   }
-  const app = await NestFactory.createApplicationContext(FeatureJobsModule.forRoot(config, host), {
-    logger: config.logLevel === 'silent' ? false : ['log', 'warn', 'error', 'fatal'],
-  });
+  const app = await NestFactory.createApplicationContext(
+    FeatureJobsModule.forRoot(config, host),
+    {
+      logger:
+        config.logLevel === 'silent'
+          ? false
+          : ['log', 'warn', 'error', 'fatal'],
+    },
+  );
   app.enableShutdownHooks();
   await app.init();
-  Logger.log(`worker ${config.workerId} serving ${host.names.join(', ')} on ${config.executionProvider}`, 'Worker');
+  Logger.log(
+    `worker ${config.workerId} serving ${host.names.join(', ')} on ${config.executionProvider}`,
+    'Worker',
+  );
 }
 
 void bootstrap();

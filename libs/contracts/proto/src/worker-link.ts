@@ -27,8 +27,13 @@ export const PROTO_LOADER_OPTIONS: Options = {
  */
 export function protoRoot(): string {
   const candidates = [join(__dirname, 'proto'), join(__dirname, '..', 'proto')];
-  const found = candidates.find((dir) => existsSync(join(dir, WORKER_LINK_PROTO)));
-  if (!found) throw new Error(`${WORKER_LINK_PROTO} not found in ${candidates.join(' or ')}`);
+  const found = candidates.find((dir) =>
+    existsSync(join(dir, WORKER_LINK_PROTO)),
+  );
+  if (!found)
+    throw new Error(
+      `${WORKER_LINK_PROTO} not found in ${candidates.join(' or ')}`,
+    );
   return found;
 }
 

@@ -9,8 +9,14 @@ export const chatMessageSchema = z.object({
 /** A prompt: text, pre-tokenized ids, or chat messages to render with the model's template. */
 export const promptSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('text'), text: z.string() }),
-  z.object({ kind: z.literal('tokens'), ids: z.array(z.number().int().nonnegative()) }),
-  z.object({ kind: z.literal('chat'), messages: z.array(chatMessageSchema).min(1) }),
+  z.object({
+    kind: z.literal('tokens'),
+    ids: z.array(z.number().int().nonnegative()),
+  }),
+  z.object({
+    kind: z.literal('chat'),
+    messages: z.array(chatMessageSchema).min(1),
+  }),
 ]);
 
 /** Sampling settings, already validated and defaulted by the gateway. */

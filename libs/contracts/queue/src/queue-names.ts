@@ -9,7 +9,8 @@ export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** The queue holding a model's inference jobs (one queue per model). */
 export function inferenceQueueName(model: string): string {
-  if (!MODEL_NAME_PATTERN.test(model)) throw new Error(`invalid model name: ${model}`);
+  if (!MODEL_NAME_PATTERN.test(model))
+    throw new Error(`invalid model name: ${model}`);
   return `infer.${model}`;
 }
 

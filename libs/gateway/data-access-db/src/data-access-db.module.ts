@@ -5,7 +5,13 @@ import { DATABASE_URL, PrismaService } from './prisma.service';
 import { TenantRepository } from './tenants/tenant.repository';
 import { UsageRepository } from './usage/usage.repository';
 
-const repositories = [PrismaService, ApiKeyRepository, TenantRepository, ModelRepository, UsageRepository];
+const repositories = [
+  PrismaService,
+  ApiKeyRepository,
+  TenantRepository,
+  ModelRepository,
+  UsageRepository,
+];
 
 /** PostgreSQL access for the gateway: the Prisma client and one repository per aggregate. */
 @Module({})
@@ -14,7 +20,10 @@ export class DataAccessDbModule {
     return {
       module: DataAccessDbModule,
       global: true,
-      providers: [{ provide: DATABASE_URL, useValue: databaseUrl }, ...repositories],
+      providers: [
+        { provide: DATABASE_URL, useValue: databaseUrl },
+        ...repositories,
+      ],
       exports: repositories,
     };
   }

@@ -9,7 +9,9 @@ export const DATABASE_URL = Symbol('DATABASE_URL');
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(DATABASE_URL) databaseUrl: string) {
-    super({ adapter: new PrismaPg({ connectionString: databaseUrl, max: 10 }) });
+    super({
+      adapter: new PrismaPg({ connectionString: databaseUrl, max: 10 }),
+    });
   }
 
   async onModuleDestroy(): Promise<void> {

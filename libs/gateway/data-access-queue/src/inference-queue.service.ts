@@ -1,5 +1,10 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { type InferenceJob, QUEUE_PREFIX, inferenceJobSchema, inferenceQueueName } from '@marquee/contracts/queue';
+import {
+  type InferenceJob,
+  QUEUE_PREFIX,
+  inferenceJobSchema,
+  inferenceQueueName,
+} from '@marquee/contracts/queue';
 import { Queue } from 'bullmq';
 import { RedisConnection } from './redis.provider';
 

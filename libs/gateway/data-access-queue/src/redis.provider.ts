@@ -10,7 +10,11 @@ export class RedisConnection implements OnModuleDestroy {
   readonly client: Redis;
 
   constructor(@Inject(REDIS_URL) readonly url: string) {
-    this.client = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: false, enableOfflineQueue: true });
+    this.client = new Redis(url, {
+      maxRetriesPerRequest: 2,
+      lazyConnect: false,
+      enableOfflineQueue: true,
+    });
     // Errors surface through failing commands and the readiness probe; don't crash on them.
     this.client.on('error', () => undefined);
   }

@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { WORKER_PRESENCE_PATTERN, type WorkerPresence, workerPresenceSchema } from '@marquee/contracts/queue';
+import {
+  WORKER_PRESENCE_PATTERN,
+  type WorkerPresence,
+  workerPresenceSchema,
+} from '@marquee/contracts/queue';
 import { RedisConnection } from './redis.provider';
 
 /** Reads which workers are alive, from their self-expiring Redis keys. */
@@ -11,7 +15,13 @@ export class WorkerPresenceService {
     const keys: string[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await this.redis.client.scan(cursor, 'MATCH', WORKER_PRESENCE_PATTERN, 'COUNT', 200);
+      const [next, batch] = await this.redis.client.scan(
+        cursor,
+        'MATCH',
+        WORKER_PRESENCE_PATTERN,
+        'COUNT',
+        200,
+      );
       keys.push(...batch);
       cursor = next;
     } while (cursor !== '0');

@@ -21,11 +21,17 @@ export function hashApiKey(key: string): string {
 /** Mints a key with 192 bits of randomness, base64url. */
 export function mintApiKey(): MintedApiKey {
   const key = `${API_KEY_PREFIX}${randomBytes(SECRET_BYTES).toString('base64url')}`;
-  return { key, prefix: key.slice(0, DISPLAY_PREFIX_LENGTH), hash: hashApiKey(key) };
+  return {
+    key,
+    prefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
+    hash: hashApiKey(key),
+  };
 }
 
 /** The bearer token of an Authorization header, or null. */
-export function bearerToken(header: string | string[] | undefined): string | null {
+export function bearerToken(
+  header: string | string[] | undefined,
+): string | null {
   const value = Array.isArray(header) ? header[0] : header;
   const match = value?.match(/^Bearer\s+(\S+)\s*$/i);
   return match ? match[1] : null;

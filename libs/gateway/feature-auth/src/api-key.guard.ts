@@ -1,4 +1,8 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Injectable,
+} from '@nestjs/common';
 import { ApiKeyRepository } from '@marquee/gateway/data-access-db';
 import { ApiError, type MarqueeRequestState } from '@marquee/gateway/util-http';
 import type { FastifyRequest } from 'fastify';
@@ -10,7 +14,9 @@ export class ApiKeyGuard implements CanActivate {
   constructor(private readonly keys: ApiKeyRepository) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest & MarqueeRequestState>();
+    const request = context
+      .switchToHttp()
+      .getRequest<FastifyRequest & MarqueeRequestState>();
     const token = bearerToken(request.headers.authorization);
     if (!token) throw ApiError.missingApiKey();
     if (!token.startsWith(API_KEY_PREFIX)) throw ApiError.invalidApiKey();

@@ -10,7 +10,11 @@ import { ResponseWriter } from './responses/response-writer.service';
 /** The OpenAI-compatible API: `/v1/completions`, `/v1/chat/completions`, `/v1/models`. */
 @Module({
   imports: [AuthModule, TransportGrpcModule],
-  controllers: [CompletionsController, ChatCompletionsController, ModelsController],
+  controllers: [
+    CompletionsController,
+    ChatCompletionsController,
+    ModelsController,
+  ],
   providers: [InferenceRunner, ResponseWriter],
 })
 export class FeatureOpenAiModule {}

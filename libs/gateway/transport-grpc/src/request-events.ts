@@ -4,7 +4,12 @@ import type { ChoiceFinishMessage } from '@marquee/contracts/proto';
 export type RequestEvent =
   | { type: 'started'; workerId: string; promptTokens: number }
   | { type: 'tokens'; choiceIndex: number; text: string; tokens: number }
-  | { type: 'finished'; promptTokens: number; completionTokens: number; choices: ChoiceFinishMessage[] }
+  | {
+      type: 'finished';
+      promptTokens: number;
+      completionTokens: number;
+      choices: ChoiceFinishMessage[];
+    }
   | {
       type: 'failed';
       code: string;
@@ -15,7 +20,10 @@ export type RequestEvent =
     };
 
 /** The events that end a request. */
-export type TerminalEvent = Extract<RequestEvent, { type: 'finished' | 'failed' }>;
+export type TerminalEvent = Extract<
+  RequestEvent,
+  { type: 'finished' | 'failed' }
+>;
 
 export function isTerminal(event: RequestEvent): event is TerminalEvent {
   return event.type === 'finished' || event.type === 'failed';

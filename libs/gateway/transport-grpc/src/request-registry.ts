@@ -26,14 +26,19 @@ export class RequestRegistry {
 
   /** Starts tracking a request; its events can be read from the returned channel. */
   open(requestId: string): EventChannel<RequestEvent> {
-    if (this.pending.has(requestId)) throw new Error(`request ${requestId} is already open`);
+    if (this.pending.has(requestId))
+      throw new Error(`request ${requestId} is already open`);
     const events = new EventChannel<RequestEvent>();
     this.pending.set(requestId, { events, link: null, cancelled: false });
     return events;
   }
 
   /** Routes a worker's event. Events for requests nobody holds are answered with a cancel. */
-  dispatch(requestId: string, event: RequestEvent, link: WorkerLinkHandle): void {
+  dispatch(
+    requestId: string,
+    event: RequestEvent,
+    link: WorkerLinkHandle,
+  ): void {
     const request = this.pending.get(requestId);
     if (!request) {
       if (!isTerminal(event)) link.send({ cancel: { requestId } });
@@ -63,7 +68,10 @@ export class RequestRegistry {
   }
 
   /** Fails a request locally (no worker took it, or the gateway gives up on it). */
-  fail(requestId: string, event: Extract<RequestEvent, { type: 'failed' }>): void {
+  fail(
+    requestId: string,
+    event: Extract<RequestEvent, { type: 'failed' }>,
+  ): void {
     const request = this.pending.get(requestId);
     if (!request) return;
     request.events.push(event);
@@ -75,7 +83,10 @@ export class RequestRegistry {
   linkClosed(link: WorkerLinkHandle): void {
     for (const [requestId, request] of this.pending) {
       if (request.link?.id !== link.id) continue;
-      this.logger.warn({ requestId }, 'worker stream closed with the request unfinished');
+      this.logger.warn(
+        { requestId },
+        'worker stream closed with the request unfinished',
+      );
       this.fail(requestId, {
         type: 'failed',
         code: 'worker_lost',

@@ -20,9 +20,14 @@ export class WorkerLinkController {
   constructor(private readonly registry: RequestRegistry) {}
 
   @GrpcStreamMethod(WORKER_LINK_SERVICE, 'Connect')
-  connect(reports: Observable<WorkerReportMessage>): Observable<GatewayCommandMessage> {
+  connect(
+    reports: Observable<WorkerReportMessage>,
+  ): Observable<GatewayCommandMessage> {
     const commands = new Subject<GatewayCommandMessage>();
-    const link: WorkerLinkHandle = { id: nextLinkId++, send: (command) => commands.next(command) };
+    const link: WorkerLinkHandle = {
+      id: nextLinkId++,
+      send: (command) => commands.next(command),
+    };
     let workerId = 'unknown';
     const closed = () => {
       this.logger.log({ workerId }, 'worker stream closed');
@@ -33,7 +38,10 @@ export class WorkerLinkController {
       next: (report) => {
         if (report.hello) {
           workerId = report.hello.workerId;
-          this.logger.log({ workerId, models: report.hello.models }, 'worker connected');
+          this.logger.log(
+            { workerId, models: report.hello.models },
+            'worker connected',
+          );
         }
         for (const message of report.batch?.events ?? []) {
           const event = toRequestEvent(message);
@@ -50,7 +58,11 @@ export class WorkerLinkController {
 function toRequestEvent(message: RequestEventMessage): RequestEvent | null {
   switch (message.event) {
     case 'started':
-      return { type: 'started', workerId: message.started?.workerId ?? '', promptTokens: message.started?.promptTokens ?? 0 };
+      return {
+        type: 'started',
+        workerId: message.started?.workerId ?? '',
+        promptTokens: message.started?.promptTokens ?? 0,
+      };
     case 'tokens':
       return {
         type: 'tokens',

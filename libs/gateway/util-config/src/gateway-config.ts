@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 
 /** Defaults match the README's quickstart: services on their standard local ports. */
-export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/marquee';
+export const DEFAULT_DATABASE_URL =
+  'postgresql://postgres@127.0.0.1:5432/marquee';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -15,13 +16,17 @@ export const gatewayEnvSchema = z.object({
   /** Address workers dial to reach this replica's gRPC server (host:port). */
   GRPC_ADVERTISE_ADDRESS: z.string().optional(),
   GATEWAY_ID: z.string().min(1).optional(),
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default(DEFAULT_DATABASE_URL),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/ })
+    .default(DEFAULT_DATABASE_URL),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default(DEFAULT_REDIS_URL),
   /** Secret: never logged. */
   MARQUEE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   /** How long a request may wait for a worker to take it before 503, in ms. */
   QUEUE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
 });
 
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
@@ -43,7 +48,8 @@ export class GatewayConfig {
     this.port = env.PORT;
     this.host = env.HOST;
     this.grpcPort = env.GRPC_PORT;
-    this.grpcAdvertiseAddress = env.GRPC_ADVERTISE_ADDRESS ?? `127.0.0.1:${env.GRPC_PORT}`;
+    this.grpcAdvertiseAddress =
+      env.GRPC_ADVERTISE_ADDRESS ?? `127.0.0.1:${env.GRPC_PORT}`;
     this.gatewayId = env.GATEWAY_ID ?? `${hostname()}-${process.pid}`;
     this.databaseUrl = env.DATABASE_URL;
     this.redisUrl = env.REDIS_URL;
@@ -59,7 +65,9 @@ export class GatewayConfig {
   static fromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
     const parsed = gatewayEnvSchema.safeParse(env);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+      const problems = parsed.error.issues.map(
+        (i) => `${i.path.join('.')}: ${i.message}`,
+      );
       throw new Error(`invalid configuration: ${problems.join('; ')}`);
     }
     return new GatewayConfig(parsed.data);

@@ -9,7 +9,12 @@ export type ApiErrorType =
 
 /** The wire body of every error response, exactly OpenAI's shape. */
 export interface ApiErrorBody {
-  error: { message: string; type: ApiErrorType; param: string | null; code: string | null };
+  error: {
+    message: string;
+    type: ApiErrorType;
+    param: string | null;
+    code: string | null;
+  };
 }
 
 /**
@@ -28,7 +33,11 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  static invalidRequest(message: string, param: string | null = null, code: string | null = null): ApiError {
+  static invalidRequest(
+    message: string,
+    param: string | null = null,
+    code: string | null = null,
+  ): ApiError {
     return new ApiError(400, 'invalid_request_error', message, code, param);
   }
 
@@ -51,7 +60,12 @@ export class ApiError extends Error {
   }
 
   static invalidAdminToken(): ApiError {
-    return new ApiError(401, 'authentication_error', 'A valid admin token is required.', 'invalid_admin_token');
+    return new ApiError(
+      401,
+      'authentication_error',
+      'A valid admin token is required.',
+      'invalid_admin_token',
+    );
   }
 
   static modelNotFound(model: string): ApiError {
@@ -65,11 +79,21 @@ export class ApiError extends Error {
   }
 
   static notFound(what: string): ApiError {
-    return new ApiError(404, 'invalid_request_error', `${what} not found.`, 'not_found');
+    return new ApiError(
+      404,
+      'invalid_request_error',
+      `${what} not found.`,
+      'not_found',
+    );
   }
 
   static unknownUrl(method: string, url: string): ApiError {
-    return new ApiError(404, 'invalid_request_error', `Unknown request URL: ${method} ${url}.`, 'unknown_url');
+    return new ApiError(
+      404,
+      'invalid_request_error',
+      `Unknown request URL: ${method} ${url}.`,
+      'unknown_url',
+    );
   }
 
   static unavailable(message: string, code = 'service_unavailable'): ApiError {
@@ -78,10 +102,22 @@ export class ApiError extends Error {
 
   static internal(requestId?: string): ApiError {
     const ref = requestId ? ` (request id ${requestId})` : '';
-    return new ApiError(500, 'server_error', `The server had an error processing your request${ref}.`, 'server_error');
+    return new ApiError(
+      500,
+      'server_error',
+      `The server had an error processing your request${ref}.`,
+      'server_error',
+    );
   }
 
   toBody(): ApiErrorBody {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+    return {
+      error: {
+        message: this.message,
+        type: this.type,
+        param: this.param,
+        code: this.code,
+      },
+    };
   }
 }

@@ -13,8 +13,13 @@ export interface MarqueeRequestState {
 }
 
 /** Injects the authenticated {@link Principal} into a handler. */
-export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
-  const request = ctx.switchToHttp().getRequest<MarqueeRequestState>();
-  if (!request.principal) throw new Error('CurrentPrincipal used on a route without the API key guard');
-  return request.principal;
-});
+export const CurrentPrincipal = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Principal => {
+    const request = ctx.switchToHttp().getRequest<MarqueeRequestState>();
+    if (!request.principal)
+      throw new Error(
+        'CurrentPrincipal used on a route without the API key guard',
+      );
+    return request.principal;
+  },
+);

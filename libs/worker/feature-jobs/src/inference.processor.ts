@@ -1,6 +1,16 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { RequestFailureCode } from '@marquee/contracts/proto';
-import { type InferenceJob, QUEUE_PREFIX, inferenceJobSchema, inferenceQueueName } from '@marquee/contracts/queue';
+import {
+  type InferenceJob,
+  QUEUE_PREFIX,
+  inferenceJobSchema,
+  inferenceQueueName,
+} from '@marquee/contracts/queue';
 import { InferenceError, type TextGenerator } from '@marquee/worker/inference';
 import { GatewayLinkPool } from '@marquee/worker/transport-grpc';
 import { WorkerConfig } from '@marquee/worker/util-config';
@@ -14,7 +24,9 @@ import { runJob } from './run-job';
  * reporting to the gateway named in the job. One job at a time per model for now.
  */
 @Injectable()
-export class InferenceProcessor implements OnApplicationBootstrap, OnModuleDestroy {
+export class InferenceProcessor
+  implements OnApplicationBootstrap, OnModuleDestroy
+{
   private readonly logger = new Logger(InferenceProcessor.name);
   private readonly workers: Worker[] = [];
   private readonly active = new Map<string, AbortController>();
@@ -30,32 +42,53 @@ export class InferenceProcessor implements OnApplicationBootstrap, OnModuleDestr
   }
 
   onApplicationBootstrap(): void {
-    this.connection = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null });
-    this.connection.on('error', (error) => this.logger.warn(`redis: ${error.message}`));
+    this.connection = new Redis(this.config.redisUrl, {
+      maxRetriesPerRequest: null,
+    });
+    this.connection.on('error', (error) =>
+      this.logger.warn(`redis: ${error.message}`),
+    );
     for (const model of this.host.names) {
-      const worker = new Worker<InferenceJob>(inferenceQueueName(model), (job) => this.process(job), {
-        connection: this.connection,
-        prefix: QUEUE_PREFIX,
-        concurrency: 1,
-      });
-      worker.on('error', (error) => this.logger.warn(`queue ${model}: ${error.message}`));
+      const worker = new Worker<InferenceJob>(
+        inferenceQueueName(model),
+        (job) => this.process(job),
+        {
+          connection: this.connection,
+          prefix: QUEUE_PREFIX,
+          concurrency: 1,
+        },
+      );
+      worker.on('error', (error) =>
+        this.logger.warn(`queue ${model}: ${error.message}`),
+      );
       this.workers.push(worker);
     }
   }
 
   private async process(job: Job<InferenceJob>): Promise<void> {
     const parsed = inferenceJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new UnrecoverableError(
+        `invalid job payload: ${parsed.error.issues[0]?.message}`,
+      );
     const payload = parsed.data;
     const generator = this.host.get(payload.model);
-    if (!generator) throw new UnrecoverableError(`model ${payload.model} is not served here`);
+    if (!generator)
+      throw new UnrecoverableError(`model ${payload.model} is not served here`);
     const link = this.links.link(payload.replyTo.address);
     const abort = new AbortController();
     this.active.set(payload.requestId, abort);
     try {
-      await runJob(payload, generator as TextGenerator, link, this.config.workerId, abort.signal);
+      await runJob(
+        payload,
+        generator as TextGenerator,
+        link,
+        this.config.workerId,
+        abort.signal,
+      );
     } catch (error) {
-      const code: RequestFailureCode = error instanceof InferenceError ? error.code : 'model_error';
+      const code: RequestFailureCode =
+        error instanceof InferenceError ? error.code : 'model_error';
       this.logger.error(`request ${payload.requestId} failed: ${code}`);
       throw new UnrecoverableError(code);
     } finally {

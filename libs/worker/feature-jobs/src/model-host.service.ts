@@ -9,14 +9,18 @@ import type { WorkerConfig } from '@marquee/worker/util-config';
 export class ModelHost {
   private static readonly logger = new Logger('ModelHost');
 
-  private constructor(private readonly generators: Map<string, TextGenerator>) {}
+  private constructor(
+    private readonly generators: Map<string, TextGenerator>,
+  ) {}
 
   /**
    * Loads every text-generation model under `config.modelsDir` (or only `config.models` when
    * set). Fails when a requested model is missing, or when nothing can be served.
    */
   static async load(config: WorkerConfig): Promise<ModelHost> {
-    const entries = await readdir(config.modelsDir, { withFileTypes: true }).catch(() => {
+    const entries = await readdir(config.modelsDir, {
+      withFileTypes: true,
+    }).catch(() => {
       throw new Error(`MODELS_DIR ${config.modelsDir} cannot be read`);
     });
     const generators = new Map<string, TextGenerator>();
@@ -24,17 +28,24 @@ export class ModelHost {
       const dir = join(config.modelsDir, entry.name);
       const manifest = await readModelManifest(dir).catch(() => null);
       if (!manifest || manifest.task !== 'text-generation') continue;
-      if (config.models.length > 0 && !config.models.includes(manifest.name)) continue;
+      if (config.models.length > 0 && !config.models.includes(manifest.name))
+        continue;
       const generator = await TextGenerator.load(dir, {
         executionProvider: config.executionProvider,
         intraOpThreads: config.intraOpThreads || undefined,
       });
       generators.set(manifest.name, generator);
-      ModelHost.logger.log(`loaded ${manifest.name} from ${dir} on ${generator.executionProvider}`);
+      ModelHost.logger.log(
+        `loaded ${manifest.name} from ${dir} on ${generator.executionProvider}`,
+      );
     }
     const missing = config.models.filter((m) => !generators.has(m));
-    if (missing.length > 0) throw new Error(`WORKER_MODELS names models not found in ${config.modelsDir}: ${missing.join(', ')}`);
-    if (generators.size === 0) throw new Error(`no text-generation model found in ${config.modelsDir}`);
+    if (missing.length > 0)
+      throw new Error(
+        `WORKER_MODELS names models not found in ${config.modelsDir}: ${missing.join(', ')}`,
+      );
+    if (generators.size === 0)
+      throw new Error(`no text-generation model found in ${config.modelsDir}`);
     return new ModelHost(generators);
   }
 

@@ -1,4 +1,8 @@
-import type { ChoiceFinishMessage, RequestEventMessage, RequestFailureCode } from '@marquee/contracts/proto';
+import type {
+  ChoiceFinishMessage,
+  RequestEventMessage,
+  RequestFailureCode,
+} from '@marquee/contracts/proto';
 import type { InferenceJob, PromptPayload } from '@marquee/contracts/queue';
 import { InferenceError, type TextGenerator } from '@marquee/worker/inference';
 
@@ -8,7 +12,10 @@ export interface EventSink {
 }
 
 /** The parts of the engine a job needs. */
-export type Generator = Pick<TextGenerator, 'encode' | 'generate' | 'contextLength'>;
+export type Generator = Pick<
+  TextGenerator,
+  'encode' | 'generate' | 'contextLength'
+>;
 
 class JobRejected extends Error {
   constructor(
@@ -33,7 +40,8 @@ export async function runJob(
   signal: AbortSignal,
 ): Promise<void> {
   const { requestId, sampling } = job;
-  const promptParam = job.endpoint === 'chat.completions' ? 'messages' : 'prompt';
+  const promptParam =
+    job.endpoint === 'chat.completions' ? 'messages' : 'prompt';
   let prompts: number[][];
   let maxTokens: number;
   try {
@@ -41,7 +49,8 @@ export async function runJob(
     const longest = Math.max(...prompts.map((p) => p.length));
     maxTokens = sampling.maxTokens ?? generator.contextLength - longest;
     if (longest + maxTokens > generator.contextLength) {
-      const param = sampling.maxTokens === undefined ? promptParam : 'max_tokens';
+      const param =
+        sampling.maxTokens === undefined ? promptParam : 'max_tokens';
       throw new JobRejected(
         'context_length_exceeded',
         `This model's maximum context length is ${generator.contextLength} tokens. However, you requested ${longest + maxTokens} tokens (${longest} in the prompt, ${maxTokens} for the completion). Please reduce the prompt or max_tokens.`,
@@ -49,12 +58,28 @@ export async function runJob(
       );
     }
   } catch (error) {
-    const rejected = error instanceof JobRejected ? error : new JobRejected('invalid_prompt', messageOf(error), promptParam);
-    sink.send(failedEvent(requestId, rejected.code, rejected.message, rejected.param, 0, 0), true);
+    const rejected =
+      error instanceof JobRejected
+        ? error
+        : new JobRejected('invalid_prompt', messageOf(error), promptParam);
+    sink.send(
+      failedEvent(
+        requestId,
+        rejected.code,
+        rejected.message,
+        rejected.param,
+        0,
+        0,
+      ),
+      true,
+    );
     return;
   }
 
-  const promptTokens = prompts.reduce((sum, p) => sum + p.length * sampling.n, 0);
+  const promptTokens = prompts.reduce(
+    (sum, p) => sum + p.length * sampling.n,
+    0,
+  );
   sink.send({ requestId, started: { workerId, promptTokens } });
   let completionTokens = 0;
   const choices: ChoiceFinishMessage[] = [];
@@ -66,28 +91,61 @@ export async function runJob(
         { ...sampling, maxTokens },
         (deltas) => {
           for (const d of deltas) {
-            sink.send({ requestId, tokens: { choiceIndex: offset + d.index, text: d.text, tokens: d.tokens } });
+            sink.send({
+              requestId,
+              tokens: {
+                choiceIndex: offset + d.index,
+                text: d.text,
+                tokens: d.tokens,
+              },
+            });
           }
         },
         signal,
       );
       completionTokens += result.completionTokens;
       for (const c of result.choices) {
-        choices.push({ index: offset + c.index, finishReason: c.finishReason, completionTokens: c.completionTokens });
+        choices.push({
+          index: offset + c.index,
+          finishReason: c.finishReason,
+          completionTokens: c.completionTokens,
+        });
       }
     }
   } catch (error) {
-    const partial = error instanceof InferenceError ? (error.partial?.completionTokens ?? 0) : 0;
-    const code: RequestFailureCode = error instanceof InferenceError ? error.code : 'model_error';
-    sink.send(failedEvent(requestId, code, messageOf(error), '', promptTokens, completionTokens + partial), true);
+    const partial =
+      error instanceof InferenceError
+        ? (error.partial?.completionTokens ?? 0)
+        : 0;
+    const code: RequestFailureCode =
+      error instanceof InferenceError ? error.code : 'model_error';
+    sink.send(
+      failedEvent(
+        requestId,
+        code,
+        messageOf(error),
+        '',
+        promptTokens,
+        completionTokens + partial,
+      ),
+      true,
+    );
     throw error;
   }
-  sink.send({ requestId, finished: { promptTokens, completionTokens, choices } }, true);
+  sink.send(
+    { requestId, finished: { promptTokens, completionTokens, choices } },
+    true,
+  );
 }
 
-function encodePrompt(generator: Generator, prompt: PromptPayload, param: string): number[] {
+function encodePrompt(
+  generator: Generator,
+  prompt: PromptPayload,
+  param: string,
+): number[] {
   const ids = prompt.kind === 'tokens' ? prompt.ids : generator.encode(prompt);
-  if (ids.length === 0) throw new JobRejected('invalid_prompt', 'The prompt is empty.', param);
+  if (ids.length === 0)
+    throw new JobRejected('invalid_prompt', 'The prompt is empty.', param);
   return ids;
 }
 
@@ -99,7 +157,10 @@ function failedEvent(
   promptTokens: number,
   completionTokens: number,
 ): RequestEventMessage {
-  return { requestId, failed: { code, message, param, promptTokens, completionTokens } };
+  return {
+    requestId,
+    failed: { code, message, param, promptTokens, completionTokens },
+  };
 }
 
 function messageOf(error: unknown): string {

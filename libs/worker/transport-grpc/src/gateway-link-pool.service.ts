@@ -1,4 +1,9 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { GatewayLink } from './gateway-link';
 
@@ -31,7 +36,8 @@ export class GatewayLinkPool implements OnModuleDestroy {
       flushMs: this.config.frameFlushMs,
       heartbeatMs: this.config.heartbeatMs,
       activeRequests: () => this.activeRequests(),
-      onCancel: (requestId) => this.cancelListeners.forEach((listener) => listener(requestId)),
+      onCancel: (requestId) =>
+        this.cancelListeners.forEach((listener) => listener(requestId)),
       onClosed: (closed) => {
         if (this.links.get(address) === closed) this.links.delete(address);
         this.logger.log(`link to gateway ${address} closed`);

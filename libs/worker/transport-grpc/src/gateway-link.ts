@@ -11,13 +11,20 @@ import {
   protoRoot,
 } from '@marquee/contracts/proto';
 
-type ClientConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: object) => grpc.Client;
+type ClientConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: object,
+) => grpc.Client;
 
 let clientConstructor: ClientConstructor | null = null;
 
 function workerLinkClient(): ClientConstructor {
   if (!clientConstructor) {
-    const definition = protoLoader.loadSync(WORKER_LINK_PROTO, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
+    const definition = protoLoader.loadSync(WORKER_LINK_PROTO, {
+      ...PROTO_LOADER_OPTIONS,
+      includeDirs: [protoRoot()],
+    });
     const loaded = grpc.loadPackageDefinition(definition);
     const service = WORKER_LINK_PACKAGE.split('.').reduce<unknown>(
       (node, part) => (node as Record<string, unknown>)[part],
@@ -45,7 +52,10 @@ export interface GatewayLinkOptions {
  */
 export class GatewayLink {
   private readonly client: grpc.Client;
-  private readonly call: grpc.ClientDuplexStream<WorkerReportMessage, GatewayCommandMessage>;
+  private readonly call: grpc.ClientDuplexStream<
+    WorkerReportMessage,
+    GatewayCommandMessage
+  >;
   private pending: RequestEventMessage[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly heartbeat: NodeJS.Timeout;
@@ -60,18 +70,31 @@ export class GatewayLink {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
     });
-    const connect = (this.client as unknown as Record<string, () => grpc.ClientDuplexStream<WorkerReportMessage, GatewayCommandMessage>>)
-      .connect;
+    const connect = (
+      this.client as unknown as Record<
+        string,
+        () => grpc.ClientDuplexStream<
+          WorkerReportMessage,
+          GatewayCommandMessage
+        >
+      >
+    ).connect;
     this.call = connect.call(this.client);
     this.call.on('data', (command: GatewayCommandMessage) => {
       if (command.cancel?.requestId) options.onCancel(command.cancel.requestId);
     });
     this.call.on('error', () => this.close());
     this.call.on('end', () => this.close());
-    this.call.write({ hello: { workerId: options.workerId, models: options.models } });
+    this.call.write({
+      hello: { workerId: options.workerId, models: options.models },
+    });
     this.heartbeat = setInterval(() => {
       this.call.write({
-        heartbeat: { workerId: options.workerId, sentAtMs: Date.now(), activeRequests: options.activeRequests() },
+        heartbeat: {
+          workerId: options.workerId,
+          sentAtMs: Date.now(),
+          activeRequests: options.activeRequests(),
+        },
       });
     }, options.heartbeatMs);
     this.heartbeat.unref();
@@ -86,7 +109,8 @@ export class GatewayLink {
     if (this.closed) return;
     this.pending.push(event);
     if (flushNow) this.flush();
-    else this.flushTimer ??= setTimeout(() => this.flush(), this.options.flushMs);
+    else
+      this.flushTimer ??= setTimeout(() => this.flush(), this.options.flushMs);
   }
 
   flush(): void {

@@ -18,7 +18,9 @@ export const workerEnvSchema = z.object({
   /** Milliseconds between flushes of batched token frames to gateways. */
   FRAME_FLUSH_MS: z.coerce.number().int().min(0).max(1000).default(5),
   HEARTBEAT_MS: z.coerce.number().int().positive().default(5000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
@@ -38,7 +40,9 @@ export class WorkerConfig {
   constructor(env: WorkerEnv) {
     this.redisUrl = env.REDIS_URL;
     this.modelsDir = resolve(env.MODELS_DIR);
-    this.models = env.WORKER_MODELS.split(',').map((m) => m.trim()).filter(Boolean);
+    this.models = env.WORKER_MODELS.split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
     this.workerId = env.WORKER_ID ?? `${hostname()}-${process.pid}`;
     this.executionProvider = env.EXECUTION_PROVIDER;
     this.intraOpThreads = env.INTRA_OP_THREADS;
@@ -51,7 +55,9 @@ export class WorkerConfig {
   static fromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     const parsed = workerEnvSchema.safeParse(env);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+      const problems = parsed.error.issues.map(
+        (i) => `${i.path.join('.')}: ${i.message}`,
+      );
       throw new Error(`invalid configuration: ${problems.join('; ')}`);
     }
     return new WorkerConfig(parsed.data);

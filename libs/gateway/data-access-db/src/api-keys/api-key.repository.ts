@@ -16,13 +16,23 @@ export class ApiKeyRepository {
   async findActiveByHash(hash: string): Promise<KeyPrincipal | null> {
     const key = await this.prisma.apiKey.findUnique({
       where: { hash },
-      select: { id: true, tenantId: true, revokedAt: true, tenant: { select: { status: true } } },
+      select: {
+        id: true,
+        tenantId: true,
+        revokedAt: true,
+        tenant: { select: { status: true } },
+      },
     });
     if (!key || key.revokedAt || key.tenant.status !== 'active') return null;
     return { apiKeyId: key.id, tenantId: key.tenantId };
   }
 
-  async create(input: { tenantId: string; name: string; prefix: string; hash: string }) {
+  async create(input: {
+    tenantId: string;
+    name: string;
+    prefix: string;
+    hash: string;
+  }) {
     return this.prisma.apiKey.create({ data: input });
   }
 
@@ -37,6 +47,9 @@ export class ApiKeyRepository {
   }
 
   async touch(id: string): Promise<void> {
-    await this.prisma.apiKey.update({ where: { id }, data: { lastUsedAt: new Date() } });
+    await this.prisma.apiKey.update({
+      where: { id },
+      data: { lastUsedAt: new Date() },
+    });
   }
 }

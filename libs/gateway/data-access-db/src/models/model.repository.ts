@@ -22,6 +22,10 @@ export class ModelRepository {
 
   upsert(model: ModelUpsert) {
     const { name, ...rest } = model;
-    return this.prisma.model.upsert({ where: { name }, create: model, update: rest });
+    return this.prisma.model.upsert({
+      where: { name },
+      create: model,
+      update: rest,
+    });
   }
 }

@@ -14,6 +14,9 @@ export class TenantRepository {
   }
 
   findByName(name: string) {
-    return this.prisma.tenant.findFirst({ where: { name }, orderBy: { createdAt: 'asc' } });
+    return this.prisma.tenant.findFirst({
+      where: { name },
+      orderBy: { createdAt: 'asc' },
+    });
   }
 }

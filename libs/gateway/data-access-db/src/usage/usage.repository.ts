@@ -23,7 +23,10 @@ export class UsageRepository {
    * id makes settlement idempotent). Returns whether this call wrote the row.
    */
   async append(entry: UsageEntry): Promise<boolean> {
-    const { count } = await this.prisma.usageRecord.createMany({ data: [entry], skipDuplicates: true });
+    const { count } = await this.prisma.usageRecord.createMany({
+      data: [entry],
+      skipDuplicates: true,
+    });
     return count === 1;
   }
 

@@ -5,7 +5,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InferenceRunner } from '../inference/inference-runner.service';
 import { chatFormat } from '../responses/response-format';
 import { ResponseWriter } from '../responses/response-writer.service';
-import { chatCompletionRequestSchema, toWorkerMessages } from '../schemas/chat-completion-request.schema';
+import {
+  chatCompletionRequestSchema,
+  toWorkerMessages,
+} from '../schemas/chat-completion-request.schema';
 import { stopList } from '../schemas/sampling.schema';
 import { parseBody } from '../schemas/validate';
 import { createdAt, responseId } from './ids';
@@ -43,12 +46,21 @@ export class ChatCompletionsController {
         stop: stopList(body.stop),
       },
     });
-    const format = chatFormat({ id: responseId('chatcmpl', request.id), created: createdAt(), model: run.model.name });
-    await this.writer.send(run, format, {
-      stream: body.stream ?? false,
-      includeUsage: body.stream_options?.include_usage ?? false,
-      choiceCount: n,
-      requestId: request.id,
-    }, reply);
+    const format = chatFormat({
+      id: responseId('chatcmpl', request.id),
+      created: createdAt(),
+      model: run.model.name,
+    });
+    await this.writer.send(
+      run,
+      format,
+      {
+        stream: body.stream ?? false,
+        includeUsage: body.stream_options?.include_usage ?? false,
+        choiceCount: n,
+        requestId: request.id,
+      },
+      reply,
+    );
   }
 }

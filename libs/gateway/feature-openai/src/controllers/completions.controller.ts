@@ -6,7 +6,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InferenceRunner } from '../inference/inference-runner.service';
 import { completionFormat } from '../responses/response-format';
 import { ResponseWriter } from '../responses/response-writer.service';
-import { type CompletionRequest, completionRequestSchema } from '../schemas/completion-request.schema';
+import {
+  type CompletionRequest,
+  completionRequestSchema,
+} from '../schemas/completion-request.schema';
 import { stopList } from '../schemas/sampling.schema';
 import { parseBody } from '../schemas/validate';
 import { createdAt, responseId } from './ids';
@@ -47,19 +50,30 @@ export class CompletionsController {
         stop: stopList(body.stop),
       },
     });
-    const format = completionFormat({ id: responseId('cmpl', request.id), created: createdAt(), model: run.model.name });
-    await this.writer.send(run, format, {
-      stream: body.stream ?? false,
-      includeUsage: body.stream_options?.include_usage ?? false,
-      choiceCount: prompts.length * n,
-      requestId: request.id,
-    }, reply);
+    const format = completionFormat({
+      id: responseId('cmpl', request.id),
+      created: createdAt(),
+      model: run.model.name,
+    });
+    await this.writer.send(
+      run,
+      format,
+      {
+        stream: body.stream ?? false,
+        includeUsage: body.stream_options?.include_usage ?? false,
+        choiceCount: prompts.length * n,
+        requestId: request.id,
+      },
+      reply,
+    );
   }
 }
 
 function toPrompts(prompt: CompletionRequest['prompt']): PromptPayload[] {
   if (typeof prompt === 'string') return [{ kind: 'text', text: prompt }];
-  if (prompt.every((p) => typeof p === 'string')) return (prompt as string[]).map((text) => ({ kind: 'text', text }));
-  if (prompt.every((p) => typeof p === 'number')) return [{ kind: 'tokens', ids: prompt as number[] }];
+  if (prompt.every((p) => typeof p === 'string'))
+    return (prompt as string[]).map((text) => ({ kind: 'text', text }));
+  if (prompt.every((p) => typeof p === 'number'))
+    return [{ kind: 'tokens', ids: prompt as number[] }];
   return (prompt as number[][]).map((ids) => ({ kind: 'tokens', ids }));
 }

@@ -1,5 +1,8 @@
 /** Response ids derive from the request id, so logs, headers and bodies line up. */
-export function responseId(prefix: 'cmpl' | 'chatcmpl', requestId: string): string {
+export function responseId(
+  prefix: 'cmpl' | 'chatcmpl',
+  requestId: string,
+): string {
   return `${prefix}-${requestId.replace(/^req_/, '')}`;
 }
 

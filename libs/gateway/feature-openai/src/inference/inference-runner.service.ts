@@ -1,8 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { PromptPayload, SamplingPayload } from '@marquee/contracts/queue';
-import { ModelRepository, type Model, UsageRepository } from '@marquee/gateway/data-access-db';
+import {
+  ModelRepository,
+  type Model,
+  UsageRepository,
+} from '@marquee/gateway/data-access-db';
 import { InferenceQueue } from '@marquee/gateway/data-access-queue';
-import { isTerminal, type RequestEvent, RequestRegistry } from '@marquee/gateway/transport-grpc';
+import {
+  isTerminal,
+  type RequestEvent,
+  RequestRegistry,
+} from '@marquee/gateway/transport-grpc';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 
@@ -43,9 +51,13 @@ export class InferenceRunner {
 
   async start(call: InferenceCall): Promise<RunningRequest> {
     const model = await this.models.findByName(call.model).catch(() => {
-      throw ApiError.unavailable('The database is unavailable; try again shortly.', 'database_unavailable');
+      throw ApiError.unavailable(
+        'The database is unavailable; try again shortly.',
+        'database_unavailable',
+      );
     });
-    if (!model || model.task !== 'text_generation') throw ApiError.modelNotFound(call.model);
+    if (!model || model.task !== 'text_generation')
+      throw ApiError.modelNotFound(call.model);
     const { maxTokens } = call.sampling;
     if (maxTokens !== undefined && maxTokens >= model.contextLength) {
       throw ApiError.invalidRequest(
@@ -65,22 +77,39 @@ export class InferenceRunner {
         endpoint: call.endpoint,
         prompts: call.prompts,
         sampling: call.sampling,
-        replyTo: { gatewayId: this.config.gatewayId, address: this.config.grpcAdvertiseAddress },
+        replyTo: {
+          gatewayId: this.config.gatewayId,
+          address: this.config.grpcAdvertiseAddress,
+        },
         enqueuedAt: Date.now(),
       });
     } catch (error) {
-      this.registry.fail(call.requestId, failure('queue_unavailable', 'queue unavailable'));
-      this.logger.error({ requestId: call.requestId, err: String(error) }, 'enqueue failed');
-      throw ApiError.unavailable('The request queue is unavailable; try again shortly.', 'queue_unavailable');
+      this.registry.fail(
+        call.requestId,
+        failure('queue_unavailable', 'queue unavailable'),
+      );
+      this.logger.error(
+        { requestId: call.requestId, err: String(error) },
+        'enqueue failed',
+      );
+      throw ApiError.unavailable(
+        'The request queue is unavailable; try again shortly.',
+        'queue_unavailable',
+      );
     }
 
     let started = false;
     const timer = setTimeout(() => {
       if (started) return;
-      void this.withdraw(model.name, call.requestId, failure('no_worker_available', 'No worker took the request in time.'));
+      void this.withdraw(
+        model.name,
+        call.requestId,
+        failure('no_worker_available', 'No worker took the request in time.'),
+      );
     }, this.config.queueTimeoutMs);
 
-    const record = (event: RequestEvent) => this.record(call, model, event, started);
+    const record = (event: RequestEvent) =>
+      this.record(call, model, event, started);
     return {
       model,
       events: async function* () {
@@ -99,21 +128,39 @@ export class InferenceRunner {
       },
       cancel: () => {
         this.registry.cancel(call.requestId);
-        if (!started) void this.withdraw(model.name, call.requestId, failure('cancelled', 'The client disconnected.'));
+        if (!started)
+          void this.withdraw(
+            model.name,
+            call.requestId,
+            failure('cancelled', 'The client disconnected.'),
+          );
       },
     };
   }
 
   /** Takes a job back from the queue if no worker has it yet, and ends the request locally. */
-  private async withdraw(model: string, requestId: string, event: Extract<RequestEvent, { type: 'failed' }>) {
-    if (await this.queue.withdraw(model, requestId)) this.registry.fail(requestId, event);
+  private async withdraw(
+    model: string,
+    requestId: string,
+    event: Extract<RequestEvent, { type: 'failed' }>,
+  ) {
+    if (await this.queue.withdraw(model, requestId))
+      this.registry.fail(requestId, event);
   }
 
   /** Appends the usage row for a request that a worker ran (finished, cancelled or failed mid-way). */
-  private async record(call: InferenceCall, model: Model, event: RequestEvent, started: boolean): Promise<void> {
-    if (event.type !== 'finished' && !(event.type === 'failed' && started)) return;
+  private async record(
+    call: InferenceCall,
+    model: Model,
+    event: RequestEvent,
+    started: boolean,
+  ): Promise<void> {
+    if (event.type !== 'finished' && !(event.type === 'failed' && started))
+      return;
     const finishReason =
-      event.type === 'finished' ? summarizeFinish(event.choices.map((c) => c.finishReason)) : event.code;
+      event.type === 'finished'
+        ? summarizeFinish(event.choices.map((c) => c.finishReason))
+        : event.code;
     try {
       await this.usage.append({
         requestId: call.requestId,
@@ -127,13 +174,26 @@ export class InferenceRunner {
       });
     } catch (error) {
       // The response still goes out; the missing row is visible in the logs for reconciliation.
-      this.logger.error({ requestId: call.requestId, err: String(error) }, 'usage record failed');
+      this.logger.error(
+        { requestId: call.requestId, err: String(error) },
+        'usage record failed',
+      );
     }
   }
 }
 
-function failure(code: string, message: string): Extract<RequestEvent, { type: 'failed' }> {
-  return { type: 'failed', code, message, param: null, promptTokens: 0, completionTokens: 0 };
+function failure(
+  code: string,
+  message: string,
+): Extract<RequestEvent, { type: 'failed' }> {
+  return {
+    type: 'failed',
+    code,
+    message,
+    param: null,
+    promptTokens: 0,
+    completionTokens: 0,
+  };
 }
 
 function summarizeFinish(reasons: string[]): string {

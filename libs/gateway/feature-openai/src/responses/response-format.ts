@@ -8,7 +8,11 @@ export interface Usage {
 }
 
 export function usageOf(promptTokens: number, completionTokens: number): Usage {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
 }
 
 /** What one finished choice looks like before it is shaped for an endpoint. */
@@ -39,26 +43,71 @@ interface Envelope {
 }
 
 /** `/v1/completions`: `text_completion` objects. */
-export function completionFormat({ id, created, model }: Envelope): ResponseFormat {
-  const base = { id, object: 'text_completion', created, model, system_fingerprint: null };
-  const choice = (index: number, text: string, finish: string | null) => ({ text, index, logprobs: null, finish_reason: finish });
+export function completionFormat({
+  id,
+  created,
+  model,
+}: Envelope): ResponseFormat {
+  const base = {
+    id,
+    object: 'text_completion',
+    created,
+    model,
+    system_fingerprint: null,
+  };
+  const choice = (index: number, text: string, finish: string | null) => ({
+    text,
+    index,
+    logprobs: null,
+    finish_reason: finish,
+  });
   return {
     openChunk: () => null,
-    textChunk: (index, text) => ({ ...base, choices: [choice(index, text, null)] }),
-    finishChunk: (index, reason) => ({ ...base, choices: [choice(index, '', reason)] }),
+    textChunk: (index, text) => ({
+      ...base,
+      choices: [choice(index, text, null)],
+    }),
+    finishChunk: (index, reason) => ({
+      ...base,
+      choices: [choice(index, '', reason)],
+    }),
     usageChunk: (usage) => ({ ...base, choices: [], usage }),
-    body: (choices, usage) => ({ ...base, choices: choices.map((c) => choice(c.index, c.text, c.finishReason)), usage }),
+    body: (choices, usage) => ({
+      ...base,
+      choices: choices.map((c) => choice(c.index, c.text, c.finishReason)),
+      usage,
+    }),
   };
 }
 
 /** `/v1/chat/completions`: `chat.completion` bodies and `chat.completion.chunk` chunks. */
 export function chatFormat({ id, created, model }: Envelope): ResponseFormat {
-  const chunk = { id, object: 'chat.completion.chunk', created, model, system_fingerprint: null };
-  const delta = (index: number, d: object, finish: string | null) => ({ index, delta: d, logprobs: null, finish_reason: finish });
+  const chunk = {
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    system_fingerprint: null,
+  };
+  const delta = (index: number, d: object, finish: string | null) => ({
+    index,
+    delta: d,
+    logprobs: null,
+    finish_reason: finish,
+  });
   return {
-    openChunk: (index) => ({ ...chunk, choices: [delta(index, { role: 'assistant', content: '' }, null)] }),
-    textChunk: (index, text) => ({ ...chunk, choices: [delta(index, { content: text }, null)] }),
-    finishChunk: (index, reason) => ({ ...chunk, choices: [delta(index, {}, reason)] }),
+    openChunk: (index) => ({
+      ...chunk,
+      choices: [delta(index, { role: 'assistant', content: '' }, null)],
+    }),
+    textChunk: (index, text) => ({
+      ...chunk,
+      choices: [delta(index, { content: text }, null)],
+    }),
+    finishChunk: (index, reason) => ({
+      ...chunk,
+      choices: [delta(index, {}, reason)],
+    }),
     usageChunk: (usage) => ({ ...chunk, choices: [], usage }),
     body: (choices, usage) => ({
       id,

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { ChoiceFinishMessage } from '@marquee/contracts/proto';
-import type { RequestEvent } from '@marquee/gateway/transport-grpc';
 import type { FastifyReply } from 'fastify';
 import type { RunningRequest } from '../inference/inference-runner.service';
 import { failureToApiError } from './failure-to-api-error';
-import { type FinishedChoice, type ResponseFormat, usageOf } from './response-format';
+import {
+  type FinishedChoice,
+  type ResponseFormat,
+  usageOf,
+} from './response-format';
 
 /** How the client asked to receive the result. */
 export interface Delivery {
@@ -22,7 +25,12 @@ export interface Delivery {
  */
 @Injectable()
 export class ResponseWriter {
-  async send(run: RunningRequest, format: ResponseFormat, delivery: Delivery, reply: FastifyReply): Promise<void> {
+  async send(
+    run: RunningRequest,
+    format: ResponseFormat,
+    delivery: Delivery,
+    reply: FastifyReply,
+  ): Promise<void> {
     const raw = reply.raw;
     let finished = false;
     raw.on('close', () => {
@@ -36,35 +44,60 @@ export class ResponseWriter {
     }
   }
 
-  private async whole(run: RunningRequest, format: ResponseFormat, delivery: Delivery, reply: FastifyReply) {
+  private async whole(
+    run: RunningRequest,
+    format: ResponseFormat,
+    delivery: Delivery,
+    reply: FastifyReply,
+  ) {
     const texts = new Map<number, string>();
     for await (const event of run.events()) {
       switch (event.type) {
         case 'started':
           break;
         case 'tokens':
-          texts.set(event.choiceIndex, (texts.get(event.choiceIndex) ?? '') + event.text);
+          texts.set(
+            event.choiceIndex,
+            (texts.get(event.choiceIndex) ?? '') + event.text,
+          );
           break;
         case 'failed':
           throw failureToApiError(event, delivery.requestId);
         case 'finished': {
           const choices = finishedChoices(event.choices, texts);
-          await reply.status(200).send(format.body(choices, usageOf(event.promptTokens, event.completionTokens)));
+          await reply
+            .status(200)
+            .send(
+              format.body(
+                choices,
+                usageOf(event.promptTokens, event.completionTokens),
+              ),
+            );
           return;
         }
       }
     }
   }
 
-  private async stream(run: RunningRequest, format: ResponseFormat, delivery: Delivery, reply: FastifyReply) {
+  private async stream(
+    run: RunningRequest,
+    format: ResponseFormat,
+    delivery: Delivery,
+    reply: FastifyReply,
+  ) {
     const raw = reply.raw;
     const write = (payload: object | string) => {
-      if (!raw.writableEnded && !raw.destroyed) raw.write(`data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
+      if (!raw.writableEnded && !raw.destroyed)
+        raw.write(
+          `data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`,
+        );
     };
-    const withUsage = (chunk: object) => (delivery.includeUsage ? { ...chunk, usage: null } : chunk);
+    const withUsage = (chunk: object) =>
+      delivery.includeUsage ? { ...chunk, usage: null } : chunk;
     let open = false;
     for await (const event of run.events()) {
-      if (!open && event.type === 'failed') throw failureToApiError(event, delivery.requestId);
+      if (!open && event.type === 'failed')
+        throw failureToApiError(event, delivery.requestId);
       if (!open) {
         reply.hijack();
         raw.writeHead(200, {
@@ -84,17 +117,27 @@ export class ResponseWriter {
         case 'started':
           break;
         case 'tokens':
-          if (event.text) write(withUsage(format.textChunk(event.choiceIndex, event.text)));
+          if (event.text)
+            write(withUsage(format.textChunk(event.choiceIndex, event.text)));
           break;
         case 'failed':
           write(failureToApiError(event, delivery.requestId).toBody());
           raw.end();
           return;
         case 'finished':
-          for (const choice of [...event.choices].sort((a, b) => a.index - b.index)) {
-            write(withUsage(format.finishChunk(choice.index, choice.finishReason)));
+          for (const choice of [...event.choices].sort(
+            (a, b) => a.index - b.index,
+          )) {
+            write(
+              withUsage(format.finishChunk(choice.index, choice.finishReason)),
+            );
           }
-          if (delivery.includeUsage) write(format.usageChunk(usageOf(event.promptTokens, event.completionTokens)));
+          if (delivery.includeUsage)
+            write(
+              format.usageChunk(
+                usageOf(event.promptTokens, event.completionTokens),
+              ),
+            );
           write('[DONE]');
           raw.end();
           return;
@@ -103,8 +146,15 @@ export class ResponseWriter {
   }
 }
 
-function finishedChoices(choices: ChoiceFinishMessage[], texts: Map<number, string>): FinishedChoice[] {
+function finishedChoices(
+  choices: ChoiceFinishMessage[],
+  texts: Map<number, string>,
+): FinishedChoice[] {
   return [...choices]
     .sort((a, b) => a.index - b.index)
-    .map((c) => ({ index: c.index, text: texts.get(c.index) ?? '', finishReason: c.finishReason }));
+    .map((c) => ({
+      index: c.index,
+      text: texts.get(c.index) ?? '',
+      finishReason: c.finishReason,
+    }));
 }

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { samplingFields } from './sampling.schema';
 
-const tokenIds = z.array(z.number().int('token ids are integers').nonnegative('token ids are non-negative')).min(1, 'must not be empty');
+const tokenIds = z
+  .array(
+    z
+      .number()
+      .int('token ids are integers')
+      .nonnegative('token ids are non-negative'),
+  )
+  .min(1, 'must not be empty');
 
 /** Body of `POST /v1/completions`. */
 export const completionRequestSchema = z.object({

@@ -20,31 +20,73 @@ describe('request validation', () => {
   });
 
   it('rejects max_tokens below 1 with a 400 naming max_tokens', () => {
-    const error = errorOf(() => parseBody(completionRequestSchema, { model: 'm', prompt: 'x', max_tokens: 0 }));
+    const error = errorOf(() =>
+      parseBody(completionRequestSchema, {
+        model: 'm',
+        prompt: 'x',
+        max_tokens: 0,
+      }),
+    );
     expect(error.status).toBe(400);
     expect(error.param).toBe('max_tokens');
     expect(error.type).toBe('invalid_request_error');
   });
 
   it('rejects a missing prompt as a missing required parameter', () => {
-    const error = errorOf(() => parseBody(completionRequestSchema, { model: 'm' }));
+    const error = errorOf(() =>
+      parseBody(completionRequestSchema, { model: 'm' }),
+    );
     expect(error.param).toBe('prompt');
     expect(error.message).toContain('Missing required parameter');
   });
 
   it('rejects n out of range and empty messages', () => {
-    expect(errorOf(() => parseBody(chatCompletionRequestSchema, { model: 'm', messages: [{ role: 'user', content: 'hi' }], n: 99 })).param).toBe('n');
-    expect(errorOf(() => parseBody(chatCompletionRequestSchema, { model: 'm', messages: [] })).param).toBe('messages');
-    expect(errorOf(() => parseBody(chatCompletionRequestSchema, { model: 'm', messages: [{ role: 'robot', content: 'x' }] })).param).toBe('messages[0].role');
+    expect(
+      errorOf(() =>
+        parseBody(chatCompletionRequestSchema, {
+          model: 'm',
+          messages: [{ role: 'user', content: 'hi' }],
+          n: 99,
+        }),
+      ).param,
+    ).toBe('n');
+    expect(
+      errorOf(() =>
+        parseBody(chatCompletionRequestSchema, { model: 'm', messages: [] }),
+      ).param,
+    ).toBe('messages');
+    expect(
+      errorOf(() =>
+        parseBody(chatCompletionRequestSchema, {
+          model: 'm',
+          messages: [{ role: 'robot', content: 'x' }],
+        }),
+      ).param,
+    ).toBe('messages[0].role');
   });
 
   it('rejects wrong types and non-object bodies', () => {
-    expect(errorOf(() => parseBody(completionRequestSchema, { model: 'm', prompt: 'x', temperature: 'hot' })).param).toBe('temperature');
-    expect(errorOf(() => parseBody(completionRequestSchema, [1, 2])).status).toBe(400);
+    expect(
+      errorOf(() =>
+        parseBody(completionRequestSchema, {
+          model: 'm',
+          prompt: 'x',
+          temperature: 'hot',
+        }),
+      ).param,
+    ).toBe('temperature');
+    expect(
+      errorOf(() => parseBody(completionRequestSchema, [1, 2])).status,
+    ).toBe(400);
   });
 
   it('ignores unknown fields and accepts nulls for optional ones', () => {
-    const body = parseBody(completionRequestSchema, { model: 'm', prompt: ['a', 'b'], max_tokens: null, frobnicate: true });
+    const body = parseBody(completionRequestSchema, {
+      model: 'm',
+      prompt: ['a', 'b'],
+      max_tokens: null,
+      frobnicate: true,
+    });
     expect(body.prompt).toEqual(['a', 'b']);
     expect(body.max_tokens).toBeUndefined();
     expect('frobnicate' in body).toBe(false);

@@ -13,7 +13,10 @@ export function paramName(path: readonly PropertyKey[]): string {
  * Parses a request body, or throws a 400 in OpenAI's shape naming the first bad parameter.
  * Unknown fields are dropped, as OpenAI ignores them.
  */
-export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+export function parseBody<S extends z.ZodType>(
+  schema: S,
+  body: unknown,
+): z.output<S> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw ApiError.invalidRequest('The request body must be a JSON object.');
   }
@@ -21,9 +24,15 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const param = paramName(issue.path);
-  const missing = issue.code === 'invalid_type' && (body as Record<string, unknown>)[String(issue.path[0])] === undefined && issue.path.length === 1;
+  const missing =
+    issue.path.length === 1 &&
+    (body as Record<string, unknown>)[String(issue.path[0])] === undefined;
   const message = missing
     ? `Missing required parameter: '${param}'.`
     : `Invalid value for '${param}': ${issue.message}`;
-  throw ApiError.invalidRequest(message, param || null, missing ? 'missing_required_parameter' : 'invalid_value');
+  throw ApiError.invalidRequest(
+    message,
+    param || null,
+    missing ? 'missing_required_parameter' : 'invalid_value',
+  );
 }

@@ -1,0 +1,20 @@
+// `npm test` runs every project's Jest config in one run: unit specs (*.spec.ts),
+// integration specs against real PostgreSQL and Redis (*.int-spec.ts) and the e2e suite.
+const { readdirSync, existsSync } = require('node:fs');
+const path = require('node:path');
+
+function projects(dir) {
+  const found = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const child = path.join(dir, entry.name);
+    if (existsSync(path.join(child, 'jest.config.cjs'))) found.push(child);
+    else found.push(...projects(child));
+  }
+  return found;
+}
+
+module.exports = {
+  projects: [...projects(path.join(__dirname, 'libs')), ...projects(path.join(__dirname, 'apps'))],
+  testTimeout: 30_000,
+};
