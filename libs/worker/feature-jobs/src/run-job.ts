@@ -14,7 +14,7 @@ export interface EventSink {
 /** The parts of the engine a job needs. */
 export type Generator = Pick<
   TextGenerator,
-  'encode' | 'generate' | 'contextLength'
+  'encode' | 'generate' | 'contextLength' | 'vocabSize'
 >;
 
 class JobRejected extends Error {
@@ -47,6 +47,13 @@ export async function runJob(
   try {
     prompts = job.prompts.map((p) => encodePrompt(generator, p, promptParam));
     const longest = Math.max(...prompts.map((p) => p.length));
+    if (longest >= generator.contextLength) {
+      throw new JobRejected(
+        'context_length_exceeded',
+        `This model's maximum context length is ${generator.contextLength} tokens, and the ${promptParam} alone has ${longest}. Please shorten the ${promptParam}.`,
+        promptParam,
+      );
+    }
     maxTokens = sampling.maxTokens ?? generator.contextLength - longest;
     if (longest + maxTokens > generator.contextLength) {
       const param =
@@ -146,6 +153,13 @@ function encodePrompt(
   const ids = prompt.kind === 'tokens' ? prompt.ids : generator.encode(prompt);
   if (ids.length === 0)
     throw new JobRejected('invalid_prompt', 'The prompt is empty.', param);
+  if (ids.some((id) => id >= generator.vocabSize)) {
+    throw new JobRejected(
+      'invalid_prompt',
+      `Token ids must be below the model's vocabulary size, ${generator.vocabSize}.`,
+      param,
+    );
+  }
   return ids;
 }
 

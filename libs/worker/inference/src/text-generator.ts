@@ -26,6 +26,8 @@ export class TextGenerator {
     /** Most tokens per sequence, prompt plus completion. */
     readonly contextLength: number,
     readonly executionProvider: ExecutionProvider,
+    /** Token ids run from 0 to `vocabSize - 1` (config.json `vocab_size`). */
+    readonly vocabSize: number,
     private readonly session: CausalLmSession,
     private readonly tokenizer: PromptTokenizer,
     private readonly eosTokenIds: ReadonlySet<number>,
@@ -55,10 +57,20 @@ export class TextGenerator {
       ...(await TextGenerator.generationEosIds(modelDir)),
     ]);
     if (tokenizer.eosTokenId !== undefined) eos.add(tokenizer.eosTokenId);
+    const config = JSON.parse(
+      await readFile(join(modelDir, MODEL_FILES.config), 'utf8'),
+    ) as { vocab_size?: unknown };
+    if (typeof config.vocab_size !== 'number') {
+      throw new InferenceError(
+        'model_error',
+        `${MODEL_FILES.config} of ${manifest.name} has no numeric vocab_size`,
+      );
+    }
     return new TextGenerator(
       manifest.name,
       manifest.contextLength,
       options.executionProvider ?? 'cpu',
+      config.vocab_size,
       session,
       tokenizer,
       eos,
@@ -142,6 +154,16 @@ export class TextGenerator {
       throw new InferenceError(
         'invalid_prompt',
         'prompt must not be empty',
+        'prompt',
+      );
+    if (
+      promptTokenIds.some(
+        (id) => !Number.isInteger(id) || id < 0 || id >= this.vocabSize,
+      )
+    )
+      throw new InferenceError(
+        'invalid_prompt',
+        `prompt token ids must be integers from 0 to ${this.vocabSize - 1}`,
         'prompt',
       );
     if (!Number.isInteger(params.n) || params.n < 1)
