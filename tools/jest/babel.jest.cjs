@@ -1,3 +1,6 @@
 module.exports = {
-  plugins: ['babel-plugin-transform-import-meta', '@babel/plugin-transform-modules-commonjs'],
+  plugins: [
+    'babel-plugin-transform-import-meta',
+    '@babel/plugin-transform-modules-commonjs',
+  ],
 };

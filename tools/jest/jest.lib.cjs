@@ -11,8 +11,17 @@ module.exports = (dir, overrides = {}) => ({
   testEnvironment: path.join(__dirname, 'onnxruntime-environment.cjs'),
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/src/**/*.int-spec.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(dir, 'tsconfig.json'), diagnostics: { ignoreCodes: [151002] } }],
-    'node_modules/.+\\.m?js$': ['babel-jest', { configFile: path.join(__dirname, 'babel.jest.cjs') }],
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        tsconfig: path.join(dir, 'tsconfig.json'),
+        diagnostics: { ignoreCodes: [151002] },
+      },
+    ],
+    'node_modules/.+\\.m?js$': [
+      'babel-jest',
+      { configFile: path.join(__dirname, 'babel.jest.cjs') },
+    ],
   },
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@huggingface)/)'],
   moduleNameMapper: {

@@ -11,14 +11,16 @@ import { makeCausalLm } from '@marquee/shared/model-maker';
 import { MANIFEST_FILE } from '@marquee/shared/model-format';
 import {
   buildApps,
+  ensureDatabase,
+  ensureRedis,
   migrate,
   ROOT,
+  SetupError,
   startApp,
   stopAll,
   waitForOk,
-} from './processes';
-import { seedDemo } from './seed';
-import { ensureDatabase, ensureRedis, SetupError } from './services';
+} from '@marquee/shared/util-setup';
+import { seedDemo } from '@marquee/gateway/feature-admin';
 
 const DATABASE_URL =
   process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/marquee';

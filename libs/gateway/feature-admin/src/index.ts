@@ -1,1 +1,2 @@
 export * from './feature-admin.module';
+export * from './demo-seed';

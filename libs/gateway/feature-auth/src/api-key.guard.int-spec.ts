@@ -8,7 +8,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import {
   createTestDatabase,
   type TestDatabase,
-} from '../../../../tools/test/test-database';
+} from '@marquee/shared/util-setup';
 import { mintApiKey } from './api-key-secret';
 import { ApiKeyGuard } from './api-key.guard';
 

@@ -1,7 +1,7 @@
 import {
   createTestDatabase,
   type TestDatabase,
-} from '../../../../../tools/test/test-database';
+} from '@marquee/shared/util-setup';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
 import { ModelRepository } from '../models/model.repository';
 import { PrismaService } from '../prisma.service';

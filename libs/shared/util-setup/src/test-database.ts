@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import { migrate } from '../start/processes';
-import { ensureDatabase } from '../start/services';
+import { migrate } from './processes';
+import { ensureDatabase } from './services';
 
 const SERVER_URL =
   process.env.TEST_DATABASE_SERVER_URL ??

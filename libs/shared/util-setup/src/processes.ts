@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-export const ROOT = join(__dirname, '..', '..');
+/** The repository root. */
+export const ROOT = join(__dirname, '..', '..', '..', '..');
 
 /** Runs a command to completion in the repository root; throws with its output on failure. */
 export function run(
