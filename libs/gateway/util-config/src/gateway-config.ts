@@ -27,7 +27,21 @@ export const gatewayEnvSchema = z.object({
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
+  /**
+   * On SIGTERM: how long open requests and streams may run before the process exits anyway,
+   * in ms. Keep it below the orchestrator's kill deadline (Kubernetes'
+   * `terminationGracePeriodSeconds`).
+   */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+  /**
+   * On SIGTERM: how long to keep accepting new requests while readiness already reports
+   * draining, in ms, so load balancers stop routing here first. 0 refuses new work at once.
+   */
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).default(0),
 });
+
+/** Variables whose values are secret: never logged, never echoed in errors. */
+export const GATEWAY_SECRET_VARIABLES = ['MARQUEE_ADMIN_TOKEN'] as const;
 
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
 
@@ -43,6 +57,8 @@ export class GatewayConfig {
   readonly adminToken: string;
   readonly queueTimeoutMs: number;
   readonly logLevel: GatewayEnv['LOG_LEVEL'];
+  readonly shutdownGraceMs: number;
+  readonly shutdownDelayMs: number;
 
   constructor(env: GatewayEnv) {
     this.port = env.PORT;
@@ -56,6 +72,26 @@ export class GatewayConfig {
     this.adminToken = env.MARQUEE_ADMIN_TOKEN;
     this.queueTimeoutMs = env.QUEUE_TIMEOUT_MS;
     this.logLevel = env.LOG_LEVEL;
+    this.shutdownGraceMs = env.SHUTDOWN_GRACE_MS;
+    this.shutdownDelayMs = env.SHUTDOWN_DELAY_MS;
+  }
+
+  /** The settings as they may be logged: secrets replaced, URL passwords masked. */
+  describe(): Record<string, string | number> {
+    return {
+      port: this.port,
+      host: this.host,
+      grpcPort: this.grpcPort,
+      grpcAdvertiseAddress: this.grpcAdvertiseAddress,
+      gatewayId: this.gatewayId,
+      databaseUrl: maskUrl(this.databaseUrl),
+      redisUrl: maskUrl(this.redisUrl),
+      adminToken: '[secret]',
+      queueTimeoutMs: this.queueTimeoutMs,
+      logLevel: this.logLevel,
+      shutdownGraceMs: this.shutdownGraceMs,
+      shutdownDelayMs: this.shutdownDelayMs,
+    };
   }
 
   /**
@@ -64,12 +100,39 @@ export class GatewayConfig {
    */
   static fromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
     const parsed = gatewayEnvSchema.safeParse(env);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map(
-        (i) => `${i.path.join('.')}: ${i.message}`,
+    if (!parsed.success)
+      throw new Error(
+        `invalid configuration: ${describeIssues(parsed.error.issues, env)}`,
       );
-      throw new Error(`invalid configuration: ${problems.join('; ')}`);
-    }
     return new GatewayConfig(parsed.data);
+  }
+}
+
+/**
+ * One line per bad variable, named, without its value ("MARQUEE_ADMIN_TOKEN is required",
+ * "PORT: Too big: expected number to be <=65535").
+ */
+export function describeIssues(
+  issues: readonly { path: PropertyKey[]; message: string }[],
+  env: NodeJS.ProcessEnv,
+): string {
+  return issues
+    .map((issue) => {
+      const name = issue.path.map(String).join('.');
+      return env[name] === undefined || env[name] === ''
+        ? `${name} is required`
+        : `${name}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+/** A URL with its password masked, for logs. */
+export function maskUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable URL>';
   }
 }

@@ -21,6 +21,14 @@ export const workerEnvSchema = z.object({
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
+  /** Port of the worker's only HTTP server: `/metrics`, `/health/live`, `/health/ready`. 0 picks a free port. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * On SIGTERM: how long running requests may go on before they are handed back to the queue
+   * (or, when tokens were already streamed, ended as `worker_lost`), in ms.
+   */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
@@ -36,6 +44,9 @@ export class WorkerConfig {
   readonly frameFlushMs: number;
   readonly heartbeatMs: number;
   readonly logLevel: WorkerEnv['LOG_LEVEL'];
+  readonly metricsPort: number;
+  readonly metricsHost: string;
+  readonly shutdownGraceMs: number;
 
   constructor(env: WorkerEnv) {
     this.redisUrl = env.REDIS_URL;
@@ -49,17 +60,49 @@ export class WorkerConfig {
     this.frameFlushMs = env.FRAME_FLUSH_MS;
     this.heartbeatMs = env.HEARTBEAT_MS;
     this.logLevel = env.LOG_LEVEL;
+    this.metricsPort = env.METRICS_PORT;
+    this.metricsHost = env.METRICS_HOST;
+    this.shutdownGraceMs = env.SHUTDOWN_GRACE_MS;
+  }
+
+  /** The settings as they may be logged (the Redis URL's password masked). */
+  describe(): Record<string, string | number> {
+    return {
+      redisUrl: maskUrl(this.redisUrl),
+      modelsDir: this.modelsDir,
+      models: this.models.join(',') || '(all found)',
+      workerId: this.workerId,
+      executionProvider: this.executionProvider,
+      intraOpThreads: this.intraOpThreads,
+      metricsPort: this.metricsPort,
+      shutdownGraceMs: this.shutdownGraceMs,
+      logLevel: this.logLevel,
+    };
   }
 
   /** Validates `env` (default `process.env`, the one place the worker reads it). */
   static fromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     const parsed = workerEnvSchema.safeParse(env);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map(
-        (i) => `${i.path.join('.')}: ${i.message}`,
-      );
+      // Name each bad variable, never its value (a Redis URL may hold a password).
+      const problems = parsed.error.issues.map((issue) => {
+        const name = issue.path.map(String).join('.');
+        return env[name] === undefined || env[name] === ''
+          ? `${name} is required`
+          : `${name}: ${issue.message}`;
+      });
       throw new Error(`invalid configuration: ${problems.join('; ')}`);
     }
     return new WorkerConfig(parsed.data);
+  }
+}
+
+function maskUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable URL>';
   }
 }

@@ -1,0 +1,52 @@
+import { GatewayConfig } from './gateway-config';
+
+const TOKEN = 'mqa_test_token_0123456789abcdef';
+
+describe('GatewayConfig', () => {
+  it('stops with a message naming a missing required variable', () => {
+    expect(() => GatewayConfig.fromEnv({})).toThrow(
+      'invalid configuration: MARQUEE_ADMIN_TOKEN is required',
+    );
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() =>
+      GatewayConfig.fromEnv({
+        MARQUEE_ADMIN_TOKEN: TOKEN,
+        PORT: 'eighty',
+        REDIS_URL: 'http://localhost:6379',
+        SHUTDOWN_GRACE_MS: '-1',
+      }),
+    ).toThrow(/PORT: .*; REDIS_URL: .*; SHUTDOWN_GRACE_MS: /);
+  });
+
+  it('never echoes a secret value in its error or in the logged summary', () => {
+    let message = '';
+    try {
+      GatewayConfig.fromEnv({ MARQUEE_ADMIN_TOKEN: 'mqa_short' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/MARQUEE_ADMIN_TOKEN: must be at least 16/);
+    expect(message).not.toContain('mqa_short');
+
+    const config = GatewayConfig.fromEnv({
+      MARQUEE_ADMIN_TOKEN: TOKEN,
+      DATABASE_URL: 'postgresql://app:pg-secret@db:5432/marquee',
+    });
+    const summary = JSON.stringify(config.describe());
+    expect(summary).not.toContain(TOKEN);
+    expect(summary).not.toContain('pg-secret');
+    expect(summary).toContain('postgresql://app:***@db:5432/marquee');
+  });
+
+  it('reads the shutdown deadlines', () => {
+    const config = GatewayConfig.fromEnv({
+      MARQUEE_ADMIN_TOKEN: TOKEN,
+      SHUTDOWN_GRACE_MS: '5000',
+      SHUTDOWN_DELAY_MS: '1000',
+    });
+    expect(config.shutdownGraceMs).toBe(5000);
+    expect(config.shutdownDelayMs).toBe(1000);
+  });
+});
