@@ -1,7 +1,15 @@
 import { IncrementalDecoder, type DecodeTokens } from './incremental-decoder';
-import { Sampler } from './sampler';
+import { type SampledToken, Sampler } from './sampler';
 import { StopMatcher } from './stop-matcher';
-import type { ChoiceResult, FinishReason, GenerationParams } from './types';
+import type {
+  ChoiceResult,
+  FinishReason,
+  GenerationParams,
+  TokenLogprob,
+  TokenLogprobCandidate,
+} from './types';
+
+const utf8 = new TextDecoder();
 
 /** Everything a choice needs besides the model: how to decode and when to end. */
 export interface ChoiceStreamOptions {
@@ -12,6 +20,8 @@ export interface ChoiceStreamOptions {
   eosTokenIds: ReadonlySet<number>;
   /** Prompt tokens, for the decoder's context. */
   promptTokenIds: readonly number[];
+  /** A token's raw bytes; needed only when `params.logprobs` is set. */
+  tokenBytes?: (tokenId: number) => Uint8Array;
 }
 
 /**
@@ -29,6 +39,8 @@ export class ChoiceStream {
   private emitted = '';
   private tokens = 0;
   private finish: FinishReason | undefined;
+  private picked: SampledToken | undefined;
+  private readonly tokenBytes?: (tokenId: number) => Uint8Array;
 
   constructor(options: ChoiceStreamOptions) {
     const { index, params } = options;
@@ -36,9 +48,19 @@ export class ChoiceStream {
     this.sampler = new Sampler({
       temperature: params.temperature,
       topP: params.topP,
+      topK: params.topK,
+      presencePenalty: params.presencePenalty,
+      frequencyPenalty: params.frequencyPenalty,
+      logitBias: params.logitBias
+        ? new Map(
+            Object.entries(params.logitBias).map(([k, v]) => [Number(k), v]),
+          )
+        : undefined,
+      logprobs: params.logprobs,
       seed: params.seed,
       stream: index,
     });
+    this.tokenBytes = options.tokenBytes;
     this.decoder = new IncrementalDecoder(
       options.decode,
       options.promptTokenIds,
@@ -65,7 +87,29 @@ export class ChoiceStream {
 
   /** Samples this choice's next token from its row of logits. */
   sample(logits: ArrayLike<number>): number {
-    return this.sampler.sample(logits);
+    this.picked = this.sampler.pick(logits);
+    return this.picked.token;
+  }
+
+  /**
+   * The log-probability entry of the token just sampled, when the request asked for logprobs
+   * (none for EOS, which has no text).
+   */
+  lastLogprob(): TokenLogprob | undefined {
+    const picked = this.picked;
+    if (
+      !picked ||
+      picked.logprob === undefined ||
+      !this.tokenBytes ||
+      this.eosTokenIds.has(picked.token)
+    )
+      return undefined;
+    return {
+      ...this.candidate(picked.token, picked.logprob),
+      topLogprobs: (picked.top ?? []).map((c) =>
+        this.candidate(c.token, c.logprob),
+      ),
+    };
   }
 
   /** Records a generated token; returns the text it releases (possibly ''). */
@@ -99,6 +143,15 @@ export class ChoiceStream {
       text: this.emitted,
       finishReason: this.finish ?? 'length',
       completionTokens: this.tokens,
+    };
+  }
+
+  private candidate(tokenId: number, logprob: number): TokenLogprobCandidate {
+    const bytes = this.tokenBytes?.(tokenId) ?? new Uint8Array(0);
+    return {
+      token: utf8.decode(bytes),
+      bytes: Array.from(bytes),
+      logprob,
     };
   }
 

@@ -7,8 +7,18 @@ export type {
   GenerationParams,
   GenerationResult,
   PromptInput,
+  SchedulerLimits,
   TextGeneratorOptions,
+  TokenLogprob,
+  TokenLogprobCandidate,
 } from './types';
+export {
+  BatchScheduler,
+  DEFAULT_SCHEDULER_LIMITS,
+  type BatchModel,
+  type ScheduledRequest,
+  type SchedulerStats,
+} from './batch-scheduler';
 export { InferenceError, type InferenceErrorCode } from './inference-error';
 export { TextGenerator } from './text-generator';
 export {
@@ -17,7 +27,12 @@ export {
   type ForwardOutput,
 } from './causal-lm-session';
 export { KvCache, type KvDtype, type KvLayer, type KvLayout } from './kv-cache';
-export { Sampler, type SamplerOptions } from './sampler';
+export {
+  Sampler,
+  type SampledToken,
+  type SamplerOptions,
+  type TokenCandidate,
+} from './sampler';
 export { SeededRandom } from './seeded-random';
 export { Generation } from './generation';
 export { ChoiceStream, type ChoiceStreamOptions } from './choice-stream';

@@ -62,6 +62,65 @@ export class KvCache {
     return this.layers[0]?.key.dims[2] ?? 0;
   }
 
+  /** Bytes one cached token takes across all layers (key and value). */
+  static bytesPerToken(layout: KvLayout): number {
+    return (
+      layout.layers *
+      2 *
+      layout.heads *
+      layout.headDim *
+      (layout.dtype === 'float16' ? 2 : 4)
+    );
+  }
+
+  /**
+   * Builds a left-padded batch cache of `length` positions from rows of other caches: output row
+   * `i` holds the last `parts[i].keep` positions of row `parts[i].row` of `parts[i].cache`, right-
+   * aligned, with zeros before them (positions the attention mask must exclude). Sequences of
+   * different lengths join one batch this way, and finished ones leave it.
+   */
+  static gather(
+    layout: KvLayout,
+    parts: readonly { cache: KvCache; row: number; keep: number }[],
+    length: number,
+  ): KvCache {
+    const { heads, headDim } = layout;
+    const make = (layer: number, which: 'key' | 'value'): ort.Tensor => {
+      const dst =
+        layout.dtype === 'float16'
+          ? new Uint16Array(parts.length * heads * length * headDim)
+          : new Float32Array(parts.length * heads * length * headDim);
+      parts.forEach(({ cache, row, keep }, i) => {
+        const tensor = cache.layers[layer][which];
+        const src = tensor.data as Float32Array | Uint16Array;
+        const srcLength = tensor.dims[2];
+        if (keep > srcLength || keep > length)
+          throw new RangeError(
+            `cannot keep ${keep} of ${srcLength} positions in ${length}`,
+          );
+        for (let h = 0; h < heads; h++) {
+          const from =
+            ((row * heads + h) * srcLength + srcLength - keep) * headDim;
+          const to = ((i * heads + h) * length + length - keep) * headDim;
+          dst.set(src.subarray(from, from + keep * headDim), to);
+        }
+      });
+      return new ort.Tensor(layout.dtype, dst, [
+        parts.length,
+        heads,
+        length,
+        headDim,
+      ]);
+    };
+    return new KvCache(
+      layout,
+      Array.from({ length: layout.layers }, (_, l) => ({
+        key: make(l, 'key'),
+        value: make(l, 'value'),
+      })),
+    );
+  }
+
   /** A new cache whose row `i` is row `rows[i]` of this one (repeat a row to tile it). */
   selectRows(rows: readonly number[]): KvCache {
     if (rows.length === this.batch && rows.every((row, i) => row === i))

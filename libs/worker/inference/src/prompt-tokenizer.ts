@@ -16,18 +16,52 @@ interface TokenizerConfig {
   [key: string]: unknown;
 }
 
+/** The parts of `tokenizer.json` read for logprob bytes. */
+interface TokenizerJson {
+  decoder?: { type?: string } | null;
+  model?: { vocab?: Record<string, number> | unknown[] };
+  added_tokens?: { id: number; content: string }[];
+}
+
+// GPT-2's bytes_to_unicode, inverted: the printable stand-in character of each byte -> the byte.
+const BYTE_OF: ReadonlyMap<string, number> = (() => {
+  const printable = (b: number) =>
+    (b >= 0x21 && b <= 0x7e) ||
+    (b >= 0xa1 && b <= 0xac) ||
+    (b >= 0xae && b <= 0xff);
+  const map = new Map<string, number>();
+  let n = 0;
+  for (let b = 0; b < 256; b++)
+    map.set(String.fromCodePoint(printable(b) ? b : 256 + n++), b);
+  return map;
+})();
+
 /**
  * A model's tokenizer and chat template: prompts to ids (special tokens in a rendered template
  * become their ids) and ids back to text (special tokens skipped, no clean-up of spaces, so
  * incremental decoding is stable).
  */
 export class PromptTokenizer {
+  private readonly bytesCache = new Map<number, Uint8Array>();
+  private readonly tokenStrings: Map<number, string>;
+  private readonly byteLevel: boolean;
+
   private constructor(
     private readonly tokenizer: Tokenizer,
     private readonly template: ChatTemplate,
     /** Id of the tokenizer's `eos_token`, when it has one. */
     readonly eosTokenId: number | undefined,
-  ) {}
+    json: TokenizerJson,
+  ) {
+    this.byteLevel = json.decoder?.type === 'ByteLevel';
+    this.tokenStrings = new Map();
+    const vocab = json.model?.vocab;
+    if (vocab && !Array.isArray(vocab))
+      for (const [token, id] of Object.entries(vocab))
+        this.tokenStrings.set(id, token);
+    for (const added of json.added_tokens ?? [])
+      this.tokenStrings.set(added.id, added.content);
+  }
 
   /** Reads `tokenizer.json` and `tokenizer_config.json` from a model folder. */
   static async load(modelDir: string): Promise<PromptTokenizer> {
@@ -47,6 +81,7 @@ export class PromptTokenizer {
       tokenizer,
       new ChatTemplate(source, { bosToken, eosToken }),
       eosToken === undefined ? undefined : tokenizer.token_to_id(eosToken),
+      json as TokenizerJson,
     );
   }
 
@@ -85,6 +120,29 @@ export class PromptTokenizer {
       skip_special_tokens: true,
       clean_up_tokenization_spaces: false,
     });
+  }
+
+  /**
+   * A token's raw bytes, as OpenAI's logprobs report them: byte-level BPE tokens map back through
+   * GPT-2's byte-to-character table (so half a UTF-8 character stays half); other tokenizers use
+   * the UTF-8 of the token decoded alone.
+   */
+  tokenBytes(id: number): Uint8Array {
+    let bytes = this.bytesCache.get(id);
+    if (bytes) return bytes;
+    const raw = this.tokenStrings.get(id);
+    if (
+      this.byteLevel &&
+      raw !== undefined &&
+      [...raw].every((c) => BYTE_OF.has(c))
+    )
+      bytes = Uint8Array.from([...raw], (c) => BYTE_OF.get(c) ?? 0);
+    else
+      bytes = new TextEncoder().encode(
+        raw !== undefined && !this.byteLevel ? this.decode([id]) : (raw ?? ''),
+      );
+    this.bytesCache.set(id, bytes);
+    return bytes;
   }
 
   /** Id of a token string, if it is in the vocabulary. */

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_FILES, readModelManifest } from '@marquee/shared/model-format';
+import { BatchScheduler } from './batch-scheduler';
 import { CausalLmSession } from './causal-lm-session';
 import { ChoiceStream } from './choice-stream';
-import { Generation } from './generation';
 import { InferenceError } from './inference-error';
 import { PromptTokenizer } from './prompt-tokenizer';
 import type {
@@ -16,10 +16,14 @@ import type {
 } from './types';
 
 /**
- * A loaded causal LM that turns prompts into completions: the worker's engine for one request at
- * a time, with a request's `n` choices decoded as one batch.
+ * A loaded causal LM that turns prompts into completions. Concurrent {@link generate} calls share
+ * one continuous-batching {@link BatchScheduler}: every choice of every request in flight decodes
+ * in the same model run.
  */
 export class TextGenerator {
+  /** The scheduler all requests to this model go through. */
+  readonly scheduler: BatchScheduler;
+
   private constructor(
     /** Model name from `marquee.json`. */
     readonly name: string,
@@ -31,7 +35,14 @@ export class TextGenerator {
     private readonly session: CausalLmSession,
     private readonly tokenizer: PromptTokenizer,
     private readonly eosTokenIds: ReadonlySet<number>,
-  ) {}
+    options: TextGeneratorOptions,
+  ) {
+    this.scheduler = new BatchScheduler(
+      session,
+      contextLength,
+      options.scheduler,
+    );
+  }
 
   /**
    * Loads a model folder (`model.onnx`, `tokenizer.json`, `tokenizer_config.json`, `config.json`,
@@ -74,6 +85,7 @@ export class TextGenerator {
       session,
       tokenizer,
       eos,
+      options,
     );
   }
 
@@ -83,8 +95,8 @@ export class TextGenerator {
   }
 
   /**
-   * Runs one request: prefill then decode with a KV cache, calling `onDelta` once per model step
-   * with a delta for every choice that advanced in it.
+   * Runs one request in the shared batch: prefill then decode with a KV cache, calling `onDelta`
+   * once per model step with a delta for every choice of this request that advanced in it.
    *
    * @throws InferenceError `context_length_exceeded` (param `max_tokens`) when prompt + maxTokens
    *   exceeds {@link contextLength}; `invalid_prompt` (param `prompt`) for no tokens; `cancelled`
@@ -107,23 +119,25 @@ export class TextGenerator {
           decode: (ids) => this.tokenizer.decode(ids),
           eosTokenIds: this.eosTokenIds,
           promptTokenIds,
+          tokenBytes: (id) => this.tokenizer.tokenBytes(id),
         }),
     );
-    const generation = new Generation(this.session, promptTokenIds, choices);
-    const checkCancelled = () => {
-      if (!signal?.aborted) return;
+    if (signal?.aborted) {
       const error = new InferenceError('cancelled', 'generation was cancelled');
-      error.partial = generation.result();
+      error.partial = {
+        promptTokens: promptTokenIds.length,
+        completionTokens: 0,
+        choices: choices.map((c) => c.result()),
+      };
       throw error;
-    };
-
-    checkCancelled();
-    onDelta(await generation.prefill());
-    while (!generation.done) {
-      checkCancelled();
-      onDelta(await generation.step());
     }
-    return generation.result();
+    return this.scheduler.submit({
+      promptTokenIds,
+      choices,
+      maxTokens: params.maxTokens,
+      onDelta,
+      signal,
+    });
   }
 
   /** Releases the ONNX Runtime session. */

@@ -26,6 +26,35 @@ export interface GenerationParams {
   seed?: number;
   /** Up to 4 strings; generation stops before the first one appears, which is not part of the text. */
   stop: string[];
+  /** Sample only from the `topK` most likely tokens; 0 or absent: no limit. */
+  topK?: number;
+  /** In [-2, 2]; default 0. Lowers the logit of every token the choice has already generated. */
+  presencePenalty?: number;
+  /** In [-2, 2]; default 0. Lowers a token's logit in proportion to how often the choice generated it. */
+  frequencyPenalty?: number;
+  /** Token id to a bias in [-100, 100] added to its logit. */
+  logitBias?: Readonly<Record<number, number>>;
+  /**
+   * Report log-probabilities of each generated token and this many (0..20) top alternatives;
+   * absent: none. EOS tokens, which produce no text, get no entry.
+   */
+  logprobs?: number;
+}
+
+/** A token as log-probabilities report it: its text, its raw bytes and its log-probability. */
+export interface TokenLogprobCandidate {
+  /** The token's bytes decoded as UTF-8 (a partial character shows as U+FFFD). */
+  token: string;
+  /** The token's own bytes (byte-level tokens may hold part of a UTF-8 character). */
+  bytes: number[];
+  /** Natural log of its probability. */
+  logprob: number;
+}
+
+/** A generated token's log-probability and the most likely alternatives at its position. */
+export interface TokenLogprob extends TokenLogprobCandidate {
+  /** Most likely first; as many as {@link GenerationParams.logprobs}. */
+  topLogprobs: TokenLogprobCandidate[];
 }
 
 /** New text and token count of one choice since that choice's previous delta. */
@@ -35,6 +64,8 @@ export interface ChoiceDelta {
   text: string;
   /** Tokens generated since the previous delta (billing counts them even when `text` is empty). */
   tokens: number;
+  /** One entry per generated token that has text, when the request asked for logprobs. */
+  logprobs?: TokenLogprob[];
 }
 
 /** `stop`: EOS or a stop string; `length`: `maxTokens` reached (or, in a cancelled run's partial result, cut short). */
@@ -64,4 +95,25 @@ export interface TextGeneratorOptions {
   intraOpThreads?: number;
   /** ONNX Runtime graph optimisation level; default `all`. */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Limits of the continuous-batching scheduler every request of this model shares. */
+  scheduler?: Partial<SchedulerLimits>;
+}
+
+/** How much the continuous-batching scheduler may hold at once. */
+export interface SchedulerLimits {
+  /** Most sequences (choices) decoding together in one batch. Default 32. */
+  maxBatchSize: number;
+  /**
+   * Most tokens in flight: the sum, over running sequences, of prompt plus `maxTokens` (the
+   * context each may grow to). Default 32 x the model's context length.
+   */
+  maxTokensInFlight: number;
+  /**
+   * KV-cache memory budget in bytes. Admission reserves each sequence's worst case
+   * ((prompt + maxTokens) x layers x 2 x heads x headDim x dtype bytes) and waits while the
+   * reservations would pass it. Default 1 GiB.
+   */
+  kvBudgetBytes: number;
+  /** Most prompt tokens (padding included) prefilled in one model run. Default 2048. */
+  maxPrefillTokens: number;
 }

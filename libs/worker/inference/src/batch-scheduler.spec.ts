@@ -1,0 +1,289 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  makeCausalLm,
+  readGpt2Weights,
+  referenceForward,
+} from '@marquee/shared/model-maker';
+import { BatchScheduler, type BatchModel } from './batch-scheduler';
+import { CausalLmSession } from './causal-lm-session';
+import { ChoiceStream } from './choice-stream';
+import { InferenceError } from './inference-error';
+import type { ChoiceDelta, GenerationParams } from './types';
+
+const VOCAB = 312;
+
+/** A choice that keeps a copy of every row of logits it sampled from. */
+class RecordingChoice extends ChoiceStream {
+  readonly seen: Float32Array[] = [];
+  override sample(logits: ArrayLike<number>): number {
+    this.seen.push(Float32Array.from(logits));
+    return super.sample(logits);
+  }
+}
+
+const params = (
+  maxTokens: number,
+  extra: Partial<GenerationParams> = {},
+): GenerationParams => ({
+  maxTokens,
+  n: 1,
+  temperature: 0,
+  topP: 1,
+  stop: [],
+  ...extra,
+});
+
+function choices(prompt: number[], p: GenerationParams): RecordingChoice[] {
+  return Array.from(
+    { length: p.n },
+    (_, index) =>
+      new RecordingChoice({
+        index,
+        params: p,
+        decode: (ids) => ids.map((id) => `<${id}>`).join(''),
+        eosTokenIds: new Set(),
+        promptTokenIds: prompt,
+      }),
+  );
+}
+
+const prompt = (length: number, salt: number) =>
+  Array.from({ length }, (_, i) => (i * 37 + salt * 11 + 5) % 300);
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+describe('BatchScheduler', () => {
+  let root: string;
+  let dir: string;
+  let session: CausalLmSession;
+  /** Batch sizes and padded widths of every model run, as the model saw them. */
+  let runs: { rows: number; width: number; padded: boolean }[];
+  let model: BatchModel;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'mq-scheduler-'));
+    dir = join(root, 'm');
+    makeCausalLm({
+      out: dir,
+      layers: 2,
+      hidden: 64,
+      heads: 4,
+      vocab: VOCAB,
+      context: 64,
+      seed: 21,
+    });
+    session = await CausalLmSession.load(dir, { intraOpThreads: 1 });
+    model = {
+      kvLayout: session.kvLayout,
+      forward: (input, last) => {
+        runs.push({
+          rows: input.inputIds.length,
+          width: input.attentionMask?.[0]?.length ?? 0,
+          padded: (input.attentionMask ?? []).some((row) => row.includes(0)),
+        });
+        return session.forward(input, last);
+      },
+    };
+  });
+
+  beforeEach(() => {
+    runs = [];
+  });
+
+  afterAll(async () => {
+    await session?.release();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** The logits of each step of one sequence run alone: batch 1, no padding. */
+  async function alone(
+    ids: number[],
+    generated: number[],
+  ): Promise<Float32Array[]> {
+    const rows: Float32Array[] = [];
+    let out = await session.forward({ inputIds: [ids] }, true);
+    rows.push(out.logits);
+    for (const token of generated.slice(0, -1)) {
+      out = await session.forward(
+        { inputIds: [[token]], past: out.present },
+        true,
+      );
+      rows.push(out.logits);
+    }
+    return rows;
+  }
+
+  it('gives every sequence of a batch the logits it gets alone, with different lengths joining mid-run and leaving early', async () => {
+    const scheduler = new BatchScheduler(model, 64);
+    const specs = [
+      { ids: prompt(3, 1), max: 12 },
+      { ids: prompt(9, 2), max: 4 },
+      { ids: prompt(14, 3), max: 9 },
+      { ids: prompt(5, 4), max: 7 },
+      { ids: prompt(20, 5), max: 3 },
+    ];
+    const made = specs.map((s) => choices(s.ids, params(s.max)));
+    const submit = (
+      i: number,
+      onDelta: (d: ChoiceDelta[]) => void = () => undefined,
+    ) =>
+      scheduler.submit({
+        promptTokenIds: specs[i].ids,
+        choices: made[i],
+        maxTokens: specs[i].max,
+        onDelta,
+      });
+    // 0 and 1 start together; 2 joins at 0's third step, 3 and 4 at its sixth.
+    const later: Promise<unknown>[] = [];
+    let steps = 0;
+    const first = submit(0, () => {
+      steps++;
+      if (steps === 3) later.push(submit(2));
+      if (steps === 6) later.push(submit(3), submit(4));
+    });
+    const results = await Promise.all([first, submit(1)]);
+    await Promise.all(later);
+
+    expect(results[1].choices[0].completionTokens).toBe(4);
+    expect(runs.some((r) => r.rows >= 3 && r.padded)).toBe(true);
+    expect(scheduler.stats.decodeRows).toBeGreaterThan(
+      scheduler.stats.decodeSteps,
+    );
+    for (const [i, spec] of specs.entries()) {
+      const choice = made[i][0];
+      expect(choice.completionTokens).toBe(spec.max);
+      const expected = await alone(spec.ids, [...choice.tokenIds]);
+      expect(choice.seen).toHaveLength(expected.length);
+      choice.seen.forEach((row, step) =>
+        expect(maxAbsDiff(row, expected[step])).toBeLessThan(1e-4),
+      );
+    }
+    // And the anchor: the last step of the longest-lived sequence against the float64 reference.
+    const ids = [...specs[0].ids, ...made[0][0].tokenIds.slice(0, -1)];
+    const ref = referenceForward(
+      readGpt2Weights(dir),
+      [ids],
+      [ids.map(() => 1)],
+      [ids.map((_, p) => p)],
+    );
+    expect(
+      maxAbsDiff(
+        made[0][0].seen.at(-1) as Float32Array,
+        ref.logits.subarray((ids.length - 1) * VOCAB),
+      ),
+    ).toBeLessThan(1e-4);
+  });
+
+  it('gives the same seeded output batched as alone', async () => {
+    const sampled = (seed: number) =>
+      params(10, {
+        temperature: 0.9,
+        topP: 0.95,
+        topK: 50,
+        seed,
+        n: 2,
+        presencePenalty: 0.5,
+      });
+    const prompts = [prompt(4, 7), prompt(11, 8), prompt(2, 9), prompt(16, 10)];
+    const solo: string[][] = [];
+    for (const [i, ids] of prompts.entries()) {
+      const scheduler = new BatchScheduler(model, 64);
+      const result = await scheduler.submit({
+        promptTokenIds: ids,
+        choices: choices(ids, sampled(100 + i)),
+        maxTokens: 10,
+        onDelta: () => undefined,
+      });
+      solo.push(result.choices.map((c) => c.text));
+    }
+    runs = [];
+    const scheduler = new BatchScheduler(model, 64);
+    const batched = await Promise.all(
+      prompts.map((ids, i) =>
+        scheduler.submit({
+          promptTokenIds: ids,
+          choices: choices(ids, sampled(100 + i)),
+          maxTokens: 10,
+          onDelta: () => undefined,
+        }),
+      ),
+    );
+    expect(Math.max(...runs.map((r) => r.rows))).toBe(8);
+    expect(batched.map((r) => r.choices.map((c) => c.text))).toEqual(solo);
+  });
+
+  it('never runs more sequences than max batch size or the KV budget allows, and still serves every request', async () => {
+    const bytesPerToken = 2 * 2 * 4 * 16 * 4;
+    // Room for the worst case of three 4+6-token sequences, not four.
+    const scheduler = new BatchScheduler(model, 64, {
+      maxBatchSize: 4,
+      kvBudgetBytes: 3 * 10 * bytesPerToken,
+    });
+    const results = await Promise.all(
+      Array.from({ length: 7 }, (_, i) => {
+        const ids = prompt(4, i);
+        return scheduler.submit({
+          promptTokenIds: ids,
+          choices: choices(ids, params(6)),
+          maxTokens: 6,
+          onDelta: () => undefined,
+        });
+      }),
+    );
+    expect(results.every((r) => r.completionTokens === 6)).toBe(true);
+    expect(Math.max(...runs.map((r) => r.rows))).toBe(3);
+    expect(scheduler.load).toEqual({
+      running: 0,
+      waiting: 0,
+      reservedTokens: 0,
+    });
+
+    await expect(
+      scheduler.submit({
+        promptTokenIds: prompt(4, 1),
+        choices: choices(prompt(4, 1), params(40)),
+        maxTokens: 40,
+        onDelta: () => undefined,
+      }),
+    ).rejects.toMatchObject({
+      code: 'context_length_exceeded',
+      param: 'max_tokens',
+    });
+  });
+
+  it('ends a cancelled request with its partial result while the others run to the end', async () => {
+    const scheduler = new BatchScheduler(model, 64);
+    const controller = new AbortController();
+    let streamed = 0;
+    const cancelled = scheduler
+      .submit({
+        promptTokenIds: prompt(6, 1),
+        choices: choices(prompt(6, 1), params(30, { n: 2 })),
+        maxTokens: 30,
+        signal: controller.signal,
+        onDelta: (deltas) => {
+          streamed += deltas.length;
+          if (streamed >= 6) controller.abort();
+        },
+      })
+      .catch((e: unknown) => e);
+    const other = scheduler.submit({
+      promptTokenIds: prompt(3, 2),
+      choices: choices(prompt(3, 2), params(12)),
+      maxTokens: 12,
+      onDelta: () => undefined,
+    });
+    const error = (await cancelled) as InferenceError;
+    expect(error).toBeInstanceOf(InferenceError);
+    expect(error.code).toBe('cancelled');
+    expect(error.partial?.completionTokens).toBe(streamed);
+    expect((await other).completionTokens).toBe(12);
+  });
+});

@@ -1,0 +1,432 @@
+import type { CausalLmSession } from './causal-lm-session';
+import type { ChoiceStream } from './choice-stream';
+import { InferenceError } from './inference-error';
+import { KvCache } from './kv-cache';
+import type { ChoiceDelta, GenerationResult, SchedulerLimits } from './types';
+
+/** One request as the scheduler runs it: a prompt and its choices, each a sequence of the batch. */
+export interface ScheduledRequest {
+  promptTokenIds: readonly number[];
+  /** The request's choices; each becomes one sequence in the running batch. */
+  choices: readonly ChoiceStream[];
+  /** Most tokens each choice may generate (for the memory reservation). */
+  maxTokens: number;
+  /** Called once per model step with a delta for each of this request's choices that advanced. */
+  onDelta: (deltas: ChoiceDelta[]) => void;
+  /** Aborting it ends the request with `cancelled` (its partial result attached) at the next step. */
+  signal?: AbortSignal;
+}
+
+/** Cumulative counters, for metrics and benchmarks. */
+export interface SchedulerStats {
+  /** Prefill model runs. */
+  prefills: number;
+  /** Decode model runs. */
+  decodeSteps: number;
+  /** Tokens sampled (prefill and decode). */
+  tokens: number;
+  /** Sum of the batch sizes of the decode runs. */
+  decodeRows: number;
+  /** Milliseconds inside model runs (ONNX Runtime plus tensor building). */
+  forwardMs: number;
+  /** Milliseconds of scheduler loop iterations, model runs included. */
+  loopMs: number;
+}
+
+/** The parts of a {@link CausalLmSession} the scheduler drives. */
+export type BatchModel = Pick<CausalLmSession, 'forward' | 'kvLayout'>;
+
+interface Pending {
+  spec: ScheduledRequest;
+  reservedTokens: number;
+  unfinished: number;
+  settled: boolean;
+  resolve: (result: GenerationResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A running choice: one row of the batch cache. */
+interface Sequence {
+  request: Pending;
+  choice: ChoiceStream;
+  /** Real (unpadded) positions cached for this sequence; also the position of its next token. */
+  length: number;
+  lastToken: number;
+}
+
+/** Defaults of {@link SchedulerLimits} that do not depend on the model. */
+export const DEFAULT_SCHEDULER_LIMITS = {
+  maxBatchSize: 32,
+  kvBudgetBytes: 2 ** 31,
+  maxPrefillTokens: 2048,
+} as const;
+
+/**
+ * Continuous batching over one causal LM. Requests wait in FIFO order and are admitted between
+ * model steps while the batch-size, tokens-in-flight and KV-memory limits allow; admitted prompts
+ * are prefilled together (left-padded), and their choices then join the running batch. Every
+ * step decodes one token for every running sequence in a single model run, whatever their
+ * lengths: the batch cache is left-padded to the longest sequence, the attention mask hides the
+ * padding, and position ids count from each sequence's first real token, so each sequence gets
+ * the logits it would get alone. Finished and cancelled sequences leave after any step.
+ */
+export class BatchScheduler {
+  readonly limits: SchedulerLimits;
+  readonly stats: SchedulerStats = {
+    prefills: 0,
+    decodeSteps: 0,
+    tokens: 0,
+    decodeRows: 0,
+    forwardMs: 0,
+    loopMs: 0,
+  };
+  private readonly bytesPerToken: number;
+  private readonly waiting: Pending[] = [];
+  private rows: Sequence[] = [];
+  private cache: KvCache | undefined;
+  private width = 0;
+  private reservedTokens = 0;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly model: BatchModel,
+    contextLength: number,
+    limits: Partial<SchedulerLimits> = {},
+  ) {
+    const maxBatchSize =
+      limits.maxBatchSize ?? DEFAULT_SCHEDULER_LIMITS.maxBatchSize;
+    this.limits = {
+      maxBatchSize,
+      maxTokensInFlight:
+        limits.maxTokensInFlight ?? maxBatchSize * contextLength,
+      kvBudgetBytes:
+        limits.kvBudgetBytes ?? DEFAULT_SCHEDULER_LIMITS.kvBudgetBytes,
+      maxPrefillTokens:
+        limits.maxPrefillTokens ?? DEFAULT_SCHEDULER_LIMITS.maxPrefillTokens,
+    };
+    for (const [name, value] of Object.entries(this.limits))
+      if (!(value >= 1)) throw new RangeError(`${name} must be at least 1`);
+    this.bytesPerToken = KvCache.bytesPerToken(model.kvLayout);
+  }
+
+  /** Sequences decoding now and requests waiting for admission. */
+  get load(): { running: number; waiting: number; reservedTokens: number } {
+    return {
+      running: this.rows.length,
+      waiting: this.waiting.length,
+      reservedTokens: this.reservedTokens,
+    };
+  }
+
+  /**
+   * Queues a request; resolves when all its choices have finished.
+   *
+   * @throws InferenceError `context_length_exceeded` (param `max_tokens`) when the request alone
+   *   needs more tokens in flight or KV memory than the limits allow; `cancelled` with `partial`;
+   *   `model_error` when a model run fails (every request in that run fails with it).
+   */
+  submit(spec: ScheduledRequest): Promise<GenerationResult> {
+    const reservedTokens =
+      (spec.promptTokenIds.length + spec.maxTokens) * spec.choices.length;
+    if (
+      reservedTokens > this.limits.maxTokensInFlight ||
+      reservedTokens * this.bytesPerToken > this.limits.kvBudgetBytes
+    ) {
+      return Promise.reject(
+        new InferenceError(
+          'context_length_exceeded',
+          `This request needs up to ${reservedTokens} tokens of KV cache (prompt plus max_tokens, times n), ` +
+            'more than this worker can hold. Please reduce max_tokens, n or the prompt.',
+          'max_tokens',
+        ),
+      );
+    }
+    return new Promise<GenerationResult>((resolve, reject) => {
+      this.waiting.push({
+        spec,
+        reservedTokens,
+        unfinished: spec.choices.length,
+        settled: false,
+        resolve,
+        reject,
+      });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    // Starting on a microtask lets requests submitted together share their prefill.
+    this.loop ??= Promise.resolve()
+      .then(() => this.run())
+      .finally(() => {
+        this.loop = undefined;
+        if (this.waiting.length > 0 || this.rows.length > 0) this.kick();
+      });
+  }
+
+  private async run(): Promise<void> {
+    while (this.waiting.length > 0 || this.rows.length > 0) {
+      const started = performance.now();
+      this.dropCancelled();
+      const admitted = this.admit();
+      if (admitted.length > 0) await this.prefill(admitted);
+      if (this.rows.length > 0) await this.decode();
+      this.stats.loopMs += performance.now() - started;
+      // Let submissions, cancels and report I/O in between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  // FIFO: the head of the queue waits until it fits, so a large request is never starved.
+  private admit(): Pending[] {
+    const admitted: Pending[] = [];
+    let sequences = this.rows.length;
+    let widest = 0;
+    while (this.waiting.length > 0) {
+      const next = this.waiting[0];
+      const n = next.spec.choices.length;
+      const empty = sequences === 0;
+      const tokens = this.reservedTokens + next.reservedTokens;
+      const width = Math.max(widest, next.spec.promptTokenIds.length);
+      if (
+        !empty &&
+        (sequences + n > this.limits.maxBatchSize ||
+          tokens > this.limits.maxTokensInFlight ||
+          tokens * this.bytesPerToken > this.limits.kvBudgetBytes)
+      )
+        break;
+      if (
+        admitted.length > 0 &&
+        width * (admitted.length + 1) > this.limits.maxPrefillTokens
+      )
+        break;
+      this.waiting.shift();
+      admitted.push(next);
+      this.reservedTokens = tokens;
+      sequences += n;
+      widest = width;
+    }
+    return admitted;
+  }
+
+  private async prefill(requests: Pending[]): Promise<void> {
+    const width = Math.max(
+      ...requests.map((r) => r.spec.promptTokenIds.length),
+    );
+    const pad = (r: Pending) => width - r.spec.promptTokenIds.length;
+    let out;
+    try {
+      out = await this.forward({
+        inputIds: requests.map((r) => [
+          ...new Array<number>(pad(r)).fill(0),
+          ...r.spec.promptTokenIds,
+        ]),
+        attentionMask: requests.map((r) => mask(pad(r), width)),
+        positionIds: requests.map((r) =>
+          Array.from({ length: width }, (_, i) => Math.max(0, i - pad(r))),
+        ),
+      });
+    } catch (error) {
+      for (const r of requests) this.fail(r, error);
+      return;
+    }
+    this.stats.prefills++;
+    const { logits, logitsDims, present } = out;
+    const vocab = logitsDims[2];
+    const joining: Sequence[] = [];
+    const parts: { cache: KvCache; row: number; keep: number }[] = [];
+    requests.forEach((request, row) => {
+      const rowLogits = logits.subarray(row * vocab, (row + 1) * vocab);
+      const length = request.spec.promptTokenIds.length;
+      const deltas = request.spec.choices.map((choice) => {
+        const { delta, token } = this.advance(request, choice, rowLogits);
+        if (!choice.finishReason) {
+          joining.push({ request, choice, length, lastToken: token });
+          parts.push({ cache: present, row, keep: length });
+        }
+        return delta;
+      });
+      this.emit(request, deltas);
+    });
+    if (joining.length === 0) return;
+    const merged = [
+      ...this.rows.map((seq, row) => ({
+        seq,
+        cache: this.cache as KvCache,
+        row,
+        keep: seq.length,
+      })),
+      ...joining.map((seq, i) => ({ seq, ...parts[i] })),
+    ].filter(({ seq }) => !seq.choice.finishReason && !seq.request.settled);
+    this.rows = merged.map(({ seq }) => seq);
+    this.repack(merged);
+  }
+
+  private async decode(): Promise<void> {
+    const rows = this.rows;
+    const width = this.width;
+    let out;
+    try {
+      out = await this.forward({
+        inputIds: rows.map((s) => [s.lastToken]),
+        attentionMask: rows.map((s) => mask(width - s.length, width + 1)),
+        positionIds: rows.map((s) => [s.length]),
+        past: this.cache,
+      });
+    } catch (error) {
+      for (const request of new Set(rows.map((s) => s.request)))
+        this.fail(request, error);
+      return;
+    }
+    this.stats.decodeSteps++;
+    this.stats.decodeRows += rows.length;
+    this.cache = out.present;
+    this.width = width + 1;
+    const vocab = out.logitsDims[2];
+    const byRequest = new Map<Pending, ChoiceDelta[]>();
+    rows.forEach((s, row) => {
+      s.length++;
+      const { delta, token } = this.advance(
+        s.request,
+        s.choice,
+        out.logits.subarray(row * vocab, (row + 1) * vocab),
+      );
+      s.lastToken = token;
+      const deltas = byRequest.get(s.request) ?? [];
+      deltas.push(delta);
+      byRequest.set(s.request, deltas);
+    });
+    byRequest.forEach((deltas, request) => this.emit(request, deltas));
+    if (rows.some((s) => s.choice.finishReason || s.request.settled))
+      this.leave();
+  }
+
+  private advance(
+    request: Pending,
+    choice: ChoiceStream,
+    logits: Float32Array,
+  ): { delta: ChoiceDelta; token: number } {
+    const token = choice.sample(logits);
+    const text = choice.accept(token);
+    const logprob = choice.lastLogprob();
+    this.stats.tokens++;
+    if (choice.finishReason) request.unfinished--;
+    return {
+      token,
+      delta: {
+        index: choice.index,
+        text,
+        tokens: 1,
+        ...(logprob ? { logprobs: [logprob] } : {}),
+      },
+    };
+  }
+
+  private emit(request: Pending, deltas: ChoiceDelta[]): void {
+    if (request.settled) return;
+    try {
+      request.spec.onDelta(deltas);
+    } catch (error) {
+      this.fail(request, error);
+      return;
+    }
+    if (request.unfinished === 0) {
+      this.settle(request);
+      request.resolve(resultOf(request.spec));
+    }
+  }
+
+  // Ends cancelled requests, waiting or running, with their partial result.
+  private dropCancelled(): void {
+    const cancelled = (r: Pending) => r.spec.signal?.aborted === true;
+    for (const request of this.waiting.filter(cancelled)) {
+      this.waiting.splice(this.waiting.indexOf(request), 1);
+      this.cancel(request);
+    }
+    const running = new Set(this.rows.map((s) => s.request));
+    let changed = false;
+    for (const request of running)
+      if (cancelled(request)) {
+        this.cancel(request);
+        changed = true;
+      }
+    if (changed) this.leave();
+  }
+
+  private cancel(request: Pending): void {
+    const error = new InferenceError('cancelled', 'generation was cancelled');
+    error.partial = resultOf(request.spec);
+    this.settle(request);
+    request.reject(error);
+  }
+
+  private fail(request: Pending, error: unknown): void {
+    if (request.settled) return;
+    this.settle(request);
+    request.reject(
+      error instanceof InferenceError
+        ? error
+        : new InferenceError(
+            'model_error',
+            error instanceof Error ? error.message : String(error),
+          ),
+    );
+    if (this.rows.some((s) => s.request === request)) this.leave();
+  }
+
+  private settle(request: Pending): void {
+    if (request.settled) return;
+    request.settled = true;
+    const queued = this.waiting.indexOf(request);
+    if (queued >= 0) this.waiting.splice(queued, 1);
+    else this.reservedTokens -= request.reservedTokens;
+  }
+
+  // Drops finished and settled sequences and trims the padding they leave.
+  private leave(): void {
+    const parts: { cache: KvCache; row: number; keep: number }[] = [];
+    const rows: Sequence[] = [];
+    this.rows.forEach((s, row) => {
+      if (s.choice.finishReason || s.request.settled) return;
+      rows.push(s);
+      parts.push({ cache: this.cache as KvCache, row, keep: s.length });
+    });
+    this.rows = rows;
+    this.repack(parts);
+  }
+
+  private repack(parts: { cache: KvCache; row: number; keep: number }[]) {
+    this.width = Math.max(0, ...parts.map((p) => p.keep));
+    this.cache =
+      parts.length > 0
+        ? KvCache.gather(this.model.kvLayout, parts, this.width)
+        : undefined;
+  }
+
+  private async forward(
+    input: Parameters<BatchModel['forward']>[0],
+  ): ReturnType<BatchModel['forward']> {
+    const started = performance.now();
+    try {
+      return await this.model.forward(input, true);
+    } finally {
+      this.stats.forwardMs += performance.now() - started;
+    }
+  }
+}
+
+/** `pad` zeros then ones, `width` in all. */
+function mask(pad: number, width: number): number[] {
+  const row = new Array<number>(width).fill(1);
+  row.fill(0, 0, pad);
+  return row;
+}
+
+function resultOf(spec: ScheduledRequest): GenerationResult {
+  const choices = spec.choices.map((c) => c.result());
+  return {
+    promptTokens: spec.promptTokenIds.length,
+    completionTokens: choices.reduce((sum, c) => sum + c.completionTokens, 0),
+    choices,
+  };
+}
