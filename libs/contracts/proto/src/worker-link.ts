@@ -56,10 +56,33 @@ export interface StartedEvent {
   promptTokens: number;
 }
 
+/** An alternative token at a position, as {@link TokenLogprobMessage.topLogprobs} lists them. */
+export interface TopLogprobMessage {
+  token: string;
+  /** Natural log of the probability. */
+  logprob: number;
+  /** The token's raw bytes (a Buffer when received). */
+  bytes: Uint8Array;
+}
+
+/** A generated token's log-probability and the most likely alternatives at its position. */
+export interface TokenLogprobMessage extends TopLogprobMessage {
+  /** Most likely first. */
+  topLogprobs: TopLogprobMessage[];
+}
+
 export interface TokenFrameEvent {
   choiceIndex: number;
   text: string;
   tokens: number;
+  /** One entry per token with text, when the request asked for logprobs; empty or absent otherwise. */
+  logprobs?: TokenLogprobMessage[];
+}
+
+/** One input's embedding: `data` holds packed little-endian float32 values. */
+export interface EmbeddingMessage {
+  index: number;
+  data: Uint8Array;
 }
 
 export interface ChoiceFinishMessage {
@@ -72,6 +95,8 @@ export interface FinishedEvent {
   promptTokens: number;
   completionTokens: number;
   choices: ChoiceFinishMessage[];
+  /** Embedding requests: one vector per input; empty or absent for generation. */
+  embeddings?: EmbeddingMessage[];
 }
 
 export interface FailedEvent {
@@ -120,4 +145,21 @@ export type RequestFailureCode = (typeof REQUEST_FAILURE_CODES)[number];
 
 export function isRequestFailureCode(code: string): code is RequestFailureCode {
   return (REQUEST_FAILURE_CODES as readonly string[]).includes(code);
+}
+
+/** Packs float32 values little-endian, as {@link EmbeddingMessage.data} carries them. */
+export function packFloat32(values: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++)
+    view.setFloat32(i * 4, values[i], true);
+  return out;
+}
+
+/** Unpacks {@link EmbeddingMessage.data}. */
+export function unpackFloat32(data: Uint8Array): Float32Array {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Float32Array(Math.floor(data.byteLength / 4));
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
 }

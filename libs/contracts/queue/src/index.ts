@@ -1,3 +1,4 @@
 export * from './inference-job';
 export * from './queue-names';
 export * from './worker-presence';
+export * from './embedding-job';

@@ -31,6 +31,18 @@ export const samplingSchema = z.object({
   seed: z.number().int().optional(),
   /** Up to 4 stop strings; generation ends before any of them. */
   stop: z.array(z.string().min(1)).max(4),
+  /** Sample from the `topK` most likely tokens only; absent or 0: no limit. */
+  topK: z.number().int().nonnegative().optional(),
+  /** In [-2, 2]; absent means 0. */
+  presencePenalty: z.number().min(-2).max(2).optional(),
+  /** In [-2, 2]; absent means 0. */
+  frequencyPenalty: z.number().min(-2).max(2).optional(),
+  /** Token id (as a decimal string, as JSON keys are) to a bias in [-100, 100]. */
+  logitBias: z
+    .record(z.string().regex(/^\d+$/), z.number().min(-100).max(100))
+    .optional(),
+  /** Report each token's log-probability and this many (0..20) top alternatives; absent: none. */
+  logprobs: z.number().int().min(0).max(20).optional(),
 });
 
 /**

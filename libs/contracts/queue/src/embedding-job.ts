@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** One input to embed: text, or token ids the client tokenized itself. */
+export const embeddingInputSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('text'), text: z.string() }),
+  z.object({
+    kind: z.literal('tokens'),
+    ids: z.array(z.number().int().nonnegative()).min(1),
+  }),
+]);
+
+/**
+ * The payload of an embedding job on its model's {@link inferenceQueueName} queue (embedding
+ * models have queues of their own, so one queue never mixes the two kinds). Job id = `requestId`.
+ * The worker answers with one `finished` event whose `embeddings` hold one vector per input.
+ */
+export const embeddingJobSchema = z.object({
+  kind: z.literal('embedding'),
+  requestId: z.string().min(1),
+  tenantId: z.string(),
+  apiKeyId: z.string(),
+  /** Public model name (the queue's model). */
+  model: z.string(),
+  /** Up to 2048 inputs, embedded in order; vector `i` belongs to input `i`. */
+  inputs: z.array(embeddingInputSchema).min(1).max(2048),
+  /** The gateway replica holding the client's connection: where the worker reports. */
+  replyTo: z.object({ gatewayId: z.string(), address: z.string() }),
+  /** Unix ms when the gateway enqueued the job. */
+  enqueuedAt: z.number(),
+});
+
+export type EmbeddingInputPayload = z.infer<typeof embeddingInputSchema>;
+export type EmbeddingJob = z.infer<typeof embeddingJobSchema>;
