@@ -15,14 +15,21 @@ export class InferenceQueue implements OnModuleDestroy {
 
   constructor(private readonly redis: RedisConnection) {}
 
-  /** Enqueues a job (validated against the shared schema first); job id = request id. */
-  async enqueue(job: InferenceJob): Promise<void> {
+  /**
+   * Enqueues a job (validated against the shared schema first); job id = request id. `priority`:
+   * 1 is served first (BullMQ's convention), from the plan's tier.
+   */
+  async enqueue(
+    job: InferenceJob,
+    options: { priority?: number } = {},
+  ): Promise<void> {
     const payload = inferenceJobSchema.parse(job);
     await this.queue(payload.model).add('infer', payload, {
       jobId: payload.requestId,
       removeOnComplete: true,
       removeOnFail: 1000,
       attempts: 1,
+      priority: options.priority,
     });
   }
 

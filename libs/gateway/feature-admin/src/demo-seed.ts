@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   ApiKeyRepository,
+  BillingRepository,
   ModelRepository,
   PrismaService,
   TenantRepository,
@@ -15,6 +16,14 @@ export interface SeedResult {
   apiKey: string;
   model: string;
 }
+
+/** Credit the demo tenant starts with: 1,000 units of currency. */
+const DEMO_CREDIT_MICROS = 1_000_000_000n;
+/** Demo prices per 1M tokens: 0.20 prompt, 0.60 completion (micro-units). */
+const DEMO_PRICES = {
+  inputPricePerMTokMicros: 200_000n,
+  outputPricePerMTokMicros: 600_000n,
+};
 
 interface SavedKey {
   id: string;
@@ -39,6 +48,16 @@ export async function seedDemo(opts: {
     const name = opts.tenantName ?? 'demo';
     const tenant =
       (await tenants.findByName(name)) ?? (await tenants.create(name));
+    if ((await new BillingRepository(prisma).balanceMicros(tenant.id)) === 0n) {
+      await prisma.creditTransaction.create({
+        data: {
+          tenantId: tenant.id,
+          kind: 'topup',
+          amountMicros: DEMO_CREDIT_MICROS,
+          note: 'demo credit',
+        },
+      });
+    }
 
     let apiKey: string | null = null;
     if (existsSync(opts.keyFile)) {
@@ -71,6 +90,15 @@ export async function seedDemo(opts: {
       task: manifest.task === 'embedding' ? 'embedding' : 'text_generation',
       artifactPath: opts.modelDir,
       contextLength: manifest.contextLength,
+    });
+    // Price a freshly created model; never overwrite prices an admin set.
+    await prisma.model.updateMany({
+      where: {
+        name: manifest.name,
+        inputPricePerMTokMicros: 0n,
+        outputPricePerMTokMicros: 0n,
+      },
+      data: DEMO_PRICES,
     });
     return { tenantId: tenant.id, apiKey, model: manifest.name };
   } finally {

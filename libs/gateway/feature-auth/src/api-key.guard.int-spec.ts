@@ -3,6 +3,7 @@ import {
   PrismaService,
   TenantRepository,
 } from '@marquee/gateway/data-access-db';
+import { RedisConnection } from '@marquee/gateway/data-access-queue';
 import { ApiError } from '@marquee/gateway/util-http';
 import type { ExecutionContext } from '@nestjs/common';
 import {
@@ -11,6 +12,7 @@ import {
 } from '@marquee/shared/util-setup';
 import { mintApiKey } from './api-key-secret';
 import { ApiKeyGuard } from './api-key.guard';
+import { PrincipalCache } from './principal-cache.service';
 
 function contextFor(authorization?: string) {
   const request: Record<string, unknown> = {
@@ -40,17 +42,26 @@ describe('ApiKeyGuard (PostgreSQL)', () => {
   let prisma: PrismaService;
   let keys: ApiKeyRepository;
   let guard: ApiKeyGuard;
+  let redis: RedisConnection;
+  let cache: PrincipalCache;
   let tenantId: string;
 
   beforeAll(async () => {
     db = await createTestDatabase('auth');
     prisma = new PrismaService(db.url);
     keys = new ApiKeyRepository(prisma);
-    guard = new ApiKeyGuard(keys);
+    redis = new RedisConnection(
+      process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    );
+    cache = new PrincipalCache(keys, redis);
+    await cache.onModuleInit();
+    guard = new ApiKeyGuard(cache);
     tenantId = (await new TenantRepository(prisma).create('studio')).id;
   });
 
   afterAll(async () => {
+    cache?.onModuleDestroy();
+    await redis?.onModuleDestroy();
     await prisma?.$disconnect();
     await db?.drop();
   });
@@ -65,7 +76,11 @@ describe('ApiKeyGuard (PostgreSQL)', () => {
     });
     const { request, context } = contextFor(`Bearer ${minted.key}`);
     await expect(guard.canActivate(context)).resolves.toBe(true);
-    expect(request.principal).toEqual({ tenantId, apiKeyId: stored.id });
+    expect(request.principal).toMatchObject({
+      tenantId,
+      apiKeyId: stored.id,
+      allowedModels: [],
+    });
     const rows = await prisma.$queryRaw<
       Record<string, unknown>[]
     >`SELECT * FROM api_keys`;
@@ -80,7 +95,10 @@ describe('ApiKeyGuard (PostgreSQL)', () => {
       prefix: minted.prefix,
       hash: minted.hash,
     });
+    const { context } = contextFor(`Bearer ${minted.key}`);
+    await expect(guard.canActivate(context)).resolves.toBe(true);
     expect(await keys.revoke(stored.id)).toBe(true);
+    await cache.broadcastChange();
     const error = await rejection(guard, `Bearer ${minted.key}`);
     expect(error.status).toBe(401);
     expect(error.code).toBe('invalid_api_key');
@@ -116,5 +134,40 @@ describe('ApiKeyGuard (PostgreSQL)', () => {
       where: { id: tenantId },
       data: { status: 'active' },
     });
+    await cache.broadcastChange();
+  });
+
+  it("accepts a rotated key's previous secret only during its grace period", async () => {
+    const first = mintApiKey();
+    const stored = await keys.create({
+      tenantId,
+      name: 'k',
+      prefix: first.prefix,
+      hash: first.hash,
+    });
+    const second = mintApiKey();
+    await prisma.apiKey.update({
+      where: { id: stored.id },
+      data: {
+        hash: second.hash,
+        previousHash: first.hash,
+        previousExpiresAt: new Date(Date.now() + 60_000),
+      },
+    });
+    await cache.broadcastChange();
+    await expect(
+      guard.canActivate(contextFor(`Bearer ${second.key}`).context),
+    ).resolves.toBe(true);
+    await expect(
+      guard.canActivate(contextFor(`Bearer ${first.key}`).context),
+    ).resolves.toBe(true);
+    await prisma.apiKey.update({
+      where: { id: stored.id },
+      data: { previousExpiresAt: new Date(Date.now() - 1) },
+    });
+    await cache.broadcastChange();
+    expect((await rejection(guard, `Bearer ${first.key}`)).code).toBe(
+      'invalid_api_key',
+    );
   });
 });

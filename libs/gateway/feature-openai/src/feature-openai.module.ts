@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@marquee/gateway/feature-auth';
+import { FeatureQuotasModule } from '@marquee/gateway/feature-quotas';
 import { TransportGrpcModule } from '@marquee/gateway/transport-grpc';
 import { ChatCompletionsController } from './controllers/chat-completions.controller';
 import { CompletionsController } from './controllers/completions.controller';
@@ -9,7 +10,7 @@ import { ResponseWriter } from './responses/response-writer.service';
 
 /** The OpenAI-compatible API: `/v1/completions`, `/v1/chat/completions`, `/v1/models`. */
 @Module({
-  imports: [AuthModule, TransportGrpcModule],
+  imports: [AuthModule, TransportGrpcModule, FeatureQuotasModule],
   controllers: [
     CompletionsController,
     ChatCompletionsController,

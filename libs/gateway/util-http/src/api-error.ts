@@ -4,7 +4,9 @@ export type ApiErrorType =
   | 'authentication_error'
   | 'permission_error'
   | 'not_found_error'
-  | 'rate_limit_error'
+  | 'requests'
+  | 'tokens'
+  | 'insufficient_quota'
   | 'server_error';
 
 /** The wire body of every error response, exactly OpenAI's shape. */
@@ -28,6 +30,8 @@ export class ApiError extends Error {
     message: string,
     readonly code: string | null = null,
     readonly param: string | null = null,
+    /** Extra response headers (retry-after, rate-limit state). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -39,6 +43,12 @@ export class ApiError extends Error {
     code: string | null = null,
   ): ApiError {
     return new ApiError(400, 'invalid_request_error', message, code, param);
+  }
+
+  /** 429: a rate limit (`rate_limit_exceeded`) or the budget (`insufficient_quota`). */
+  static rateLimited(message: string, code: 'rate_limit_exceeded' | 'insufficient_quota', headers: Record<string, string>): ApiError {
+    const type: ApiErrorType = code === 'insufficient_quota' ? 'insufficient_quota' : message.includes('tokens') ? 'tokens' : 'requests';
+    return new ApiError(429, type, message, code, null, headers);
   }
 
   static invalidApiKey(): ApiError {

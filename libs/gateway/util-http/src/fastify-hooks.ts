@@ -12,6 +12,6 @@ export function installFastifyErrorHandler(instance: FastifyInstance): void {
   });
   instance.setErrorHandler((error, request, reply) => {
     const apiError = toApiError(error, request);
-    void reply.status(apiError.status).send(apiError.toBody());
+    void reply.status(apiError.status).headers(apiError.headers).send(apiError.toBody());
   });
 }

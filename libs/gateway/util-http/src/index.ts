@@ -2,3 +2,5 @@ export * from './api-error';
 export * from './openai-exception.filter';
 export * from './principal';
 export * from './fastify-hooks';
+export * from './parse-input';
+export * from './api-route';

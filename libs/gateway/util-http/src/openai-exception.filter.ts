@@ -48,6 +48,7 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
     }
     void reply
       .status(error.status)
+      .headers(error.headers)
       .header('content-type', 'application/json')
       .send(error.toBody());
   }

@@ -1,9 +1,17 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 
-/** The caller behind a tenant API key, set on the request by the key guard. */
+/** The caller behind a tenant API key and its plan, set on the request by the key guard. */
 export interface Principal {
   tenantId: string;
   apiKeyId: string;
+  /** Model names the key may call; empty: any model its tenant may use. */
+  allowedModels: string[];
+  requestsPerMinute: number;
+  tokensPerMinute: number;
+  maxConcurrentRequests: number;
+  /** 0 is the most urgent. */
+  priorityTier: number;
+  fairnessWeight: number;
 }
 
 /** Request fields Marquee adds. */

@@ -2,9 +2,14 @@ import type {
   ChoiceFinishMessage,
   RequestEventMessage,
   RequestFailureCode,
+  TokenLogprobMessage,
 } from '@marquee/contracts/proto';
 import type { InferenceJob, PromptPayload } from '@marquee/contracts/queue';
-import { InferenceError, type TextGenerator } from '@marquee/worker/inference';
+import {
+  InferenceError,
+  type TextGenerator,
+  type TokenLogprob,
+} from '@marquee/worker/inference';
 
 /** Where a job's events go (a gateway link, or a recorder in tests). */
 export interface EventSink {
@@ -84,16 +89,16 @@ export async function runJob(
   }
 
   const promptTokens = prompts.reduce(
-    (sum, p) => sum + p.length * sampling.n,
+    (sum, p) => sum + p.length,
     0,
   );
   sink.send({ requestId, started: { workerId, promptTokens } });
   let completionTokens = 0;
   const choices: ChoiceFinishMessage[] = [];
-  try {
-    for (const [p, ids] of prompts.entries()) {
-      const offset = p * sampling.n;
-      const result = await generator.generate(
+  // Every prompt's choices join the shared batch at once; choice indexes run prompt by prompt.
+  const outcomes = await Promise.allSettled(
+    prompts.map((ids, p) =>
+      generator.generate(
         ids,
         { ...sampling, maxTokens },
         (deltas) => {
@@ -101,48 +106,68 @@ export async function runJob(
             sink.send({
               requestId,
               tokens: {
-                choiceIndex: offset + d.index,
+                choiceIndex: p * sampling.n + d.index,
                 text: d.text,
                 tokens: d.tokens,
+                ...(d.logprobs ? { logprobs: d.logprobs.map(toWire) } : {}),
               },
             });
           }
         },
         signal,
-      );
-      completionTokens += result.completionTokens;
-      for (const c of result.choices) {
-        choices.push({
-          index: offset + c.index,
-          finishReason: c.finishReason,
-          completionTokens: c.completionTokens,
-        });
-      }
+      ),
+    ),
+  );
+  let failure: unknown;
+  for (const [p, outcome] of outcomes.entries()) {
+    if (outcome.status === 'rejected') {
+      failure ??= outcome.reason;
+      if (outcome.reason instanceof InferenceError)
+        completionTokens += outcome.reason.partial?.completionTokens ?? 0;
+      continue;
     }
-  } catch (error) {
-    const partial =
-      error instanceof InferenceError
-        ? (error.partial?.completionTokens ?? 0)
-        : 0;
+    completionTokens += outcome.value.completionTokens;
+    for (const c of outcome.value.choices) {
+      choices.push({
+        index: p * sampling.n + c.index,
+        finishReason: c.finishReason,
+        completionTokens: c.completionTokens,
+      });
+    }
+  }
+  if (failure !== undefined) {
     const code: RequestFailureCode =
-      error instanceof InferenceError ? error.code : 'model_error';
+      failure instanceof InferenceError ? failure.code : 'model_error';
     sink.send(
       failedEvent(
         requestId,
         code,
-        messageOf(error),
-        '',
+        messageOf(failure),
+        failure instanceof InferenceError ? (failure.param ?? '') : '',
         promptTokens,
-        completionTokens + partial,
+        completionTokens,
       ),
       true,
     );
-    throw error;
+    throw failure;
   }
   sink.send(
     { requestId, finished: { promptTokens, completionTokens, choices } },
     true,
   );
+}
+
+function toWire(logprob: TokenLogprob): TokenLogprobMessage {
+  return {
+    token: logprob.token,
+    logprob: logprob.logprob,
+    bytes: Uint8Array.from(logprob.bytes),
+    topLogprobs: logprob.topLogprobs.map((t) => ({
+      token: t.token,
+      logprob: t.logprob,
+      bytes: Uint8Array.from(t.bytes),
+    })),
+  };
 }
 
 function encodePrompt(

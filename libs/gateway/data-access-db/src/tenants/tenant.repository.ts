@@ -5,8 +5,33 @@ import { PrismaService } from '../prisma.service';
 export class TenantRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  create(name: string) {
-    return this.prisma.tenant.create({ data: { name } });
+  create(name: string, planId: string | null = null) {
+    return this.prisma.tenant.create({ data: { name, planId } });
+  }
+
+  /** Oldest first; `after` is the id of the last tenant of the previous page. */
+  list(limit: number, after?: string) {
+    return this.prisma.tenant.findMany({
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: limit,
+      ...(after ? { cursor: { id: after }, skip: 1 } : {}),
+    });
+  }
+
+  /** Null when no such tenant. A `planId` of null takes the tenant off its plan. */
+  async update(
+    id: string,
+    patch: {
+      name?: string;
+      planId?: string | null;
+      status?: 'active' | 'suspended';
+    },
+  ) {
+    const { count } = await this.prisma.tenant.updateMany({
+      where: { id },
+      data: patch,
+    });
+    return count === 0 ? null : this.findById(id);
   }
 
   findById(id: string) {

@@ -1,18 +1,24 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { PromptPayload, SamplingPayload } from '@marquee/contracts/queue';
 import {
-  ModelRepository,
+  BillingRepository,
   type Model,
-  UsageRepository,
+  ModelRepository,
 } from '@marquee/gateway/data-access-db';
 import { InferenceQueue } from '@marquee/gateway/data-access-queue';
+import {
+  type Admission,
+  AdmissionService,
+} from '@marquee/gateway/feature-quotas';
 import {
   isTerminal,
   type RequestEvent,
   RequestRegistry,
 } from '@marquee/gateway/transport-grpc';
+import { costMicros } from '@marquee/gateway/util-billing';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
+import { promptTokenBound } from './prompt-bound';
 
 /** A validated generation request, ready to queue. */
 export interface InferenceCall {
@@ -27,15 +33,19 @@ export interface InferenceCall {
 /** A queued request: its events as they arrive, and a way to cancel it. */
 export interface RunningRequest {
   readonly model: Model;
-  /** Events until (and including) the terminal one; usage is recorded as that one passes. */
+  /** `x-ratelimit-*` headers of the admission. */
+  readonly headers: Record<string, string>;
+  /** Events until (and including) the terminal one; usage is settled as that one passes. */
   events(): AsyncGenerator<RequestEvent>;
   /** The client went away: stop the work (billing follows what was generated). */
   cancel(): void;
 }
 
+type FailedEvent = Extract<RequestEvent, { type: 'failed' }>;
+
 /**
- * Queues generation requests and follows them to the end: the bridge between the HTTP
- * controllers, the BullMQ queue and the worker link.
+ * Admits, queues and follows generation requests to the end: the bridge between the HTTP
+ * controllers, admission, the BullMQ queue, the worker link and billing.
  */
 @Injectable()
 export class InferenceRunner {
@@ -46,48 +56,45 @@ export class InferenceRunner {
     private readonly models: ModelRepository,
     private readonly queue: InferenceQueue,
     private readonly registry: RequestRegistry,
-    private readonly usage: UsageRepository,
+    private readonly admission: AdmissionService,
+    private readonly billing: BillingRepository,
   ) {}
 
   async start(call: InferenceCall): Promise<RunningRequest> {
-    const model = await this.models.findByName(call.model).catch(() => {
-      throw ApiError.unavailable(
-        'The database is unavailable; try again shortly.',
-        'database_unavailable',
-      );
+    const model = await this.resolveModel(call);
+    const admission = await this.admission.admit({
+      requestId: call.requestId,
+      tenantId: call.principal.tenantId,
+      apiKeyId: call.principal.apiKeyId,
+      ...this.worstCase(call, model),
+      limits: call.principal,
     });
-    if (!model || model.task !== 'text_generation')
-      throw ApiError.modelNotFound(call.model);
-    const { maxTokens } = call.sampling;
-    if (maxTokens !== undefined && maxTokens >= model.contextLength) {
-      throw ApiError.invalidRequest(
-        `max_tokens is too large: ${maxTokens}. This model's context length is ${model.contextLength} tokens, prompt included.`,
-        'max_tokens',
-        'invalid_value',
-      );
-    }
 
     const channel = this.registry.open(call.requestId);
     try {
-      await this.queue.enqueue({
-        requestId: call.requestId,
-        tenantId: call.principal.tenantId,
-        apiKeyId: call.principal.apiKeyId,
-        model: model.name,
-        endpoint: call.endpoint,
-        prompts: call.prompts,
-        sampling: call.sampling,
-        replyTo: {
-          gatewayId: this.config.gatewayId,
-          address: this.config.grpcAdvertiseAddress,
+      await this.queue.enqueue(
+        {
+          requestId: call.requestId,
+          tenantId: call.principal.tenantId,
+          apiKeyId: call.principal.apiKeyId,
+          model: model.name,
+          endpoint: call.endpoint,
+          prompts: call.prompts,
+          sampling: call.sampling,
+          replyTo: {
+            gatewayId: this.config.gatewayId,
+            address: this.config.grpcAdvertiseAddress,
+          },
+          enqueuedAt: Date.now(),
         },
-        enqueuedAt: Date.now(),
-      });
+        { priority: call.principal.priorityTier + 1 },
+      );
     } catch (error) {
       this.registry.fail(
         call.requestId,
         failure('queue_unavailable', 'queue unavailable'),
       );
+      await this.admission.settle(admission, 0, 0n).catch(() => undefined);
       this.logger.error(
         { requestId: call.requestId, err: String(error) },
         'enqueue failed',
@@ -108,17 +115,18 @@ export class InferenceRunner {
       );
     }, this.config.queueTimeoutMs);
 
-    const record = (event: RequestEvent) =>
-      this.record(call, model, event, started);
+    const settle = (event: RequestEvent) =>
+      this.settle(call, model, admission, event, started);
     return {
       model,
+      headers: admission.headers,
       events: async function* () {
         try {
           for await (const event of channel) {
             if (event.type === 'started') started = true;
             if (isTerminal(event)) {
               clearTimeout(timer);
-              await record(event);
+              await settle(event);
             }
             yield event;
           }
@@ -138,54 +146,120 @@ export class InferenceRunner {
     };
   }
 
+  /** The model, if this key may use it; 404 otherwise (never revealing other tenants' models). */
+  private async resolveModel(call: InferenceCall): Promise<Model> {
+    const model = await this.models.findByName(call.model).catch(() => {
+      throw ApiError.unavailable(
+        'The database is unavailable; try again shortly.',
+        'database_unavailable',
+      );
+    });
+    const { tenantId, allowedModels } = call.principal;
+    const visible =
+      model &&
+      model.task === 'text_generation' &&
+      (model.tenantId === null || model.tenantId === tenantId) &&
+      (allowedModels.length === 0 || allowedModels.includes(model.name));
+    if (!visible) throw ApiError.modelNotFound(call.model);
+    const { maxTokens } = call.sampling;
+    if (maxTokens !== undefined && maxTokens >= model.contextLength) {
+      throw ApiError.invalidRequest(
+        `max_tokens is too large: ${maxTokens}. This model's context length is ${model.contextLength} tokens, prompt included.`,
+        'max_tokens',
+        'invalid_value',
+      );
+    }
+    return model;
+  }
+
+  /** Tokens and money to reserve: every prompt at its upper bound, every choice at its maximum. */
+  private worstCase(
+    call: InferenceCall,
+    model: Model,
+  ): { tokens: number; costMicros: bigint } {
+    const promptTokens = call.prompts.reduce(
+      (sum, p) => sum + promptTokenBound(p),
+      0,
+    );
+    const perChoice = call.sampling.maxTokens ?? model.contextLength;
+    const completionTokens = perChoice * call.sampling.n * call.prompts.length;
+    return {
+      tokens: promptTokens + completionTokens,
+      costMicros: costMicros({
+        promptTokens,
+        completionTokens,
+        ...prices(model),
+      }),
+    };
+  }
+
   /** Takes a job back from the queue if no worker has it yet, and ends the request locally. */
-  private async withdraw(
-    model: string,
-    requestId: string,
-    event: Extract<RequestEvent, { type: 'failed' }>,
-  ) {
+  private async withdraw(model: string, requestId: string, event: FailedEvent) {
     if (await this.queue.withdraw(model, requestId))
       this.registry.fail(requestId, event);
   }
 
-  /** Appends the usage row for a request that a worker ran (finished, cancelled or failed mid-way). */
-  private async record(
+  /**
+   * Bills what the worker reports (finished, or cancelled/failed after it started) in one
+   * PostgreSQL transaction, then releases the admission with the actual numbers.
+   */
+  private async settle(
     call: InferenceCall,
     model: Model,
+    admission: Admission,
     event: RequestEvent,
     started: boolean,
-  ): Promise<void> {
-    if (event.type !== 'finished' && !(event.type === 'failed' && started))
-      return;
-    const finishReason =
-      event.type === 'finished'
-        ? summarizeFinish(event.choices.map((c) => c.finishReason))
-        : event.code;
+  ) {
+    const ran =
+      event.type === 'finished' || (event.type === 'failed' && started);
+    const promptTokens = ran && isTerminal(event) ? event.promptTokens : 0;
+    const completionTokens =
+      ran && isTerminal(event) ? event.completionTokens : 0;
+    const cost = costMicros({
+      promptTokens,
+      completionTokens,
+      ...prices(model),
+    });
     try {
-      await this.usage.append({
-        requestId: call.requestId,
-        tenantId: call.principal.tenantId,
-        apiKeyId: call.principal.apiKeyId,
-        modelId: model.id,
-        endpoint: call.endpoint,
-        promptTokens: event.promptTokens,
-        completionTokens: event.completionTokens,
-        finishReason,
-      });
+      if (ran && isTerminal(event)) {
+        await this.billing.settle({
+          requestId: call.requestId,
+          tenantId: call.principal.tenantId,
+          apiKeyId: call.principal.apiKeyId,
+          modelId: model.id,
+          endpoint: call.endpoint,
+          promptTokens,
+          completionTokens,
+          finishReason:
+            event.type === 'finished'
+              ? summarizeFinish(event.choices.map((c) => c.finishReason))
+              : event.code,
+          costMicros: cost,
+        });
+      }
+      await this.admission.settle(
+        admission,
+        promptTokens + completionTokens,
+        cost,
+      );
     } catch (error) {
-      // The response still goes out; the missing row is visible in the logs for reconciliation.
+      // The response still goes out; the request id in the log lets reconciliation find it.
       this.logger.error(
         { requestId: call.requestId, err: String(error) },
-        'usage record failed',
+        'settlement failed',
       );
     }
   }
 }
 
-function failure(
-  code: string,
-  message: string,
-): Extract<RequestEvent, { type: 'failed' }> {
+function prices(model: Model) {
+  return {
+    inputPricePerMTokMicros: model.inputPricePerMTokMicros,
+    outputPricePerMTokMicros: model.outputPricePerMTokMicros,
+  };
+}
+
+function failure(code: string, message: string): FailedEvent {
   return {
     type: 'failed',
     code,

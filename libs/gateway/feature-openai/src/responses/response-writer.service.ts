@@ -1,8 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { ChoiceFinishMessage } from '@marquee/contracts/proto';
+import type { MarqueeRequestState } from '@marquee/gateway/util-http';
+import { GatewayMetrics } from '@marquee/shared/util-observability';
 import type { FastifyReply } from 'fastify';
 import type { RunningRequest } from '../inference/inference-runner.service';
 import { failureToApiError } from './failure-to-api-error';
+import { meteredRun } from './metered-run';
 import {
   type FinishedChoice,
   type ResponseFormat,
@@ -25,13 +28,27 @@ export interface Delivery {
  */
 @Injectable()
 export class ResponseWriter {
+  constructor(@Optional() private readonly metrics?: GatewayMetrics) {}
+
   async send(
     run: RunningRequest,
     format: ResponseFormat,
     delivery: Delivery,
     reply: FastifyReply,
   ): Promise<void> {
+    if (this.metrics) {
+      const tenant =
+        (reply.request as unknown as MarqueeRequestState).principal?.tenantId ??
+        'unknown';
+      run = meteredRun(
+        run,
+        this.metrics,
+        tenant,
+        performance.now() - reply.elapsedTime,
+      );
+    }
     const raw = reply.raw;
+    void reply.headers(run.headers);
     let finished = false;
     raw.on('close', () => {
       if (!finished) run.cancel();

@@ -1,0 +1,128 @@
+/**
+ * One atomic admission decision over every limit of a request, so concurrent requests on any
+ * number of gateway replicas can never jointly overshoot a limit.
+ *
+ * Sliding 60 s windows (exact, not approximated): a sorted set of request ids scored by admission
+ * time per scope, and for tokens a hash of each request's reserved tokens plus their running sum
+ * (field `__sum`). Concurrency: a sorted set of in-flight request ids scored by lease expiry, so a
+ * crashed gateway's entries age out. Budget: remaining micro-units of the month.
+ *
+ * KEYS: 1 key rpm, 2 key tpm set, 3 key tpm amounts, 4 key concurrency,
+ *       5 tenant rpm, 6 tenant tpm set, 7 tenant tpm amounts, 8 tenant concurrency, 9 budget
+ * ARGV: 1 request id, 2 tokens to reserve, 3 cost to reserve (micros, integer string),
+ *       4 rpm limit, 5 tpm limit, 6 concurrency limit, 7 lease ms
+ * Returns {admitted(1/0), reason, retry_after_ms, rpm_remaining, rpm_reset_ms, tpm_remaining,
+ *          tpm_reset_ms}; reason is '' when admitted, 'budget_unloaded' when key 9 is missing.
+ */
+export const ADMIT_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = 60000
+local id = ARGV[1]
+local tokens = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local rpm_limit = tonumber(ARGV[4])
+local tpm_limit = tonumber(ARGV[5])
+local conc_limit = tonumber(ARGV[6])
+local lease = tonumber(ARGV[7])
+
+local function trim_tokens(set, amounts)
+  local expired = redis.call('ZRANGEBYSCORE', set, '-inf', now - window)
+  for _, member in ipairs(expired) do
+    local amount = tonumber(redis.call('HGET', amounts, member) or '0')
+    redis.call('HINCRBY', amounts, '__sum', -amount)
+    redis.call('HDEL', amounts, member)
+  end
+  if #expired > 0 then redis.call('ZREMRANGEBYSCORE', set, '-inf', now - window) end
+  return tonumber(redis.call('HGET', amounts, '__sum') or '0')
+end
+
+-- When will enough tokens leave the window for this request to fit?
+local function tokens_retry(set, amounts, used)
+  local need = used + tokens - tpm_limit
+  local entries = redis.call('ZRANGE', set, 0, -1, 'WITHSCORES')
+  local freed = 0
+  for i = 1, #entries, 2 do
+    freed = freed + tonumber(redis.call('HGET', amounts, entries[i]) or '0')
+    if freed >= need then return tonumber(entries[i + 1]) + window - now end
+  end
+  return window
+end
+
+local function oldest_reset(set)
+  local first = redis.call('ZRANGE', set, 0, 0, 'WITHSCORES')
+  if #first == 0 then return 0 end
+  return math.max(0, tonumber(first[2]) + window - now)
+end
+
+local scopes = { {1, 2, 3, 4}, {5, 6, 7, 8} }
+local rpm_remaining, rpm_reset, tpm_remaining, tpm_reset = rpm_limit, 0, tpm_limit, 0
+for _, s in ipairs(scopes) do
+  local rpm, tset, tamt, conc = KEYS[s[1]], KEYS[s[2]], KEYS[s[3]], KEYS[s[4]]
+  redis.call('ZREMRANGEBYSCORE', rpm, '-inf', now - window)
+  local count = redis.call('ZCARD', rpm)
+  if count + 1 > rpm_limit then
+    return {0, 'requests', oldest_reset(rpm), 0, oldest_reset(rpm), 0, 0}
+  end
+  local used = trim_tokens(tset, tamt)
+  if tokens > tpm_limit then return {0, 'tokens_too_large', 0, 0, 0, 0, 0} end
+  if used + tokens > tpm_limit then
+    local wait = tokens_retry(tset, tamt, used)
+    return {0, 'tokens', wait, 0, 0, math.max(0, tpm_limit - used), wait}
+  end
+  redis.call('ZREMRANGEBYSCORE', conc, '-inf', now)
+  if redis.call('ZCARD', conc) + 1 > conc_limit then
+    return {0, 'concurrency', 1000, 0, 0, 0, 0}
+  end
+  rpm_remaining = math.min(rpm_remaining, rpm_limit - count - 1)
+  rpm_reset = math.max(rpm_reset, count == 0 and window or oldest_reset(rpm))
+  tpm_remaining = math.min(tpm_remaining, tpm_limit - used - tokens)
+  tpm_reset = math.max(tpm_reset, used == 0 and window or oldest_reset(tset))
+end
+
+local remaining = redis.call('GET', KEYS[9])
+if not remaining then return {0, 'budget_unloaded', 0, 0, 0, 0, 0} end
+if tonumber(remaining) < cost then return {0, 'budget', 0, 0, 0, 0, 0} end
+redis.call('DECRBY', KEYS[9], ARGV[3])
+
+for _, s in ipairs(scopes) do
+  redis.call('ZADD', KEYS[s[1]], now, id)
+  redis.call('PEXPIRE', KEYS[s[1]], window * 2)
+  redis.call('ZADD', KEYS[s[2]], now, id)
+  redis.call('HSET', KEYS[s[3]], id, tokens)
+  redis.call('HINCRBY', KEYS[s[3]], '__sum', tokens)
+  redis.call('PEXPIRE', KEYS[s[2]], window * 2)
+  redis.call('PEXPIRE', KEYS[s[3]], window * 2)
+  redis.call('ZADD', KEYS[s[4]], now + lease, id)
+  redis.call('PEXPIRE', KEYS[s[4]], lease * 2)
+end
+return {1, '', 0, rpm_remaining, rpm_reset, tpm_remaining, tpm_reset}
+`;
+
+/**
+ * Settles an admitted request with what it really used: its token reservation becomes the actual
+ * count, its concurrency slot frees, unused budget returns. Only the first settlement of a request
+ * changes anything (the concurrency entry is the marker), so retries can never refund twice.
+ *
+ * KEYS: as {@link ADMIT_SCRIPT}. ARGV: 1 request id, 2 actual tokens, 3 reserved cost, 4 actual cost.
+ * Returns 1 when this call settled the request, 0 when it was already settled.
+ */
+export const SETTLE_SCRIPT = `
+local id = ARGV[1]
+local actual = tonumber(ARGV[2])
+local first = redis.call('ZREM', KEYS[4], id)
+redis.call('ZREM', KEYS[8], id)
+if first == 0 then return 0 end
+for _, amounts in ipairs({KEYS[3], KEYS[7]}) do
+  local reserved = redis.call('HGET', amounts, id)
+  if reserved then
+    redis.call('HSET', amounts, id, actual)
+    redis.call('HINCRBY', amounts, '__sum', actual - tonumber(reserved))
+  end
+end
+local refund = tonumber(ARGV[3]) - tonumber(ARGV[4])
+if refund ~= 0 and redis.call('EXISTS', KEYS[9]) == 1 then
+  redis.call('INCRBY', KEYS[9], refund)
+end
+return 1
+`;

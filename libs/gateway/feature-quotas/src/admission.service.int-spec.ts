@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BillingRepository,
+  PrismaService,
+  TenantRepository,
+  UsageRepository,
+} from '@marquee/gateway/data-access-db';
+import { RedisConnection } from '@marquee/gateway/data-access-queue';
+import { ApiError } from '@marquee/gateway/util-http';
+import {
+  createTestDatabase,
+  type TestDatabase,
+} from '@marquee/shared/util-setup';
+import {
+  type AdmissionLimits,
+  AdmissionService,
+  type AdmissionTicket,
+} from './admission.service';
+import { BudgetSource } from './budget-source';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const roomy: AdmissionLimits = {
+  requestsPerMinute: 10_000,
+  tokensPerMinute: 10_000_000,
+  maxConcurrentRequests: 1_000,
+};
+
+async function refusal(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ApiError) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('AdmissionService (Redis + PostgreSQL)', () => {
+  let db: TestDatabase;
+  let prisma: PrismaService;
+  let redis: RedisConnection;
+  let admission: AdmissionService;
+  let billing: BillingRepository;
+  let modelId: string;
+
+  const ticket = (
+    tenantId: string,
+    overrides: Partial<AdmissionTicket> = {},
+  ): AdmissionTicket => ({
+    requestId: `req_${randomUUID()}`,
+    tenantId,
+    apiKeyId: 'key-1',
+    tokens: 100,
+    costMicros: 0n,
+    limits: roomy,
+    ...overrides,
+  });
+
+  async function tenantWithCredit(micros: bigint): Promise<string> {
+    const tenant = await new TenantRepository(prisma).create(
+      `t-${randomUUID()}`,
+    );
+    if (micros > 0n)
+      await prisma.creditTransaction.create({
+        data: { tenantId: tenant.id, kind: 'topup', amountMicros: micros },
+      });
+    return tenant.id;
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase('admission');
+    prisma = new PrismaService(db.url);
+    redis = new RedisConnection(REDIS_URL);
+    billing = new BillingRepository(prisma);
+    admission = new AdmissionService(redis, new BudgetSource(billing, redis));
+    modelId = (
+      await prisma.model.create({
+        data: { name: 'm', artifactPath: '/m', contextLength: 512 },
+      })
+    ).id;
+  });
+
+  afterAll(async () => {
+    await redis?.onModuleDestroy();
+    await prisma?.$disconnect();
+    await db?.drop();
+  });
+
+  it('admits within limits and reports x-ratelimit headers', async () => {
+    const tenantId = await tenantWithCredit(1_000n);
+    const limits = {
+      requestsPerMinute: 5,
+      tokensPerMinute: 1_000,
+      maxConcurrentRequests: 10,
+    };
+    const granted = await admission.admit(
+      ticket(tenantId, { limits, tokens: 300 }),
+    );
+    expect(granted.headers).toMatchObject({
+      'x-ratelimit-limit-requests': '5',
+      'x-ratelimit-remaining-requests': '4',
+      'x-ratelimit-limit-tokens': '1000',
+      'x-ratelimit-remaining-tokens': '700',
+    });
+    expect(granted.headers['x-ratelimit-reset-requests']).toMatch(
+      /^\d+(ms|s)$|^1m0s$/,
+    );
+  });
+
+  it('refuses the request past the per-minute limit with 429 rate_limit_exceeded and retry headers', async () => {
+    const tenantId = await tenantWithCredit(1_000n);
+    const limits = {
+      requestsPerMinute: 3,
+      tokensPerMinute: 1_000_000,
+      maxConcurrentRequests: 10,
+    };
+    for (let i = 0; i < 3; i++)
+      await admission.admit(ticket(tenantId, { limits }));
+    const error = await refusal(admission.admit(ticket(tenantId, { limits })));
+    expect(error.status).toBe(429);
+    expect(error.code).toBe('rate_limit_exceeded');
+    expect(Number(error.headers['retry-after-ms'])).toBeGreaterThan(0);
+    expect(Number(error.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(error.headers['x-ratelimit-remaining-requests']).toBe('0');
+  });
+
+  it('reserves tokens up front and settles them to the actual count', async () => {
+    const tenantId = await tenantWithCredit(1_000n);
+    const limits = {
+      requestsPerMinute: 100,
+      tokensPerMinute: 1_000,
+      maxConcurrentRequests: 10,
+    };
+    const first = await admission.admit(
+      ticket(tenantId, { limits, tokens: 900 }),
+    );
+    expect(
+      (
+        await refusal(
+          admission.admit(ticket(tenantId, { limits, tokens: 200 })),
+        )
+      ).code,
+    ).toBe('rate_limit_exceeded');
+    await admission.settle(first, 100, 0n);
+    const second = await admission.admit(
+      ticket(tenantId, { limits, tokens: 200 }),
+    );
+    expect(second.headers['x-ratelimit-remaining-tokens']).toBe('700');
+  });
+
+  it('tells a client whose single request exceeds tokens per minute not to retry', async () => {
+    const tenantId = await tenantWithCredit(1_000n);
+    const limits = {
+      requestsPerMinute: 100,
+      tokensPerMinute: 500,
+      maxConcurrentRequests: 10,
+    };
+    const error = await refusal(
+      admission.admit(ticket(tenantId, { limits, tokens: 501 })),
+    );
+    expect(error.status).toBe(429);
+    expect(error.headers['x-should-retry']).toBe('false');
+  });
+
+  it('limits concurrent requests and frees a slot when one settles, once', async () => {
+    const tenantId = await tenantWithCredit(1_000n);
+    const limits = {
+      requestsPerMinute: 100,
+      tokensPerMinute: 100_000,
+      maxConcurrentRequests: 2,
+    };
+    const a = await admission.admit(ticket(tenantId, { limits }));
+    await admission.admit(ticket(tenantId, { limits }));
+    expect(
+      (await refusal(admission.admit(ticket(tenantId, { limits })))).code,
+    ).toBe('rate_limit_exceeded');
+    await admission.settle(a, 10, 0n);
+    await admission.settle(a, 10, 0n);
+    await admission.admit(ticket(tenantId, { limits }));
+    expect(
+      (await refusal(admission.admit(ticket(tenantId, { limits })))).code,
+    ).toBe('rate_limit_exceeded');
+  });
+
+  it('refuses with insufficient_quota and x-should-retry false when the budget cannot cover the worst case', async () => {
+    const tenantId = await tenantWithCredit(100n);
+    const error = await refusal(
+      admission.admit(ticket(tenantId, { costMicros: 101n })),
+    );
+    expect(error.status).toBe(429);
+    expect(error.code).toBe('insufficient_quota');
+    expect(error.type).toBe('insufficient_quota');
+    expect(error.headers['x-should-retry']).toBe('false');
+  });
+
+  it('never lets 50 concurrent requests charge more than the budget plus one request', async () => {
+    const maxCost = 1_000n;
+    const tenantId = await tenantWithCredit(5n * maxCost);
+    const usage = new UsageRepository(prisma);
+    const key = await prisma.apiKey.create({
+      data: { tenantId, name: 'k', prefix: 'mq_x', hash: randomUUID() },
+    });
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const t = ticket(tenantId, { apiKeyId: key.id, costMicros: maxCost });
+        try {
+          const granted = await admission.admit(t);
+          // Each request really costs between half and all of its worst case.
+          const actual = maxCost / 2n + BigInt(i % 3) * 200n;
+          await billing.settle({
+            requestId: t.requestId,
+            tenantId,
+            apiKeyId: key.id,
+            modelId,
+            endpoint: 'completions',
+            promptTokens: 1,
+            completionTokens: 1,
+            finishReason: 'length',
+            costMicros: actual,
+          });
+          await admission.settle(granted, 2, actual);
+          return 'admitted';
+        } catch (error) {
+          if (error instanceof ApiError && error.code === 'insufficient_quota')
+            return 'refused';
+          throw error;
+        }
+      }),
+    );
+    const charged = await prisma.creditTransaction.aggregate({
+      where: { tenantId, kind: 'charge' },
+      _sum: { amountMicros: true },
+    });
+    const total = -(charged._sum.amountMicros ?? 0n);
+    expect(
+      outcomes.filter((o) => o === 'admitted').length,
+    ).toBeGreaterThanOrEqual(5);
+    expect(outcomes).toContain('refused');
+    expect(total).toBeLessThanOrEqual(5n * maxCost + maxCost);
+    expect(await usage.findByRequestId('nope')).toBeNull();
+  });
+});

@@ -1,0 +1,182 @@
+import { Injectable } from '@nestjs/common';
+import { RedisConnection } from '@marquee/gateway/data-access-queue';
+import { ApiError } from '@marquee/gateway/util-http';
+import { ADMIT_SCRIPT, SETTLE_SCRIPT } from './admission.lua';
+import { BudgetSource } from './budget-source';
+import { type RateLimitSnapshot, rateLimitHeaders } from './rate-limit-headers';
+
+/** A plan's limits, as admission applies them (to the key and to its tenant alike). */
+export interface AdmissionLimits {
+  requestsPerMinute: number;
+  tokensPerMinute: number;
+  maxConcurrentRequests: number;
+}
+
+/** What one request asks to reserve. */
+export interface AdmissionTicket {
+  requestId: string;
+  tenantId: string;
+  apiKeyId: string;
+  /** Prompt tokens (an upper bound until the worker counts) plus every choice's max_tokens. */
+  tokens: number;
+  /** Worst-case cost, micro-units. */
+  costMicros: bigint;
+  limits: AdmissionLimits;
+}
+
+/** A granted admission: settle it exactly once when the request ends. */
+export interface Admission {
+  ticket: AdmissionTicket;
+  headers: Record<string, string>;
+}
+
+/** In-flight slots are leased; a gateway that dies mid-request frees its slots after this. */
+const LEASE_MS = 15 * 60_000;
+
+type ScriptReply = [number, string, number, number, number, number, number];
+
+/**
+ * Admits requests against requests/min, tokens/min, concurrency and budget in one atomic Redis
+ * step shared by every gateway replica, and settles them with the worker's counts.
+ */
+@Injectable()
+export class AdmissionService {
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly budgets: BudgetSource,
+  ) {}
+
+  /** Admits or throws a 429 in OpenAI's shape with retry and rate-limit headers. */
+  async admit(ticket: AdmissionTicket): Promise<Admission> {
+    let reply = await this.run(ticket);
+    if (reply[1] === 'budget_unloaded') {
+      await this.budgets.load(ticket.tenantId, this.budgetKey(ticket.tenantId));
+      reply = await this.run(ticket);
+    }
+    const [
+      admitted,
+      reason,
+      retryAfterMs,
+      rpmRemaining,
+      rpmReset,
+      tpmRemaining,
+      tpmReset,
+    ] = reply;
+    const snapshot: RateLimitSnapshot = {
+      limitRequests: ticket.limits.requestsPerMinute,
+      remainingRequests: rpmRemaining,
+      resetRequestsMs: rpmReset,
+      limitTokens: ticket.limits.tokensPerMinute,
+      remainingTokens: tpmRemaining,
+      resetTokensMs: tpmReset,
+    };
+    const headers = rateLimitHeaders(snapshot);
+    if (admitted === 1) return { ticket, headers };
+    throw refusal(reason, retryAfterMs, headers, ticket);
+  }
+
+  /** Releases the reservation, keeping what was really used. Safe to call twice. */
+  async settle(
+    admission: Admission,
+    actualTokens: number,
+    actualCostMicros: bigint,
+  ): Promise<void> {
+    const { ticket } = admission;
+    await this.redis.client.eval(
+      SETTLE_SCRIPT,
+      9,
+      ...this.keys(ticket),
+      ticket.requestId,
+      String(actualTokens),
+      ticket.costMicros.toString(),
+      actualCostMicros.toString(),
+    );
+  }
+
+  private async run(ticket: AdmissionTicket): Promise<ScriptReply> {
+    return (await this.redis.client.eval(
+      ADMIT_SCRIPT,
+      9,
+      ...this.keys(ticket),
+      ticket.requestId,
+      String(ticket.tokens),
+      ticket.costMicros.toString(),
+      String(ticket.limits.requestsPerMinute),
+      String(ticket.limits.tokensPerMinute),
+      String(ticket.limits.maxConcurrentRequests),
+      String(LEASE_MS),
+    )) as ScriptReply;
+  }
+
+  /** Every key of a tenant shares one Redis Cluster hash slot (the `{...}` tag). */
+  private keys(ticket: AdmissionTicket): string[] {
+    const tag = `{mq:t:${ticket.tenantId}}`;
+    const k = ticket.apiKeyId;
+    return [
+      `${tag}:rpm:k:${k}`,
+      `${tag}:tpm:k:${k}`,
+      `${tag}:tpma:k:${k}`,
+      `${tag}:conc:k:${k}`,
+      `${tag}:rpm:t`,
+      `${tag}:tpm:t`,
+      `${tag}:tpma:t`,
+      `${tag}:conc:t`,
+      this.budgetKey(ticket.tenantId),
+    ];
+  }
+
+  /** The tenant's remaining budget for the current UTC month. */
+  budgetKey(tenantId: string, now = new Date()): string {
+    return `{mq:t:${tenantId}}:budget:${now.toISOString().slice(0, 7)}`;
+  }
+}
+
+function refusal(
+  reason: string,
+  retryAfterMs: number,
+  headers: Record<string, string>,
+  ticket: AdmissionTicket,
+): ApiError {
+  const retry = (ms: number) => ({
+    ...headers,
+    'retry-after-ms': String(Math.max(1, Math.ceil(ms))),
+    'retry-after': String(Math.max(1, Math.ceil(ms / 1000))),
+  });
+  switch (reason) {
+    case 'requests':
+      return ApiError.rateLimited(
+        `Rate limit reached for requests: ${ticket.limits.requestsPerMinute} per minute. Try again in ${Math.ceil(retryAfterMs / 1000)}s.`,
+        'rate_limit_exceeded',
+        retry(retryAfterMs),
+      );
+    case 'tokens':
+      return ApiError.rateLimited(
+        `Rate limit reached for tokens: ${ticket.limits.tokensPerMinute} per minute; this request reserves ${ticket.tokens}. Try again in ${Math.ceil(retryAfterMs / 1000)}s.`,
+        'rate_limit_exceeded',
+        retry(retryAfterMs),
+      );
+    case 'tokens_too_large':
+      return ApiError.rateLimited(
+        `This request reserves ${ticket.tokens} tokens, more than the ${ticket.limits.tokensPerMinute} tokens per minute your plan allows. Lower max_tokens or n.`,
+        'rate_limit_exceeded',
+        { ...headers, 'x-should-retry': 'false' },
+      );
+    case 'concurrency':
+      return ApiError.rateLimited(
+        `Too many concurrent requests: your plan allows ${ticket.limits.maxConcurrentRequests} at a time.`,
+        'rate_limit_exceeded',
+        retry(retryAfterMs),
+      );
+    case 'budget':
+      return ApiError.rateLimited(
+        'You exceeded your current quota: the remaining budget does not cover this request. Top up credits or lower max_tokens.',
+        'insufficient_quota',
+        { ...headers, 'x-should-retry': 'false' },
+      );
+    default:
+      return ApiError.unavailable(
+        'Admission is unavailable; try again shortly.',
+        'admission_unavailable',
+      );
+  }
+}
