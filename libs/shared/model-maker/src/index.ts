@@ -11,3 +11,10 @@ export type {
 } from './reference/reference-forward';
 export { CHAT_TEMPLATE, SPECIAL_TOKENS } from './tokenizer/tokenizer-files';
 export { float32ToFloat16, float16ToFloat32 } from './fp16';
+export { makeEncoder } from './make-encoder';
+export type { MakeEncoderOptions, MadeEncoder } from './make-encoder';
+export {
+  readEncoderWeights,
+  referenceEmbedding,
+} from './reference/reference-encoder';
+export type { EncoderWeights } from './reference/reference-encoder';

@@ -44,3 +44,9 @@ export {
   type ChatTemplateTokens,
 } from './chat-template';
 export { PromptTokenizer } from './prompt-tokenizer';
+export {
+  Embedder,
+  type EmbedderBatching,
+  type EmbedderOptions,
+  type EmbedderStats,
+} from './embedder';

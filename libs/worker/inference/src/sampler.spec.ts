@@ -61,4 +61,64 @@ describe('Sampler', () => {
     expect(run(42, 1)).not.toEqual(run(42, 0));
     expect(run(43, 0)).not.toEqual(run(42, 0));
   });
+
+  it('only ever picks among the top k tokens', () => {
+    const counts = histogram(
+      new Sampler({ temperature: 5, topP: 1, topK: 2, seed: 4 }),
+      2000,
+    );
+    expect(counts[0] + counts[3] + counts[4]).toBe(0);
+    expect(counts[1]).toBeGreaterThan(0);
+    expect(counts[2]).toBeGreaterThan(0);
+  });
+
+  it('applies logit bias: -100 bans a token and +100 forces one', () => {
+    const banned = new Sampler({
+      temperature: 0,
+      topP: 1,
+      logitBias: new Map([[1, -100]]),
+    });
+    expect(banned.sample(logits)).toBe(2);
+    const forced = new Sampler({
+      temperature: 1,
+      topP: 1,
+      seed: 2,
+      logitBias: new Map([[4, 100]]),
+    });
+    expect(histogram(forced, 100)[4]).toBe(100);
+  });
+
+  it('penalises tokens already generated: presence once, frequency per occurrence', () => {
+    // Greedy: token 1 (3.0) then 2 (2.5) once 1 is penalised by 1, then 1 again (2.0 vs 1.5).
+    const presence = new Sampler({
+      temperature: 0,
+      topP: 1,
+      presencePenalty: 1,
+    });
+    expect([0, 1, 2, 3].map(() => presence.sample(logits))).toEqual([
+      1, 2, 1, 1,
+    ]);
+    const frequency = new Sampler({
+      temperature: 0,
+      topP: 1,
+      frequencyPenalty: 0.4,
+    });
+    // 1: 3.0, then 2.6 > 2.5, then 2.2 < 2.5 -> 2, then 2.2 > 2.1 -> 1.
+    expect([0, 1, 2, 3].map(() => frequency.sample(logits))).toEqual([
+      1, 1, 2, 1,
+    ]);
+  });
+
+  it('reports the log-probability of the picked token and the top alternatives, most likely first', () => {
+    const sampler = new Sampler({ temperature: 0, topP: 1, logprobs: 3 });
+    const picked = sampler.pick(logits);
+    const z = Math.log(Array.from(logits).reduce((s, l) => s + Math.exp(l), 0));
+    expect(picked.token).toBe(1);
+    expect(picked.logprob).toBeCloseTo(3 - z, 10);
+    expect(picked.top?.map((t) => t.token)).toEqual([1, 2, 0]);
+    expect(picked.top?.[2].logprob).toBeCloseTo(1 - z, 10);
+    expect(
+      new Sampler({ temperature: 0, topP: 1 }).pick(logits).logprob,
+    ).toBeUndefined();
+  });
 });

@@ -168,6 +168,27 @@ describe('TextGenerator', () => {
     expect(result.completionTokens).toBe(tokensToComplete);
   });
 
+  it('reports a logprob per token whose bytes add up to the text, greedy picks being the top alternative', async () => {
+    const { result, deltas } = await run({ ...greedy(10), logprobs: 3 });
+    const logprobs = deltas.flat().flatMap((d) => d.logprobs ?? []);
+    expect(logprobs.length).toBe(
+      result.choices[0].completionTokens -
+        (result.choices[0].finishReason === 'stop' ? 1 : 0),
+    );
+    expect(Buffer.from(logprobs.flatMap((l) => l.bytes)).toString('utf8')).toBe(
+      result.choices[0].text,
+    );
+    for (const l of logprobs) {
+      expect(l.topLogprobs).toHaveLength(3);
+      expect(l.topLogprobs[0]).toEqual({
+        token: l.token,
+        bytes: l.bytes,
+        logprob: l.logprob,
+      });
+      expect(l.logprob).toBeLessThanOrEqual(0);
+    }
+  });
+
   it('finishes with length after exactly maxTokens tokens', async () => {
     const { result } = await run(greedy(5));
     expect(result.choices[0]).toMatchObject({

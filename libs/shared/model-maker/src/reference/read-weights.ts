@@ -15,18 +15,24 @@ export interface Gpt2Weights {
   tensors: Map<string, Float64Array>;
 }
 
-/** Reads weights from `<dir>/model.onnx` (or an `.onnx` path), following external data. */
-export function readGpt2Weights(modelDirOrFile: string): Gpt2Weights {
+/** Every float initializer of an ONNX model as float64, by name, and the weights' dtype. */
+export interface OnnxInitializers {
+  model: onnx.ModelProto;
+  tensors: Map<string, Float64Array>;
+  dtype: 'fp32' | 'fp16';
+}
+
+/** Reads the float initializers of `<dir>/model.onnx` (or an `.onnx` path), following external data. */
+export function readOnnxInitializers(modelDirOrFile: string): OnnxInitializers {
   const file = modelDirOrFile.endsWith('.onnx')
     ? modelDirOrFile
     : join(modelDirOrFile, MODEL_FILES.onnx);
   const model = onnx.ModelProto.decode(readFileSync(file));
   if (!model.graph) throw new Error(`${file} has no graph`);
   const initializers = model.graph.initializer ?? [];
-  const inputs = model.graph.input ?? [];
   const externalFiles = new Map<string, Buffer>();
   const tensors = new Map<string, Float64Array>();
-  let dtype: Gpt2Weights['dtype'] = 'fp32';
+  let dtype: OnnxInitializers['dtype'] = 'fp32';
   for (const t of initializers) {
     const type = t.dataType;
     if (
@@ -64,6 +70,18 @@ export function readGpt2Weights(modelDirOrFile: string): Gpt2Weights {
     }
     tensors.set(t.name ?? '', values);
   }
+  return { model, tensors, dtype };
+}
+
+/** Reads weights from `<dir>/model.onnx` (or an `.onnx` path), following external data. */
+export function readGpt2Weights(modelDirOrFile: string): Gpt2Weights {
+  const file = modelDirOrFile.endsWith('.onnx')
+    ? modelDirOrFile
+    : join(modelDirOrFile, MODEL_FILES.onnx);
+  const { model, tensors, dtype } = readOnnxInitializers(file);
+  const graph = model.graph as onnx.IGraphProto;
+  const initializers = graph.initializer ?? [];
+  const inputs = graph.input ?? [];
   const wte = initializers.find((t) => t.name === 'transformer.wte.weight');
   const wpe = initializers.find((t) => t.name === 'transformer.wpe.weight');
   const pastKey = inputs.find((i) => i.name === 'past_key_values.0.key');
