@@ -23,6 +23,8 @@ export const embeddingJobSchema = z.object({
   model: z.string(),
   /** Up to 2048 inputs, embedded in order; vector `i` belongs to input `i`. */
   inputs: z.array(embeddingInputSchema).min(1).max(2048),
+  /** Requested vector length; the worker refuses (param `dimensions`) any but the model's own. */
+  dimensions: z.number().int().positive().optional(),
   /** The gateway replica holding the client's connection: where the worker reports. */
   replyTo: z.object({ gatewayId: z.string(), address: z.string() }),
   /** Unix ms when the gateway enqueued the job. */

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { GatewayLinkPool, SERVED_MODELS } from '@marquee/worker/transport-grpc';
 import { WorkerConfig } from '@marquee/worker/util-config';
+import { EmbeddingProcessor } from './embedding.processor';
 import { InferenceProcessor } from './inference.processor';
 import { ModelHost } from './model-host.service';
 import { WorkerPresenceReporter } from './worker-presence.reporter';
@@ -14,9 +15,10 @@ export class FeatureJobsModule {
       providers: [
         { provide: WorkerConfig, useValue: config },
         { provide: ModelHost, useValue: host },
-        { provide: SERVED_MODELS, useValue: host.names },
+        { provide: SERVED_MODELS, useValue: host.allNames },
         GatewayLinkPool,
         InferenceProcessor,
+        EmbeddingProcessor,
         WorkerPresenceReporter,
       ],
     };

@@ -21,7 +21,8 @@ import { runJob } from './run-job';
 
 /**
  * Consumes the queues of the models this worker serves and runs each job in the engine,
- * reporting to the gateway named in the job. One job at a time per model for now.
+ * reporting to the gateway named in the job. Takes up to a batch's worth of jobs per model at
+ * once; the model's scheduler batches them step by step.
  */
 @Injectable()
 export class InferenceProcessor
@@ -49,13 +50,14 @@ export class InferenceProcessor
       this.logger.warn(`redis: ${error.message}`),
     );
     for (const model of this.host.names) {
+      // As many jobs in flight as the model's batch holds: they all share its scheduler.
       const worker = new Worker<InferenceJob>(
         inferenceQueueName(model),
         (job) => this.process(job),
         {
           connection: this.connection,
           prefix: QUEUE_PREFIX,
-          concurrency: 1,
+          concurrency: this.host.concurrency(model),
         },
       );
       worker.on('error', (error) =>

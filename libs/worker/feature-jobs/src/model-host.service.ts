@@ -2,20 +2,22 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { readModelManifest } from '@marquee/shared/model-format';
-import { TextGenerator } from '@marquee/worker/inference';
+import { Embedder, TextGenerator } from '@marquee/worker/inference';
 import type { WorkerConfig } from '@marquee/worker/util-config';
 
-/** The models a worker has loaded, by public name. */
+/** The models a worker has loaded, by public name: causal LMs and embedding encoders. */
 export class ModelHost {
   private static readonly logger = new Logger('ModelHost');
 
   private constructor(
     private readonly generators: Map<string, TextGenerator>,
+    private readonly embedders: Map<string, Embedder> = new Map(),
   ) {}
 
   /**
-   * Loads every text-generation model under `config.modelsDir` (or only `config.models` when
-   * set). Fails when a requested model is missing, or when nothing can be served.
+   * Loads every text-generation and embedding model under `config.modelsDir` (or only
+   * `config.models` when set). Fails when a requested model is missing, or when nothing can be
+   * served.
    */
   static async load(config: WorkerConfig): Promise<ModelHost> {
     const entries = await readdir(config.modelsDir, {
@@ -24,40 +26,84 @@ export class ModelHost {
       throw new Error(`MODELS_DIR ${config.modelsDir} cannot be read`);
     });
     const generators = new Map<string, TextGenerator>();
+    const embedders = new Map<string, Embedder>();
     for (const entry of entries.filter((e) => e.isDirectory())) {
       const dir = join(config.modelsDir, entry.name);
       const manifest = await readModelManifest(dir).catch(() => null);
-      if (!manifest || manifest.task !== 'text-generation') continue;
+      if (!manifest) continue;
       if (config.models.length > 0 && !config.models.includes(manifest.name))
         continue;
-      const generator = await TextGenerator.load(dir, {
+      const options = {
         executionProvider: config.executionProvider,
         intraOpThreads: config.intraOpThreads || undefined,
-      });
-      generators.set(manifest.name, generator);
+      };
+      const model =
+        manifest.task === 'embedding'
+          ? await Embedder.load(dir, options)
+          : await TextGenerator.load(dir, options);
+      if (model instanceof Embedder) embedders.set(manifest.name, model);
+      else generators.set(manifest.name, model);
       ModelHost.logger.log(
-        `loaded ${manifest.name} from ${dir} on ${generator.executionProvider}`,
+        `loaded ${manifest.task} model ${manifest.name} from ${dir} on ${model.executionProvider}`,
       );
     }
-    const missing = config.models.filter((m) => !generators.has(m));
+    const missing = config.models.filter(
+      (m) => !generators.has(m) && !embedders.has(m),
+    );
     if (missing.length > 0)
       throw new Error(
         `WORKER_MODELS names models not found in ${config.modelsDir}: ${missing.join(', ')}`,
       );
-    if (generators.size === 0)
-      throw new Error(`no text-generation model found in ${config.modelsDir}`);
-    return new ModelHost(generators);
+    if (generators.size + embedders.size === 0)
+      throw new Error(`no model found in ${config.modelsDir}`);
+    return new ModelHost(generators, embedders);
   }
 
+  /** Wraps already loaded models (tests, benchmarks). */
+  static of(
+    generators: TextGenerator[],
+    embedders: Embedder[] = [],
+  ): ModelHost {
+    return new ModelHost(
+      new Map(generators.map((g) => [g.name, g])),
+      new Map(embedders.map((e) => [e.name, e])),
+    );
+  }
+
+  /** Text-generation models, whose queues carry completion jobs. */
   get names(): string[] {
     return [...this.generators.keys()].sort();
+  }
+
+  /** Embedding models, whose queues carry embedding jobs. */
+  get embeddingNames(): string[] {
+    return [...this.embedders.keys()].sort();
+  }
+
+  /** Every model served, as the worker announces them. */
+  get allNames(): string[] {
+    return [...this.names, ...this.embeddingNames].sort();
   }
 
   get(name: string): TextGenerator | undefined {
     return this.generators.get(name);
   }
 
+  embedder(name: string): Embedder | undefined {
+    return this.embedders.get(name);
+  }
+
+  /** Jobs worth taking at once for a model: its batch size. */
+  concurrency(name: string): number {
+    const generator = this.generators.get(name);
+    if (generator) return generator.scheduler.limits.maxBatchSize;
+    return this.embedders.get(name)?.batching.maxBatchSize ?? 1;
+  }
+
   async dispose(): Promise<void> {
-    await Promise.all([...this.generators.values()].map((g) => g.dispose()));
+    await Promise.all([
+      ...[...this.generators.values()].map((g) => g.dispose()),
+      ...[...this.embedders.values()].map((e) => e.dispose()),
+    ]);
   }
 }

@@ -201,4 +201,55 @@ describe('runJob', () => {
     expect(failed?.completionTokens).toBe(framed);
     expect(failed?.completionTokens).toBeLessThan(40);
   });
+
+  it('carries logprobs on token frames when the job asks for them', async () => {
+    const { events, sink } = recorder();
+    await runJob(
+      job({
+        sampling: {
+          maxTokens: 5,
+          n: 1,
+          temperature: 0,
+          topP: 1,
+          stop: [],
+          logprobs: 2,
+        },
+      }),
+      generator,
+      sink,
+      'w1',
+      new AbortController().signal,
+    );
+    const frames = events.flatMap((e) => (e.tokens ? [e.tokens] : []));
+    const logprobs = frames.flatMap((f) => f.logprobs ?? []);
+    expect(logprobs.length).toBeGreaterThan(0);
+    for (const l of logprobs) {
+      expect(l.bytes).toBeInstanceOf(Uint8Array);
+      expect(l.topLogprobs).toHaveLength(2);
+      expect(l.logprob).toBe(l.topLogprobs[0].logprob);
+    }
+  });
+
+  it('runs the prompts of one job in the shared batch, together', async () => {
+    const before = generator.scheduler.stats.decodeRows;
+    const steps = generator.scheduler.stats.decodeSteps;
+    const { events, sink } = recorder();
+    await runJob(
+      job({
+        prompts: [
+          { kind: 'text', text: 'One' },
+          { kind: 'text', text: 'Two and three' },
+        ],
+        sampling: { maxTokens: 6, n: 1, temperature: 0, topP: 1, stop: [] },
+      }),
+      generator,
+      sink,
+      'w1',
+      new AbortController().signal,
+    );
+    expect(events.at(-1)?.finished?.completionTokens).toBe(12);
+    expect(generator.scheduler.stats.decodeRows - before).toBe(
+      2 * (generator.scheduler.stats.decodeSteps - steps),
+    );
+  });
 });

@@ -88,10 +88,7 @@ export async function runJob(
     return;
   }
 
-  const promptTokens = prompts.reduce(
-    (sum, p) => sum + p.length,
-    0,
-  );
+  const promptTokens = prompts.reduce((sum, p) => sum + p.length, 0);
   sink.send({ requestId, started: { workerId, promptTokens } });
   let completionTokens = 0;
   const choices: ChoiceFinishMessage[] = [];

@@ -1,0 +1,90 @@
+import { packFloat32, type RequestFailureCode } from '@marquee/contracts/proto';
+import type { EmbeddingJob } from '@marquee/contracts/queue';
+import { type Embedder, InferenceError } from '@marquee/worker/inference';
+import type { EventSink } from './run-job';
+
+/** The parts of the engine an embedding job needs. */
+export type EmbeddingModel = Pick<Embedder, 'encode' | 'embed' | 'dimensions'>;
+
+/**
+ * Runs one embedding job: tokenizes and checks the inputs before reporting `started` (so bad
+ * inputs reach the client as a 400), embeds them in the model's dynamic batch, and ends with
+ * `finished` carrying one packed float32 vector per input and the prompt tokens to bill.
+ */
+export async function runEmbeddingJob(
+  job: EmbeddingJob,
+  model: EmbeddingModel,
+  sink: EventSink,
+  workerId: string,
+): Promise<void> {
+  const { requestId } = job;
+  const fail = (
+    code: RequestFailureCode,
+    message: string,
+    param: string,
+    promptTokens: number,
+  ) =>
+    sink.send(
+      {
+        requestId,
+        failed: { code, message, param, promptTokens, completionTokens: 0 },
+      },
+      true,
+    );
+  if (job.dimensions !== undefined && job.dimensions !== model.dimensions) {
+    fail(
+      'invalid_prompt',
+      `This model does not support dimensions=${job.dimensions}: its embeddings have ${model.dimensions} dimensions.`,
+      'dimensions',
+      0,
+    );
+    return;
+  }
+  let inputs: number[][];
+  try {
+    inputs = job.inputs.map((input) =>
+      input.kind === 'tokens' ? input.ids : model.encode(input.text),
+    );
+  } catch (error) {
+    fail('invalid_prompt', messageOf(error), 'input', 0);
+    return;
+  }
+  const promptTokens = inputs.reduce((sum, ids) => sum + ids.length, 0);
+  let vectors: Float32Array[];
+  try {
+    vectors = await model.embed(inputs);
+  } catch (error) {
+    if (error instanceof InferenceError && error.code === 'invalid_prompt') {
+      fail(error.code, error.message, error.param ?? 'input', 0);
+      return;
+    }
+    sink.send({ requestId, started: { workerId, promptTokens } });
+    fail(
+      error instanceof InferenceError ? error.code : 'model_error',
+      messageOf(error),
+      '',
+      0,
+    );
+    throw error;
+  }
+  sink.send({ requestId, started: { workerId, promptTokens } });
+  sink.send(
+    {
+      requestId,
+      finished: {
+        promptTokens,
+        completionTokens: 0,
+        choices: [],
+        embeddings: vectors.map((v, index) => ({
+          index,
+          data: packFloat32(v),
+        })),
+      },
+    },
+    true,
+  );
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
