@@ -5,6 +5,7 @@ import { DataAccessQueueModule } from '@marquee/gateway/data-access-queue';
 import { FeatureAdminModule } from '@marquee/gateway/feature-admin';
 import { FeatureHealthModule } from '@marquee/gateway/feature-health';
 import { FeatureOpenAiModule } from '@marquee/gateway/feature-openai';
+import { FeatureUsageModule } from '@marquee/gateway/feature-usage';
 import { TransportGrpcModule } from '@marquee/gateway/transport-grpc';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { OpenAiExceptionFilter } from '@marquee/gateway/util-http';
@@ -21,6 +22,7 @@ export class AppModule {
         TransportGrpcModule,
         FeatureOpenAiModule,
         FeatureAdminModule,
+        FeatureUsageModule,
         FeatureHealthModule,
       ],
       providers: [

@@ -6,6 +6,7 @@ import {
   FastifyAdapter,
   type NestFastifyApplication,
 } from '@nestjs/platform-fastify';
+import { setupApiDocs } from '@marquee/gateway/feature-docs';
 import { grpcServerOptions } from '@marquee/gateway/transport-grpc';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { installFastifyErrorHandler } from '@marquee/gateway/util-http';
@@ -35,6 +36,7 @@ async function bootstrap(): Promise<void> {
     },
   );
   installFastifyErrorHandler(app.getHttpAdapter().getInstance());
+  setupApiDocs(app);
   app.connectMicroservice(grpcServerOptions(config.grpcPort));
   app.enableShutdownHooks();
   await app.startAllMicroservices();

@@ -1,6 +1,30 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@marquee/gateway/feature-auth';
-import { AdminController } from './admin.controller';
+import { AdminTokensController } from './admin-tokens/admin-tokens.controller';
+import { AuditLogController } from './audit/audit-log.controller';
+import { CreditsController } from './credits/credits.controller';
+import { AuditInterceptor } from './http/audit.interceptor';
+import { InvoicesController } from './invoices/invoices.controller';
+import { KeysController } from './keys/keys.controller';
+import { ModelsAdminController } from './models/models.controller';
+import { PlansController } from './plans/plans.controller';
+import { TenantsController } from './tenants/tenants.controller';
+import { UsageAdminController } from './usage/usage-admin.controller';
 
-@Module({ imports: [AuthModule], controllers: [AdminController] })
+/** The admin API, `/admin/v1`: admin-token auth with scopes, every write audited. */
+@Module({
+  imports: [AuthModule],
+  controllers: [
+    TenantsController,
+    KeysController,
+    PlansController,
+    ModelsAdminController,
+    CreditsController,
+    UsageAdminController,
+    InvoicesController,
+    AuditLogController,
+    AdminTokensController,
+  ],
+  providers: [AuditInterceptor],
+})
 export class FeatureAdminModule {}

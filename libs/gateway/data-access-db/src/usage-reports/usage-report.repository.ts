@@ -57,7 +57,9 @@ export class UsageReportRepository {
   ): Promise<{ totals: UsageSums; rows: UsageRow[] }> {
     const where = this.where(query);
     const from = Prisma.sql`FROM usage_records u JOIN models m ON m.id = u.model_id WHERE ${where}`;
-    const [totals] = await this.prisma.$queryRaw<UsageSums[]>`SELECT ${SUMS} ${from}`;
+    const [totals] = await this.prisma.$queryRaw<
+      UsageSums[]
+    >`SELECT ${SUMS} ${from}`;
     if (query.groupBy.length === 0) return { totals, rows: [] };
     const columns = query.groupBy.map((d) => COLUMNS[d]);
     const select = Prisma.raw(

@@ -1,7 +1,11 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { type Model, ModelRepository } from '@marquee/gateway/data-access-db';
 import { ApiKeyGuard } from '@marquee/gateway/feature-auth';
-import { ApiError } from '@marquee/gateway/util-http';
+import {
+  ApiError,
+  CurrentPrincipal,
+  type Principal,
+} from '@marquee/gateway/util-http';
 
 const toOpenAiModel = (m: Model) => ({
   id: m.name,
@@ -16,14 +20,18 @@ export class ModelsController {
   constructor(private readonly models: ModelRepository) {}
 
   @Get()
-  async list() {
-    const models = await this.models.list();
+  async list(@CurrentPrincipal() principal: Principal) {
+    // Public models and the caller's private ones: never another tenant's.
+    const models = await this.models.listVisible(principal.tenantId);
     return { object: 'list', data: models.map(toOpenAiModel) };
   }
 
   @Get(':model')
-  async retrieve(@Param('model') name: string) {
-    const model = await this.models.findByName(name);
+  async retrieve(
+    @Param('model') name: string,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const model = await this.models.findVisibleByName(name, principal.tenantId);
     if (!model) throw ApiError.modelNotFound(name);
     return toOpenAiModel(model);
   }

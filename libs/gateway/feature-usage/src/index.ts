@@ -1,0 +1,3 @@
+export * from './feature-usage.module';
+export * from './usage-range';
+export * from './usage.presenter';
