@@ -2,3 +2,4 @@ export * from './inference-job';
 export * from './queue-names';
 export * from './worker-presence';
 export * from './embedding-job';
+export * from './fair-queues';

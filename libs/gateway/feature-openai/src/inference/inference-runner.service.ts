@@ -87,7 +87,10 @@ export class InferenceRunner {
           },
           enqueuedAt: Date.now(),
         },
-        { priority: call.principal.priorityTier + 1 },
+        {
+          tier: call.principal.priorityTier,
+          weight: call.principal.fairnessWeight,
+        },
       );
     } catch (error) {
       this.registry.fail(
@@ -110,6 +113,7 @@ export class InferenceRunner {
       if (started) return;
       void this.withdraw(
         model.name,
+        call.principal.tenantId,
         call.requestId,
         failure('no_worker_available', 'No worker took the request in time.'),
       );
@@ -139,6 +143,7 @@ export class InferenceRunner {
         if (!started)
           void this.withdraw(
             model.name,
+            call.principal.tenantId,
             call.requestId,
             failure('cancelled', 'The client disconnected.'),
           );
@@ -194,8 +199,13 @@ export class InferenceRunner {
   }
 
   /** Takes a job back from the queue if no worker has it yet, and ends the request locally. */
-  private async withdraw(model: string, requestId: string, event: FailedEvent) {
-    if (await this.queue.withdraw(model, requestId))
+  private async withdraw(
+    model: string,
+    tenantId: string,
+    requestId: string,
+    event: FailedEvent,
+  ) {
+    if (await this.queue.withdraw(model, tenantId, requestId))
       this.registry.fail(requestId, event);
   }
 

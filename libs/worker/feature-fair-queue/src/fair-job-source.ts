@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import {
+  QUEUE_PREFIX,
+  type TenantShare,
+  decodeTenantShare,
+  fairBellKey,
+  fairTenantsKey,
+  tenantQueueName,
+} from '@marquee/contracts/queue';
+import { type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { DeficitRoundRobin } from './deficit-round-robin';
+
+/** Bell entries taken per look: any number means "something was enqueued". */
+const BELL_DRAIN = 64;
+
+export interface FairJobSourceOptions {
+  model: string;
+  /** Commands (job fetches, tenant list). BullMQ duplicates it where it needs blocking calls. */
+  connection: Redis;
+  /** A connection of its own for waiting on the bell (blocking). */
+  bellConnection: Redis;
+  /** A job's lock lives this long unless renewed (renewed every half), ms. Default 30 s. */
+  lockDurationMs?: number;
+  /** The tenant list is re-read at least this often, and whenever the bell rang, ms. Default 1 s. */
+  refreshMs?: number;
+}
+
+/** A job taken from a tenant's queue; finish it exactly once. */
+export interface FairJob<T> {
+  readonly job: Job<T>;
+  readonly tenantId: string;
+  complete(): Promise<void>;
+  /** Fails the job for good (retrying would not help) or, with `retry`, hands it back to its queue. */
+  fail(error: Error, retry?: boolean): Promise<void>;
+}
+
+/**
+ * Where a worker gets its next job for a model: from the per-tenant queues, picking tenants by
+ * tier then weighted deficit round-robin, instead of first come first served. Each slot of the
+ * worker calls {@link next}; idle slots sleep on the model's bell until a gateway rings it.
+ */
+export class FairJobSource<T> {
+  private readonly drr = new DeficitRoundRobin();
+  private readonly workers = new Map<string, Worker<T>>();
+  private refreshedAt = 0;
+  private closed = false;
+  private readonly lockDurationMs: number;
+  private readonly refreshMs: number;
+
+  constructor(private readonly options: FairJobSourceOptions) {
+    this.lockDurationMs = options.lockDurationMs ?? 30_000;
+    this.refreshMs = options.refreshMs ?? 1_000;
+  }
+
+  /** The next job by fair order, waiting for one; null once closed. */
+  async next(): Promise<FairJob<T> | null> {
+    while (!this.closed) {
+      // Every enqueue rings the bell, so a tenant that just arrived is a candidate at once.
+      const rang = await this.options.connection.lpop(
+        fairBellKey(this.options.model),
+        BELL_DRAIN,
+      );
+      if (rang || Date.now() - this.refreshedAt >= this.refreshMs)
+        await this.refreshTenants();
+      for (const tenantId of this.drr.candidates()) {
+        const token = randomUUID();
+        const job = (await this.worker(tenantId).getNextJob(token, {
+          block: false,
+        })) as Job<T> | undefined;
+        if (job) {
+          this.drr.served(tenantId);
+          return this.take(job, tenantId, token);
+        }
+        this.drr.idle(tenantId);
+      }
+      // Nothing queued anywhere: sleep until a gateway rings (or a second passes).
+      await this.options.bellConnection
+        .blpop(fairBellKey(this.options.model), 1)
+        .catch(() => undefined);
+      this.refreshedAt = 0;
+    }
+    return null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.workers.values()].map((w) => w.close()));
+  }
+
+  private take(job: Job<T>, tenantId: string, token: string): FairJob<T> {
+    const renew = setInterval(() => {
+      void job.extendLock(token, this.lockDurationMs).catch(() => undefined);
+    }, this.lockDurationMs / 2);
+    renew.unref();
+    let done = false;
+    const finish = async (action: () => Promise<unknown>) => {
+      if (done) return;
+      done = true;
+      clearInterval(renew);
+      await action();
+    };
+    return {
+      job,
+      tenantId,
+      complete: () => finish(() => job.moveToCompleted(null, token, false)),
+      fail: (error, retry = false) =>
+        finish(async () => {
+          if (retry) await job.moveToWait(token);
+          else await job.moveToFailed(error, token, false);
+        }),
+    };
+  }
+
+  private async refreshTenants(): Promise<void> {
+    const raw = await this.options.connection.hgetall(
+      fairTenantsKey(this.options.model),
+    );
+    const shares = new Map<string, TenantShare>(
+      Object.entries(raw).map(([id, value]) => [id, decodeTenantShare(value)]),
+    );
+    this.drr.update(shares);
+    this.refreshedAt = Date.now();
+  }
+
+  private worker(tenantId: string): Worker<T> {
+    let worker = this.workers.get(tenantId);
+    if (!worker) {
+      worker = new Worker<T>(
+        tenantQueueName(this.options.model, tenantId),
+        null,
+        {
+          connection: this.options.connection,
+          prefix: QUEUE_PREFIX,
+          lockDuration: this.lockDurationMs,
+          autorun: false,
+        },
+      );
+      worker.on('error', () => undefined);
+      void worker.startStalledCheckTimer().catch(() => undefined);
+      this.workers.set(tenantId, worker);
+    }
+    return worker;
+  }
+}

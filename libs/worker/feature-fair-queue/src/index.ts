@@ -1,0 +1,2 @@
+export * from './deficit-round-robin';
+export * from './fair-job-source';
