@@ -1,14 +1,27 @@
-import type { ChoiceFinishMessage } from '@marquee/contracts/proto';
+import type {
+  ChoiceFinishMessage,
+  EmbeddingMessage,
+  TokenLogprobMessage,
+} from '@marquee/contracts/proto';
 
 /** What the gateway learns about one request from the worker running it. */
 export type RequestEvent =
   | { type: 'started'; workerId: string; promptTokens: number }
-  | { type: 'tokens'; choiceIndex: number; text: string; tokens: number }
+  | {
+      type: 'tokens';
+      choiceIndex: number;
+      text: string;
+      tokens: number;
+      /** Present when the request asked for logprobs: one per token with text. */
+      logprobs?: TokenLogprobMessage[];
+    }
   | {
       type: 'finished';
       promptTokens: number;
       completionTokens: number;
       choices: ChoiceFinishMessage[];
+      /** Embedding requests: one vector per input. */
+      embeddings?: EmbeddingMessage[];
     }
   | {
       type: 'failed';

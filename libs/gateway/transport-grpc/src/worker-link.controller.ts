@@ -69,6 +69,9 @@ function toRequestEvent(message: RequestEventMessage): RequestEvent | null {
         choiceIndex: message.tokens?.choiceIndex ?? 0,
         text: message.tokens?.text ?? '',
         tokens: message.tokens?.tokens ?? 0,
+        ...(message.tokens?.logprobs?.length
+          ? { logprobs: message.tokens.logprobs }
+          : {}),
       };
     case 'finished':
       return {
@@ -76,6 +79,9 @@ function toRequestEvent(message: RequestEventMessage): RequestEvent | null {
         promptTokens: message.finished?.promptTokens ?? 0,
         completionTokens: message.finished?.completionTokens ?? 0,
         choices: message.finished?.choices ?? [],
+        ...(message.finished?.embeddings?.length
+          ? { embeddings: message.finished.embeddings }
+          : {}),
       };
     case 'failed':
       return {

@@ -9,7 +9,7 @@ import {
   chatCompletionRequestSchema,
   toWorkerMessages,
 } from '../schemas/chat-completion-request.schema';
-import { stopList } from '../schemas/sampling.schema';
+import { samplingExtras, stopList } from '../schemas/sampling.schema';
 import { parseBody } from '../schemas/validate';
 import { createdAt, responseId } from './ids';
 
@@ -44,12 +44,15 @@ export class ChatCompletionsController {
         topP: body.top_p ?? 1,
         seed: body.seed,
         stop: stopList(body.stop),
+        ...samplingExtras(body),
+        ...(body.logprobs ? { logprobs: body.top_logprobs ?? 0 } : {}),
       },
     });
     const format = chatFormat({
       id: responseId('chatcmpl', request.id),
       created: createdAt(),
       model: run.model.name,
+      logprobs: body.logprobs === true,
     });
     await this.writer.send(
       run,

@@ -10,7 +10,7 @@ import {
   type CompletionRequest,
   completionRequestSchema,
 } from '../schemas/completion-request.schema';
-import { stopList } from '../schemas/sampling.schema';
+import { samplingExtras, stopList } from '../schemas/sampling.schema';
 import { parseBody } from '../schemas/validate';
 import { createdAt, responseId } from './ids';
 
@@ -48,12 +48,15 @@ export class CompletionsController {
         topP: body.top_p ?? 1,
         seed: body.seed,
         stop: stopList(body.stop),
+        ...samplingExtras(body),
+        ...(body.logprobs !== undefined ? { logprobs: body.logprobs } : {}),
       },
     });
     const format = completionFormat({
       id: responseId('cmpl', request.id),
       created: createdAt(),
       model: run.model.name,
+      logprobs: body.logprobs !== undefined,
     });
     await this.writer.send(
       run,

@@ -1,4 +1,7 @@
-import type { ChoiceFinishMessage } from '@marquee/contracts/proto';
+import type {
+  ChoiceFinishMessage,
+  TokenLogprobMessage,
+} from '@marquee/contracts/proto';
 
 /** Token counts in OpenAI's `usage` shape. */
 export interface Usage {
@@ -20,6 +23,8 @@ export interface FinishedChoice {
   index: number;
   text: string;
   finishReason: ChoiceFinishMessage['finishReason'];
+  /** Every token's logprob, when the request asked for them. */
+  logprobs?: TokenLogprobMessage[];
 }
 
 /**
@@ -29,7 +34,12 @@ export interface FinishedChoice {
 export interface ResponseFormat {
   /** A chunk opening each choice (chat sends the role), or null. */
   openChunk(choiceIndex: number): object | null;
-  textChunk(choiceIndex: number, text: string): object;
+  /** `logprobs`: those of the tokens this text came from, when the request asked for them. */
+  textChunk(
+    choiceIndex: number,
+    text: string,
+    logprobs?: TokenLogprobMessage[],
+  ): object;
   finishChunk(choiceIndex: number, finishReason: string): object;
   /** The trailing chunk of `stream_options.include_usage`: no choices, just usage. */
   usageChunk(usage: Usage): object;
@@ -40,6 +50,49 @@ interface Envelope {
   id: string;
   created: number;
   model: string;
+  /** The request asked for logprobs: choices carry a `logprobs` object instead of null. */
+  logprobs?: boolean;
+}
+
+const bytesOf = (bytes: Uint8Array | undefined) => Array.from(bytes ?? []);
+
+/** Chat's `logprobs.content[]` entries. */
+export function chatLogprobContent(logprobs: readonly TokenLogprobMessage[]) {
+  return logprobs.map((l) => ({
+    token: l.token,
+    logprob: l.logprob,
+    bytes: bytesOf(l.bytes),
+    top_logprobs: (l.topLogprobs ?? []).map((t) => ({
+      token: t.token,
+      logprob: t.logprob,
+      bytes: bytesOf(t.bytes),
+    })),
+  }));
+}
+
+/**
+ * Legacy completions' `logprobs` object; `offset` is the length of the choice's text before
+ * these tokens (`text_offset` counts characters from the start of the completion).
+ */
+export function completionLogprobs(
+  logprobs: readonly TokenLogprobMessage[],
+  offset = 0,
+) {
+  const textOffset: number[] = [];
+  for (const l of logprobs) {
+    textOffset.push(offset);
+    offset += l.token.length;
+  }
+  return {
+    tokens: logprobs.map((l) => l.token),
+    token_logprobs: logprobs.map((l) => l.logprob),
+    top_logprobs: logprobs.map((l) =>
+      Object.fromEntries(
+        (l.topLogprobs ?? []).map((t) => [t.token, t.logprob]),
+      ),
+    ),
+    text_offset: textOffset,
+  };
 }
 
 /** `/v1/completions`: `text_completion` objects. */
@@ -47,6 +100,7 @@ export function completionFormat({
   id,
   created,
   model,
+  logprobs: wanted = false,
 }: Envelope): ResponseFormat {
   const base = {
     id,
@@ -55,18 +109,39 @@ export function completionFormat({
     model,
     system_fingerprint: null,
   };
-  const choice = (index: number, text: string, finish: string | null) => ({
+  const choice = (
+    index: number,
+    text: string,
+    finish: string | null,
+    logprobs: object | null = null,
+  ) => ({
     text,
     index,
-    logprobs: null,
+    logprobs,
     finish_reason: finish,
   });
+  // Streamed text_offset continues from each choice's text so far.
+  const offsets = new Map<number, number>();
   return {
     openChunk: () => null,
-    textChunk: (index, text) => ({
-      ...base,
-      choices: [choice(index, text, null)],
-    }),
+    textChunk: (index, text, logprobs) => {
+      const offset = offsets.get(index) ?? 0;
+      offsets.set(
+        index,
+        offset + (logprobs ?? []).reduce((n, l) => n + l.token.length, 0),
+      );
+      return {
+        ...base,
+        choices: [
+          choice(
+            index,
+            text,
+            null,
+            wanted ? completionLogprobs(logprobs ?? [], offset) : null,
+          ),
+        ],
+      };
+    },
     finishChunk: (index, reason) => ({
       ...base,
       choices: [choice(index, '', reason)],
@@ -74,14 +149,26 @@ export function completionFormat({
     usageChunk: (usage) => ({ ...base, choices: [], usage }),
     body: (choices, usage) => ({
       ...base,
-      choices: choices.map((c) => choice(c.index, c.text, c.finishReason)),
+      choices: choices.map((c) =>
+        choice(
+          c.index,
+          c.text,
+          c.finishReason,
+          wanted ? completionLogprobs(c.logprobs ?? []) : null,
+        ),
+      ),
       usage,
     }),
   };
 }
 
 /** `/v1/chat/completions`: `chat.completion` bodies and `chat.completion.chunk` chunks. */
-export function chatFormat({ id, created, model }: Envelope): ResponseFormat {
+export function chatFormat({
+  id,
+  created,
+  model,
+  logprobs: wanted = false,
+}: Envelope): ResponseFormat {
   const chunk = {
     id,
     object: 'chat.completion.chunk',
@@ -89,20 +176,29 @@ export function chatFormat({ id, created, model }: Envelope): ResponseFormat {
     model,
     system_fingerprint: null,
   };
-  const delta = (index: number, d: object, finish: string | null) => ({
+  const delta = (
+    index: number,
+    d: object,
+    finish: string | null,
+    logprobs: object | null = null,
+  ) => ({
     index,
     delta: d,
-    logprobs: null,
+    logprobs,
     finish_reason: finish,
   });
+  const logprobsObject = (logprobs: readonly TokenLogprobMessage[] = []) =>
+    wanted ? { content: chatLogprobContent(logprobs), refusal: null } : null;
   return {
     openChunk: (index) => ({
       ...chunk,
       choices: [delta(index, { role: 'assistant', content: '' }, null)],
     }),
-    textChunk: (index, text) => ({
+    textChunk: (index, text, logprobs) => ({
       ...chunk,
-      choices: [delta(index, { content: text }, null)],
+      choices: [
+        delta(index, { content: text }, null, logprobsObject(logprobs)),
+      ],
     }),
     finishChunk: (index, reason) => ({
       ...chunk,
@@ -118,7 +214,7 @@ export function chatFormat({ id, created, model }: Envelope): ResponseFormat {
       choices: choices.map((c) => ({
         index: c.index,
         message: { role: 'assistant', content: c.text, refusal: null },
-        logprobs: null,
+        logprobs: logprobsObject(c.logprobs),
         finish_reason: c.finishReason,
       })),
       usage,

@@ -1,5 +1,8 @@
 import { Injectable, Optional } from '@nestjs/common';
-import type { ChoiceFinishMessage } from '@marquee/contracts/proto';
+import type {
+  ChoiceFinishMessage,
+  TokenLogprobMessage,
+} from '@marquee/contracts/proto';
 import type { MarqueeRequestState } from '@marquee/gateway/util-http';
 import { GatewayMetrics } from '@marquee/shared/util-observability';
 import type { FastifyReply } from 'fastify';
@@ -68,6 +71,7 @@ export class ResponseWriter {
     reply: FastifyReply,
   ) {
     const texts = new Map<number, string>();
+    const logprobs = new Map<number, TokenLogprobMessage[]>();
     for await (const event of run.events()) {
       switch (event.type) {
         case 'started':
@@ -77,11 +81,16 @@ export class ResponseWriter {
             event.choiceIndex,
             (texts.get(event.choiceIndex) ?? '') + event.text,
           );
+          if (event.logprobs)
+            logprobs.set(event.choiceIndex, [
+              ...(logprobs.get(event.choiceIndex) ?? []),
+              ...event.logprobs,
+            ]);
           break;
         case 'failed':
           throw failureToApiError(event, delivery.requestId);
         case 'finished': {
-          const choices = finishedChoices(event.choices, texts);
+          const choices = finishedChoices(event.choices, texts, logprobs);
           await reply
             .status(200)
             .send(
@@ -134,8 +143,12 @@ export class ResponseWriter {
         case 'started':
           break;
         case 'tokens':
-          if (event.text)
-            write(withUsage(format.textChunk(event.choiceIndex, event.text)));
+          if (event.text || event.logprobs?.length)
+            write(
+              withUsage(
+                format.textChunk(event.choiceIndex, event.text, event.logprobs),
+              ),
+            );
           break;
         case 'failed':
           write(failureToApiError(event, delivery.requestId).toBody());
@@ -166,6 +179,7 @@ export class ResponseWriter {
 function finishedChoices(
   choices: ChoiceFinishMessage[],
   texts: Map<number, string>,
+  logprobs: Map<number, TokenLogprobMessage[]>,
 ): FinishedChoice[] {
   return [...choices]
     .sort((a, b) => a.index - b.index)
@@ -173,5 +187,6 @@ function finishedChoices(
       index: c.index,
       text: texts.get(c.index) ?? '',
       finishReason: c.finishReason,
+      logprobs: logprobs.get(c.index),
     }));
 }

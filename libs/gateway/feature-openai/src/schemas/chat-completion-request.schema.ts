@@ -19,13 +19,34 @@ const message = z.object({
 });
 
 /** Body of `POST /v1/chat/completions`. */
-export const chatCompletionRequestSchema = z.object({
-  ...samplingFields,
-  messages: z
-    .array(message, { error: 'expected an array of messages' })
-    .min(1, 'must contain at least one message'),
-  max_completion_tokens: samplingFields.max_tokens,
-});
+export const chatCompletionRequestSchema = z
+  .object({
+    ...samplingFields,
+    messages: z
+      .array(message, { error: 'expected an array of messages' })
+      .min(1, 'must contain at least one message'),
+    max_completion_tokens: samplingFields.max_tokens,
+    logprobs: z
+      .boolean({ error: 'expected a boolean' })
+      .nullish()
+      .transform((v) => v ?? undefined),
+    top_logprobs: z
+      .number()
+      .int('expected an integer')
+      .min(0, 'must be at least 0')
+      .max(20, 'must be at most 20')
+      .nullish()
+      .transform((v) => v ?? undefined),
+  })
+  .check((ctx) => {
+    if (ctx.value.top_logprobs !== undefined && ctx.value.logprobs !== true)
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value.top_logprobs,
+        path: ['top_logprobs'],
+        message: 'logprobs must be set to true if top_logprobs is used',
+      });
+  });
 
 export type ChatCompletionRequest = z.output<
   typeof chatCompletionRequestSchema

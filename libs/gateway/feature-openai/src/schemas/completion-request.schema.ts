@@ -22,6 +22,14 @@ export const completionRequestSchema = z.object({
     ],
     { error: 'expected a string, an array of strings, or token ids' },
   ),
+  /** Legacy completions: how many top alternatives to report per token (0..5); 0 = only the chosen token. */
+  logprobs: z
+    .number()
+    .int('expected an integer')
+    .min(0, 'must be at least 0')
+    .max(5, 'must be at most 5')
+    .nullish()
+    .transform((v) => v ?? undefined),
 });
 
 export type CompletionRequest = z.output<typeof completionRequestSchema>;

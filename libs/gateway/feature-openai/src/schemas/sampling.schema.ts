@@ -6,6 +6,11 @@ export const MAX_N = 16;
 const nullish = <T extends z.ZodType>(schema: T) =>
   schema.nullish().transform((v) => v ?? undefined);
 
+const penalty = z
+  .number({ error: 'expected a number' })
+  .min(-2, 'must be at least -2')
+  .max(2, 'must be at most 2');
+
 /** Sampling fields shared by `/v1/completions` and `/v1/chat/completions`, with OpenAI's ranges. */
 export const samplingFields = {
   model: z.string({ error: 'expected a string' }).min(1, 'must not be empty'),
@@ -46,7 +51,44 @@ export const samplingFields = {
   max_tokens: nullish(
     z.number().int('expected an integer').min(1, 'must be at least 1'),
   ),
+  /** Not OpenAI's, but vLLM's and most servers': sample from the k most likely tokens; 0 or -1 disables. */
+  top_k: nullish(
+    z.number().int('expected an integer').min(-1, 'must be at least -1'),
+  ),
+  presence_penalty: nullish(penalty),
+  frequency_penalty: nullish(penalty),
+  logit_bias: nullish(
+    z.record(
+      z.string().regex(/^\d+$/, 'keys must be token ids'),
+      z
+        .number({ error: 'expected a number' })
+        .min(-100, 'must be at least -100')
+        .max(100, 'must be at most 100'),
+      { error: 'expected an object mapping token ids to biases' },
+    ),
+  ),
 };
+
+/** Sampling extras of the job payload from the shared request fields. */
+export function samplingExtras(body: {
+  top_k?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  logit_bias?: Record<string, number>;
+}) {
+  return {
+    ...(body.top_k !== undefined && body.top_k > 0 ? { topK: body.top_k } : {}),
+    ...(body.presence_penalty
+      ? { presencePenalty: body.presence_penalty }
+      : {}),
+    ...(body.frequency_penalty
+      ? { frequencyPenalty: body.frequency_penalty }
+      : {}),
+    ...(body.logit_bias && Object.keys(body.logit_bias).length > 0
+      ? { logitBias: body.logit_bias }
+      : {}),
+  };
+}
 
 /** Stop sequences as a list. */
 export function stopList(stop: string | string[] | undefined): string[] {

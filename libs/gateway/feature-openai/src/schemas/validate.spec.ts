@@ -91,4 +91,50 @@ describe('request validation', () => {
     expect(body.max_tokens).toBeUndefined();
     expect('frobnicate' in body).toBe(false);
   });
+
+  it('checks sampling extras against OpenAI ranges, naming the parameter', () => {
+    const chat = (extra: object) => ({
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi' }],
+      ...extra,
+    });
+    const param = (schema: 'chat' | 'completion', body: object) =>
+      errorOf(() =>
+        schema === 'chat'
+          ? parseBody(chatCompletionRequestSchema, chat(body))
+          : parseBody(completionRequestSchema, {
+              model: 'm',
+              prompt: 'x',
+              ...body,
+            }),
+      ).param;
+    expect(param('chat', { presence_penalty: 2.5 })).toBe('presence_penalty');
+    expect(param('chat', { frequency_penalty: -3 })).toBe('frequency_penalty');
+    expect(param('chat', { logit_bias: { '12': 101 } })).toBe('logit_bias.12');
+    expect(param('chat', { top_logprobs: 21, logprobs: true })).toBe(
+      'top_logprobs',
+    );
+    expect(param('completion', { logprobs: 6 })).toBe('logprobs');
+  });
+
+  it('requires logprobs: true for top_logprobs in chat', () => {
+    const error = errorOf(() =>
+      parseBody(chatCompletionRequestSchema, {
+        model: 'm',
+        messages: [{ role: 'user', content: 'hi' }],
+        top_logprobs: 2,
+      }),
+    );
+    expect(error.param).toBe('top_logprobs');
+    expect(error.status).toBe(400);
+    const ok = parseBody(chatCompletionRequestSchema, {
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi' }],
+      logprobs: true,
+      top_logprobs: 2,
+      logit_bias: { '7': -100 },
+    });
+    expect(ok.top_logprobs).toBe(2);
+    expect(ok.logit_bias).toEqual({ '7': -100 });
+  });
 });
