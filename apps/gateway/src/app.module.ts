@@ -9,6 +9,8 @@ import { FeatureUsageModule } from '@marquee/gateway/feature-usage';
 import { TransportGrpcModule } from '@marquee/gateway/transport-grpc';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { OpenAiExceptionFilter } from '@marquee/gateway/util-http';
+import { loggerParams } from '@marquee/shared/util-observability';
+import { LoggerModule } from 'nestjs-pino';
 
 @Module({})
 export class AppModule {
@@ -17,6 +19,13 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [
+        LoggerModule.forRoot(
+          loggerParams({
+            service: 'gateway',
+            instance: config.gatewayId,
+            level: config.logLevel,
+          }),
+        ),
         DataAccessDbModule.forRoot(config.databaseUrl),
         DataAccessQueueModule.forRoot(config.redisUrl),
         TransportGrpcModule,

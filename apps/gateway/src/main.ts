@@ -1,15 +1,16 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   FastifyAdapter,
   type NestFastifyApplication,
 } from '@nestjs/platform-fastify';
 import { setupApiDocs } from '@marquee/gateway/feature-docs';
+import { GracefulShutdown } from '@marquee/gateway/feature-health';
 import { grpcServerOptions } from '@marquee/gateway/transport-grpc';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { installFastifyErrorHandler } from '@marquee/gateway/util-http';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
@@ -17,6 +18,7 @@ async function bootstrap(): Promise<void> {
   try {
     config = GatewayConfig.fromEnv();
   } catch (error) {
+    // Names the bad variables, never their values (see GatewayConfig.fromEnv).
     console.error(`gateway: ${(error as Error).message}`);
     process.exit(1);
   }
@@ -24,24 +26,40 @@ async function bootstrap(): Promise<void> {
     genReqId: () => `req_${randomUUID().replace(/-/g, '')}`,
     requestIdHeader: false,
     bodyLimit: 8 * 1024 * 1024,
+    // Fastify's own logger stays off: nestjs-pino logs each request once.
+    logger: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     adapter,
-    {
-      logger:
-        config.logLevel === 'silent'
-          ? false
-          : ['log', 'warn', 'error', 'fatal'],
-    },
+    { bufferLogs: true },
   );
-  installFastifyErrorHandler(app.getHttpAdapter().getInstance());
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  const instance = app.getHttpAdapter().getInstance();
+  installFastifyErrorHandler(instance);
   setupApiDocs(app);
+  const shutdown = app.get(GracefulShutdown);
+  shutdown.install(instance);
   app.connectMicroservice(grpcServerOptions(config.grpcPort));
-  app.enableShutdownHooks();
   await app.startAllMicroservices();
   await app.listen(config.port, config.host);
-  Logger.log(
+  // Not enableShutdownHooks(): it would close at once; this drains first (SHUTDOWN_GRACE_MS).
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      shutdown
+        .shutdown(app, signal)
+        .then(() => process.exit(0))
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        });
+    });
+  }
+  logger.log(
+    {
+      config: config.describe(),
+    },
     `gateway ${config.gatewayId} on http://${config.host}:${config.port}, gRPC on ${config.grpcPort}`,
     'Gateway',
   );

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FeatureJobsModule, ModelHost } from '@marquee/worker/feature-jobs';
+import { DrainState } from '@marquee/shared/util-observability';
+import { InferenceProcessor, ModelHost } from '@marquee/worker/feature-jobs';
 import { WorkerConfig } from '@marquee/worker/util-config';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
   let config: WorkerConfig;
@@ -11,21 +13,46 @@ async function bootstrap(): Promise<void> {
     config = WorkerConfig.fromEnv();
     host = await ModelHost.load(config);
   } catch (error) {
+    // Names the bad variable or model folder, never a secret value.
     console.error(`worker: ${(error as Error).message}`);
     process.exit(1);
   }
   const app = await NestFactory.createApplicationContext(
-    FeatureJobsModule.forRoot(config, host),
-    {
-      logger:
-        config.logLevel === 'silent'
-          ? false
-          : ['log', 'warn', 'error', 'fatal'],
-    },
+    AppModule.forRoot(config, host),
+    { bufferLogs: true },
   );
-  app.enableShutdownHooks();
+  const logger = app.get(Logger);
+  app.useLogger(logger);
   await app.init();
-  Logger.log(
+
+  // SIGTERM: readiness false, stop taking jobs, let running ones finish until
+  // SHUTDOWN_GRACE_MS, hand the rest back to the queue, then close (links, Redis, models).
+  let stopping: Promise<void> | null = null;
+  const stop = async (signal: string) => {
+    app.get(DrainState).begin();
+    const processor = app.get(InferenceProcessor);
+    logger.log(
+      { signal, running: processor.running, graceMs: config.shutdownGraceMs },
+      'draining',
+      'Worker',
+    );
+    await processor.drain(config.shutdownGraceMs);
+    logger.log('drained; closing', 'Worker');
+    await app.close();
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      stopping ??= stop(signal);
+      stopping
+        .then(() => process.exit(0))
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        });
+    });
+  }
+  logger.log(
+    { config: config.describe() },
     `worker ${config.workerId} serving ${host.names.join(', ')} on ${config.executionProvider}`,
     'Worker',
   );

@@ -1,5 +1,27 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { DrainState, GatewayMetrics } from '@marquee/shared/util-observability';
+import { GracefulShutdown } from './graceful-shutdown.service';
 import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
+import { RequestContextInterceptor } from './request-context.interceptor';
 
-@Module({ controllers: [HealthController] })
+/**
+ * Operations for the gateway: `/health/{live,ready}`, `/metrics`, graceful shutdown, and
+ * request context in logs. Global, so any feature can record metrics (`GatewayMetrics`, e.g.
+ * `recordAdmissionRefusal`) without importing this module.
+ */
+@Global()
+@Module({
+  imports: [TerminusModule.forRoot({ logger: false })],
+  controllers: [HealthController, MetricsController],
+  providers: [
+    GatewayMetrics,
+    DrainState,
+    GracefulShutdown,
+    { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
+  ],
+  exports: [GatewayMetrics, DrainState, GracefulShutdown],
+})
 export class FeatureHealthModule {}

@@ -1,1 +1,3 @@
 export * from './feature-health.module';
+export * from './graceful-shutdown.service';
+export * from './http-drain';

@@ -1,0 +1,46 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import {
+  DrainState,
+  loggerParams,
+  WorkerMetrics,
+} from '@marquee/shared/util-observability';
+import { FeatureJobsModule, ModelHost } from '@marquee/worker/feature-jobs';
+import { FeatureOpsModule } from '@marquee/worker/feature-ops';
+import { WorkerConfig } from '@marquee/worker/util-config';
+import { LoggerModule } from 'nestjs-pino';
+
+/** Process-wide services every worker module may use: metrics and the drain flag. */
+@Global()
+@Module({
+  providers: [WorkerMetrics, DrainState],
+  exports: [WorkerMetrics, DrainState],
+})
+class WorkerObservabilityModule {}
+
+/** The worker: JSON logs, metrics, the job side and the ops HTTP server. */
+@Module({})
+export class AppModule {
+  static forRoot(config: WorkerConfig, host: ModelHost): DynamicModule {
+    const withCapacity = host as ModelHost & {
+      concurrency?: (model: string) => number;
+    };
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot(
+          loggerParams({
+            service: 'worker',
+            instance: config.workerId,
+            level: config.logLevel,
+          }),
+        ),
+        WorkerObservabilityModule,
+        FeatureJobsModule.forRoot(config, host),
+        FeatureOpsModule.forRoot(config, {
+          names: host.names,
+          capacity: (model) => withCapacity.concurrency?.(model) ?? 1,
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import {
+  createRegistry,
+  INTER_TOKEN_BUCKETS,
+  LATENCY_BUCKETS,
+} from './metrics-registry';
+
+/**
+ * Why the gateway turned a request away before queueing it. The billing/quotas side reports
+ * these through {@link GatewayMetrics.recordAdmissionRefusal}; free-form strings are accepted
+ * so a new reason needs no change here, but keep the set small (it is a label).
+ */
+export type AdmissionRefusalReason =
+  | 'requests_per_minute'
+  | 'tokens_per_minute'
+  | 'concurrency'
+  | 'budget'
+  | 'draining'
+  | 'queue_unavailable'
+  | (string & {});
+
+/** The gateway's Prometheus metrics (served at `/metrics`). */
+@Injectable()
+export class GatewayMetrics {
+  readonly registry: Registry = createRegistry('gateway');
+
+  /** Whole HTTP exchanges, SSE streams included (so a stream's duration is its length). */
+  readonly httpDuration = new Histogram({
+    name: 'marquee_http_request_duration_seconds',
+    help: 'HTTP request duration, from arrival to the last byte sent',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly httpInFlight = new Gauge({
+    name: 'marquee_http_requests_in_flight',
+    help: 'HTTP requests (streams included) currently open',
+    registers: [this.registry],
+  });
+
+  readonly timeToFirstToken = new Histogram({
+    name: 'marquee_time_to_first_token_seconds',
+    help: 'From the request arriving to the first generated token reaching the gateway',
+    labelNames: ['model'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly interTokenLatency = new Histogram({
+    name: 'marquee_inter_token_latency_seconds',
+    help: 'Gap between successive tokens of one choice, as relayed by the gateway',
+    labelNames: ['model'] as const,
+    buckets: INTER_TOKEN_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly promptTokens = new Counter({
+    name: 'marquee_prompt_tokens_total',
+    help: 'Prompt tokens of requests that ran, by model and tenant',
+    labelNames: ['model', 'tenant'] as const,
+    registers: [this.registry],
+  });
+
+  readonly completionTokens = new Counter({
+    name: 'marquee_completion_tokens_total',
+    help: 'Generated tokens delivered, by model and tenant',
+    labelNames: ['model', 'tenant'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requests = new Counter({
+    name: 'marquee_inference_requests_total',
+    help: 'Inference requests that ended, by model and outcome (finished or a failure code)',
+    labelNames: ['model', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly admissionRefusals = new Counter({
+    name: 'marquee_admission_refusals_total',
+    help: 'Requests refused before queueing, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly draining = new Gauge({
+    name: 'marquee_draining',
+    help: '1 while this process is shutting down',
+    registers: [this.registry],
+  });
+
+  readonly liveWorkers = new Gauge({
+    name: 'marquee_live_workers',
+    help: 'Workers announcing themselves in Redis, as seen by this gateway',
+    registers: [this.registry],
+  });
+
+  /** Counts a refused request (rate limit, quota, budget, ...). */
+  recordAdmissionRefusal(reason: AdmissionRefusalReason): void {
+    this.admissionRefusals.inc({ reason });
+  }
+
+  /** Records the token counts of a request that ran. */
+  recordUsage(
+    model: string,
+    tenant: string,
+    promptTokens: number,
+    completionTokens: number,
+  ): void {
+    if (promptTokens > 0)
+      this.promptTokens.inc({ model, tenant }, promptTokens);
+    if (completionTokens > 0)
+      this.completionTokens.inc({ model, tenant }, completionTokens);
+  }
+
+  /** The exposition text and its content type. */
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    return {
+      contentType: this.registry.contentType,
+      body: await this.registry.metrics(),
+    };
+  }
+}

@@ -1,0 +1,7 @@
+export * from './drain-state';
+export * from './gateway-metrics';
+export * from './gpu-memory';
+export * from './logger-params';
+export * from './metrics-registry';
+export * from './secret-scrubber';
+export * from './worker-metrics';
