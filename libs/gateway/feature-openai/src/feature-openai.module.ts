@@ -5,17 +5,21 @@ import { TransportGrpcModule } from '@marquee/gateway/transport-grpc';
 import { ChatCompletionsController } from './controllers/chat-completions.controller';
 import { CompletionsController } from './controllers/completions.controller';
 import { ModelsController } from './controllers/models.controller';
+import { EmbeddingQueue } from './embeddings/embedding-queue.service';
+import { EmbeddingRunner } from './embeddings/embedding-runner.service';
+import { EmbeddingsController } from './embeddings/embeddings.controller';
 import { InferenceRunner } from './inference/inference-runner.service';
 import { ResponseWriter } from './responses/response-writer.service';
 
-/** The OpenAI-compatible API: `/v1/completions`, `/v1/chat/completions`, `/v1/models`. */
+/** The OpenAI-compatible API: `/v1/completions`, `/v1/chat/completions`, `/v1/embeddings`, `/v1/models`. */
 @Module({
   imports: [AuthModule, TransportGrpcModule, FeatureQuotasModule],
   controllers: [
     CompletionsController,
     ChatCompletionsController,
+    EmbeddingsController,
     ModelsController,
   ],
-  providers: [InferenceRunner, ResponseWriter],
+  providers: [InferenceRunner, ResponseWriter, EmbeddingRunner, EmbeddingQueue],
 })
 export class FeatureOpenAiModule {}

@@ -1,0 +1,224 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EmbeddingInputPayload } from '@marquee/contracts/queue';
+import {
+  BillingRepository,
+  type Model,
+  ModelRepository,
+} from '@marquee/gateway/data-access-db';
+import {
+  type Admission,
+  AdmissionService,
+} from '@marquee/gateway/feature-quotas';
+import {
+  isTerminal,
+  type RequestEvent,
+  RequestRegistry,
+} from '@marquee/gateway/transport-grpc';
+import { costMicros } from '@marquee/gateway/util-billing';
+import { GatewayConfig } from '@marquee/gateway/util-config';
+import { ApiError, type Principal } from '@marquee/gateway/util-http';
+import { promptTokenBound } from '../inference/prompt-bound';
+import { EmbeddingQueue } from './embedding-queue.service';
+
+/** A validated embeddings request, ready to queue. */
+export interface EmbeddingCall {
+  principal: Principal;
+  requestId: string;
+  model: string;
+  inputs: EmbeddingInputPayload[];
+  dimensions?: number;
+}
+
+/** What an embeddings request ended with. */
+export type EmbeddingOutcome = Extract<
+  RequestEvent,
+  { type: 'finished' | 'failed' }
+>;
+
+type FailedEvent = Extract<RequestEvent, { type: 'failed' }>;
+
+/**
+ * Admits, queues and follows embedding requests, as {@link InferenceRunner} does for generation:
+ * model lookup (task `embedding`, visible to the key), admission, the model's queue, the worker
+ * link, and settlement of the prompt tokens.
+ */
+@Injectable()
+export class EmbeddingRunner {
+  private readonly logger = new Logger(EmbeddingRunner.name);
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly models: ModelRepository,
+    private readonly queue: EmbeddingQueue,
+    private readonly registry: RequestRegistry,
+    private readonly admission: AdmissionService,
+    private readonly billing: BillingRepository,
+  ) {}
+
+  /** Runs the request to its end; the caller maps a `failed` outcome to an API error. */
+  async run(
+    call: EmbeddingCall,
+  ): Promise<{
+    model: Model;
+    outcome: EmbeddingOutcome;
+    headers: Record<string, string>;
+  }> {
+    const model = await this.resolveModel(call);
+    const tokens = call.inputs.reduce((sum, i) => sum + promptTokenBound(i), 0);
+    const admission = await this.admission.admit({
+      requestId: call.requestId,
+      tenantId: call.principal.tenantId,
+      apiKeyId: call.principal.apiKeyId,
+      tokens,
+      costMicros: costMicros({
+        promptTokens: tokens,
+        completionTokens: 0,
+        ...prices(model),
+      }),
+      limits: call.principal,
+    });
+    const channel = this.registry.open(call.requestId);
+    try {
+      await this.queue.enqueue({
+        kind: 'embedding',
+        requestId: call.requestId,
+        tenantId: call.principal.tenantId,
+        apiKeyId: call.principal.apiKeyId,
+        model: model.name,
+        inputs: call.inputs,
+        ...(call.dimensions !== undefined
+          ? { dimensions: call.dimensions }
+          : {}),
+        replyTo: {
+          gatewayId: this.config.gatewayId,
+          address: this.config.grpcAdvertiseAddress,
+        },
+        enqueuedAt: Date.now(),
+      });
+    } catch (error) {
+      this.registry.fail(
+        call.requestId,
+        failure('queue_unavailable', 'queue unavailable'),
+      );
+      await this.admission.settle(admission, 0, 0n).catch(() => undefined);
+      this.logger.error(
+        { requestId: call.requestId, err: String(error) },
+        'enqueue failed',
+      );
+      throw ApiError.unavailable(
+        'The request queue is unavailable; try again shortly.',
+        'queue_unavailable',
+      );
+    }
+
+    let started = false;
+    const timer = setTimeout(() => {
+      if (started) return;
+      void this.queue.withdraw(model.name, call.requestId).then((withdrawn) => {
+        if (withdrawn)
+          this.registry.fail(
+            call.requestId,
+            failure(
+              'no_worker_available',
+              'No worker took the request in time.',
+            ),
+          );
+      });
+    }, this.config.queueTimeoutMs);
+    try {
+      for await (const event of channel) {
+        if (event.type === 'started') started = true;
+        if (isTerminal(event)) {
+          await this.settle(call, model, admission, event, started);
+          return { model, outcome: event, headers: admission.headers };
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    throw ApiError.internal(call.requestId);
+  }
+
+  /** Cancels a request whose client went away (before a worker took it, the job is withdrawn). */
+  cancel(model: string, requestId: string): void {
+    this.registry.cancel(requestId);
+    void this.queue.withdraw(model, requestId).then((withdrawn) => {
+      if (withdrawn)
+        this.registry.fail(
+          requestId,
+          failure('cancelled', 'The client disconnected.'),
+        );
+    });
+  }
+
+  private async resolveModel(call: EmbeddingCall): Promise<Model> {
+    const model = await this.models.findByName(call.model).catch(() => {
+      throw ApiError.unavailable(
+        'The database is unavailable; try again shortly.',
+        'database_unavailable',
+      );
+    });
+    const { tenantId, allowedModels } = call.principal;
+    const visible =
+      model &&
+      model.task === 'embedding' &&
+      (model.tenantId === null || model.tenantId === tenantId) &&
+      (allowedModels.length === 0 || allowedModels.includes(model.name));
+    if (!visible) throw ApiError.modelNotFound(call.model);
+    return model;
+  }
+
+  private async settle(
+    call: EmbeddingCall,
+    model: Model,
+    admission: Admission,
+    event: EmbeddingOutcome,
+    started: boolean,
+  ): Promise<void> {
+    const ran = event.type === 'finished' || started;
+    const promptTokens = ran ? event.promptTokens : 0;
+    const cost = costMicros({
+      promptTokens,
+      completionTokens: 0,
+      ...prices(model),
+    });
+    try {
+      if (ran)
+        await this.billing.settle({
+          requestId: call.requestId,
+          tenantId: call.principal.tenantId,
+          apiKeyId: call.principal.apiKeyId,
+          modelId: model.id,
+          endpoint: 'embeddings',
+          promptTokens,
+          completionTokens: 0,
+          finishReason: event.type === 'finished' ? 'stop' : event.code,
+          costMicros: cost,
+        });
+      await this.admission.settle(admission, promptTokens, cost);
+    } catch (error) {
+      this.logger.error(
+        { requestId: call.requestId, err: String(error) },
+        'settlement failed',
+      );
+    }
+  }
+}
+
+function prices(model: Model) {
+  return {
+    inputPricePerMTokMicros: model.inputPricePerMTokMicros,
+    outputPricePerMTokMicros: model.outputPricePerMTokMicros,
+  };
+}
+
+function failure(code: string, message: string): FailedEvent {
+  return {
+    type: 'failed',
+    code,
+    message,
+    param: null,
+    promptTokens: 0,
+    completionTokens: 0,
+  };
+}
