@@ -83,6 +83,12 @@ export class FairJobSource<T> {
     return null;
   }
 
+  /** Hands out no more jobs ({@link next} returns null); jobs already taken can still finish. */
+  stop(): void {
+    this.closed = true;
+  }
+
+  /** Stops and releases the queue connections (after the taken jobs finished). */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.workers.values()].map((w) => w.close()));

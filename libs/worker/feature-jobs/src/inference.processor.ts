@@ -3,41 +3,55 @@ import {
   Logger,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
+  Optional,
 } from '@nestjs/common';
 import type { RequestFailureCode } from '@marquee/contracts/proto';
 import {
   type InferenceJob,
-  QUEUE_PREFIX,
   inferenceJobSchema,
-  inferenceQueueName,
 } from '@marquee/contracts/queue';
+import { WorkerMetrics } from '@marquee/shared/util-observability';
 import { InferenceError, type TextGenerator } from '@marquee/worker/inference';
+import { FairJobSource } from '@marquee/worker/feature-fair-queue';
 import { GatewayLinkPool } from '@marquee/worker/transport-grpc';
 import { WorkerConfig } from '@marquee/worker/util-config';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { JobDrainer } from './job-drainer';
 import { ModelHost } from './model-host.service';
 import { runJob } from './run-job';
 
+/** A job to put back on its queue for another worker (shutdown before it streamed anything). */
+class HandBack extends Error {}
+
+/** A job that retrying cannot fix. */
+class JobFailed extends Error {}
+
 /**
  * Consumes the queues of the models this worker serves and runs each job in the engine,
- * reporting to the gateway named in the job. Takes up to a batch's worth of jobs per model at
- * once; the model's scheduler batches them step by step.
+ * reporting to the gateway named in the job. Jobs come from the tenants' queues in fair order
+ * (tier, then weighted round-robin); up to a batch's worth per model run at once, and the
+ * model's scheduler batches them step by step.
  */
 @Injectable()
 export class InferenceProcessor
   implements OnApplicationBootstrap, OnModuleDestroy
 {
   private readonly logger = new Logger(InferenceProcessor.name);
-  private readonly workers: Worker[] = [];
+  private readonly sources: FairJobSource<InferenceJob>[] = [];
+  private readonly slots: Promise<void>[] = [];
+  private readonly bells: Redis[] = [];
   private readonly active = new Map<string, AbortController>();
   private connection: Redis | null = null;
+  private readonly drainer: JobDrainer;
 
   constructor(
     private readonly config: WorkerConfig,
     private readonly host: ModelHost,
     private readonly links: GatewayLinkPool,
+    @Optional() metrics?: WorkerMetrics,
   ) {
+    this.drainer = new JobDrainer(metrics);
     links.onCancel((requestId) => this.active.get(requestId)?.abort());
     links.reportActiveRequests(() => this.active.size);
   }
@@ -50,56 +64,109 @@ export class InferenceProcessor
       this.logger.warn(`redis: ${error.message}`),
     );
     for (const model of this.host.names) {
+      const bell = new Redis(this.config.redisUrl, {
+        maxRetriesPerRequest: null,
+      });
+      bell.on('error', () => undefined);
+      this.bells.push(bell);
+      const source = new FairJobSource<InferenceJob>({
+        model,
+        connection: this.connection,
+        bellConnection: bell,
+      });
+      this.sources.push(source);
       // As many jobs in flight as the model's batch holds: they all share its scheduler.
-      const worker = new Worker<InferenceJob>(
-        inferenceQueueName(model),
-        (job) => this.process(job),
-        {
-          connection: this.connection,
-          prefix: QUEUE_PREFIX,
-          concurrency: this.host.concurrency(model),
-        },
-      );
-      worker.on('error', (error) =>
-        this.logger.warn(`queue ${model}: ${error.message}`),
-      );
-      this.workers.push(worker);
+      for (let i = 0; i < this.host.concurrency(model); i++)
+        this.slots.push(this.slot(source));
+    }
+  }
+
+  /** One unit of concurrency: take the next fair job, run it, settle it with the queue. */
+  private async slot(source: FairJobSource<InferenceJob>): Promise<void> {
+    for (;;) {
+      const taken = await source.next().catch((error: Error) => {
+        this.logger.warn(`queue: ${error.message}`);
+        return undefined;
+      });
+      if (taken === null) return;
+      if (taken === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
+      }
+      try {
+        await this.process(taken.job);
+        await taken.complete();
+      } catch (error) {
+        await taken
+          .fail(error as Error, error instanceof HandBack)
+          .catch(() => undefined);
+      }
     }
   }
 
   private async process(job: Job<InferenceJob>): Promise<void> {
     const parsed = inferenceJobSchema.safeParse(job.data);
     if (!parsed.success)
-      throw new UnrecoverableError(
+      throw new JobFailed(
         `invalid job payload: ${parsed.error.issues[0]?.message}`,
       );
     const payload = parsed.data;
     const generator = this.host.get(payload.model);
     if (!generator)
-      throw new UnrecoverableError(`model ${payload.model} is not served here`);
+      throw new JobFailed(`model ${payload.model} is not served here`);
     const link = this.links.link(payload.replyTo.address);
     const abort = new AbortController();
     this.active.set(payload.requestId, abort);
+    const tracked = this.drainer.track(payload, abort, link);
     try {
       await runJob(
         payload,
         generator as TextGenerator,
-        link,
+        tracked.sink,
         this.config.workerId,
         abort.signal,
       );
     } catch (error) {
+      if (tracked.handedBack) {
+        // Shutdown deadline, nothing streamed yet: back to the queue for another worker.
+        throw new HandBack(payload.requestId);
+      }
       const code: RequestFailureCode =
         error instanceof InferenceError ? error.code : 'model_error';
       this.logger.error(`request ${payload.requestId} failed: ${code}`);
-      throw new UnrecoverableError(code);
+      throw new JobFailed(code);
     } finally {
       this.active.delete(payload.requestId);
+      tracked.done();
     }
   }
 
+  /**
+   * Stops taking jobs and lets running ones finish; at `graceMs` the rest are handed back to
+   * the queue (or end as `worker_lost` if they already streamed). Call before closing the app.
+   */
+  async drain(graceMs: number): Promise<void> {
+    for (const source of this.sources) source.stop();
+    const closing = Promise.all(this.slots);
+    const deadline = setTimeout(() => {
+      const { handedBack, lost } = this.drainer.abortAll();
+      if (handedBack + lost > 0)
+        this.logger.warn({ handedBack, lost }, 'drain deadline reached');
+    }, graceMs);
+    await closing;
+    clearTimeout(deadline);
+  }
+
+  /** Jobs running on this worker now. */
+  get running(): number {
+    return this.drainer.size;
+  }
+
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close()));
+    for (const source of this.sources) source.stop();
+    await Promise.all(this.slots);
+    await Promise.all(this.sources.map((source) => source.close()));
+    for (const bell of this.bells) bell.disconnect();
     this.connection?.disconnect();
     await this.host.dispose();
   }

@@ -1,0 +1,283 @@
+/**
+ * `npm run bench:engine`: the inference engine alone on this machine's CPU. Continuous-batching
+ * throughput, time to first token and inter-token latency at 1, 8 and 32 concurrent sequences;
+ * the engine's overhead over a bare `session.run` on decode tensors of the same shape; embeddings
+ * throughput against batch size. Writes `bench/results/engine-cpu-<date>.json`.
+ *
+ * Options (env): BENCH_OUT (result file), BENCH_THREADS (ONNX intra-op threads, default: cores),
+ * BENCH_NEW_TOKENS (default 64), BENCH_QUICK=1 (tiny sizes, for a smoke run).
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { makeCausalLm, makeEncoder } from '@marquee/shared/model-maker';
+import {
+  Embedder,
+  type GenerationParams,
+  TextGenerator,
+} from '@marquee/worker/inference';
+import * as ort from 'onnxruntime-node';
+
+const quick = process.env.BENCH_QUICK === '1';
+const threads = Number(process.env.BENCH_THREADS ?? cpus().length);
+const newTokens = Number(process.env.BENCH_NEW_TOKENS ?? (quick ? 8 : 64));
+const promptTokens = quick ? 8 : 32;
+const concurrencies = quick ? [1, 4] : [1, 8, 32];
+const lm = quick
+  ? { layers: 2, hidden: 64, heads: 4, vocab: 512, context: 128 }
+  : { layers: 4, hidden: 256, heads: 4, vocab: 4096, context: 256 };
+const encoder = quick
+  ? { layers: 1, hidden: 32, heads: 2, vocab: 300, context: 64 }
+  : { layers: 4, hidden: 256, heads: 4, vocab: 4096, context: 128 };
+const embeddingBatches = quick ? [1, 4] : [1, 4, 16, 64];
+const embeddingInputs = quick ? 16 : 256;
+
+const percentile = (values: number[], p: number) => {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[
+    Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
+  ];
+};
+const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+
+async function decodeBench(generator: TextGenerator, eos: number[]) {
+  const results = [];
+  for (const concurrency of concurrencies) {
+    const stats = { ...generator.scheduler.stats };
+    const prompts = Array.from({ length: concurrency }, (_, r) =>
+      Array.from(
+        { length: promptTokens },
+        (_, i) => (r * 131 + i * 17 + 3) % (lm.vocab - 3),
+      ),
+    );
+    // Greedy with EOS banned: every sequence runs exactly `newTokens` steps.
+    const params: GenerationParams = {
+      maxTokens: newTokens,
+      n: 1,
+      temperature: 0,
+      topP: 1,
+      stop: [],
+      logitBias: Object.fromEntries(eos.map((id) => [id, -100])),
+    };
+    const ttft: number[] = [];
+    const gaps: number[] = [];
+    const started = performance.now();
+    await Promise.all(
+      prompts.map(async (ids) => {
+        const submitted = performance.now();
+        let last: number | undefined;
+        await generator.generate(ids, params, () => {
+          const now = performance.now();
+          if (last === undefined) ttft.push(now - submitted);
+          else gaps.push(now - last);
+          last = now;
+        });
+      }),
+    );
+    const wallMs = performance.now() - started;
+    const after = generator.scheduler.stats;
+    const decodeSteps = after.decodeSteps - stats.decodeSteps;
+    results.push({
+      concurrency,
+      promptTokens,
+      newTokens,
+      tokensPerSecond: round((concurrency * newTokens) / (wallMs / 1000), 1),
+      wallMs: round(wallMs, 1),
+      ttftMs: {
+        p50: round(percentile(ttft, 50)),
+        p99: round(percentile(ttft, 99)),
+      },
+      interTokenMs: {
+        p50: round(percentile(gaps, 50)),
+        p99: round(percentile(gaps, 99)),
+      },
+      decodeSteps,
+      meanDecodeBatch: round(
+        (after.decodeRows - stats.decodeRows) / decodeSteps,
+        2,
+      ),
+      prefills: after.prefills - stats.prefills,
+      forwardMsShare: round(
+        (after.forwardMs - stats.forwardMs) / (after.loopMs - stats.loopMs),
+        3,
+      ),
+    });
+    console.log(JSON.stringify(results.at(-1)));
+  }
+  return results;
+}
+
+/** A bare `session.run` on decode-step tensors (batch B, past length P): no engine around it. */
+async function bareRun(
+  modelDir: string,
+  batch: number,
+  past: number,
+  runs: number,
+) {
+  const session = await ort.InferenceSession.create(
+    join(modelDir, 'model.onnx'),
+    {
+      intraOpNumThreads: threads,
+      graphOptimizationLevel: 'all',
+    },
+  );
+  const D = lm.hidden / lm.heads;
+  const int64 = (values: number[], dims: number[]) =>
+    new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), dims);
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: int64(new Array(batch).fill(7), [batch, 1]),
+    attention_mask: int64(new Array(batch * (past + 1)).fill(1), [
+      batch,
+      past + 1,
+    ]),
+    position_ids: int64(new Array(batch).fill(past), [batch, 1]),
+  };
+  for (let l = 0; l < lm.layers; l++)
+    for (const kind of ['key', 'value'])
+      feeds[`past_key_values.${l}.${kind}`] = new ort.Tensor(
+        'float32',
+        new Float32Array(batch * lm.heads * past * D).fill(0.01),
+        [batch, lm.heads, past, D],
+      );
+  const times: number[] = [];
+  for (let i = 0; i < runs + 3; i++) {
+    const t = performance.now();
+    await session.run(feeds);
+    if (i >= 3) times.push(performance.now() - t);
+  }
+  await session.release();
+  return {
+    p50: percentile(times, 50),
+    mean: times.reduce((a, b) => a + b, 0) / times.length,
+  };
+}
+
+async function embeddingBench(dir: string) {
+  const results = [];
+  for (const batch of embeddingBatches) {
+    const embedder = await Embedder.load(dir, {
+      intraOpThreads: threads,
+      batching: { maxBatchSize: batch, maxDelayMs: 1 },
+    });
+    const inputs = Array.from({ length: embeddingInputs }, (_, r) =>
+      Array.from(
+        { length: 32 },
+        (_, i) => (r * 29 + i * 7 + 1) % (encoder.vocab - 3),
+      ),
+    );
+    await embedder.embed(inputs.slice(0, batch)); // warm-up
+    const started = performance.now();
+    await Promise.all(inputs.map((ids) => embedder.embed([ids])));
+    const wallMs = performance.now() - started;
+    results.push({
+      maxBatchSize: batch,
+      inputs: embeddingInputs,
+      tokensPerInput: 32,
+      inputsPerSecond: round(embeddingInputs / (wallMs / 1000), 1),
+      runs: embedder.stats.runs - 1,
+    });
+    console.log(JSON.stringify(results.at(-1)));
+    await embedder.dispose();
+  }
+  return results;
+}
+
+async function main() {
+  const root = mkdtempSync(join(tmpdir(), 'mq-bench-'));
+  try {
+    const made = makeCausalLm({
+      out: join(root, 'lm'),
+      name: 'bench-lm',
+      ...lm,
+      dtype: 'fp32',
+      seed: 1,
+    });
+    const generator = await TextGenerator.load(made.dir, {
+      intraOpThreads: threads,
+      scheduler: { maxBatchSize: 32 },
+    });
+    const eos = [made.tokenIds.endOfText, made.tokenIds.imEnd];
+    await decodeBench(generator, eos); // warm-up pass (allocations, thread pools)
+    const decode = await decodeBench(generator, eos);
+    await generator.dispose();
+
+    // Mean past length of a decode step: prompt + half the new tokens.
+    const past = promptTokens + Math.floor(newTokens / 2);
+    const overhead = [];
+    for (const row of decode) {
+      const bare = await bareRun(
+        made.dir,
+        row.concurrency,
+        past,
+        quick ? 5 : 30,
+      );
+      overhead.push({
+        batch: row.concurrency,
+        pastTokens: past,
+        bareSessionRunMs: {
+          p50: round(bare.p50, 3),
+          mean: round(bare.mean, 3),
+        },
+        engineStepMs: row.interTokenMs.p50,
+        overheadPercent: round((row.interTokenMs.p50 / bare.p50 - 1) * 100, 1),
+      });
+      console.log(JSON.stringify(overhead.at(-1)));
+    }
+
+    const enc = makeEncoder({
+      out: join(root, 'enc'),
+      name: 'bench-enc',
+      ...encoder,
+      seed: 2,
+    });
+    const embeddings = await embeddingBench(enc.dir);
+
+    const one = decode.find((r) => r.concurrency === 1)?.tokensPerSecond ?? NaN;
+    const most = decode.at(-1);
+    const result = {
+      benchmark: 'engine-cpu',
+      command: 'npm run bench:engine' + (quick ? ' (BENCH_QUICK=1)' : ''),
+      date: new Date().toISOString(),
+      machine: {
+        cpu: cpus()[0]?.model,
+        cores: cpus().length,
+        memoryGiB: round(totalmem() / 2 ** 30, 1),
+        platform: `${platform()} ${release()}`,
+        node: process.version,
+        onnxruntimeNode: ort.env.versions.common,
+        intraOpThreads: threads,
+      },
+      model: {
+        causalLm: { ...lm, dtype: 'fp32', parameters: made.parameters },
+        encoder: { ...encoder, parameters: enc.parameters },
+      },
+      decode,
+      continuousBatchingGain: {
+        concurrency: most?.concurrency,
+        throughputRatio: round((most?.tokensPerSecond ?? NaN) / one, 2),
+      },
+      engineOverhead: overhead,
+      embeddings,
+    };
+    const out =
+      process.env.BENCH_OUT ??
+      join(
+        __dirname,
+        'results',
+        `engine-cpu-${result.date.slice(0, 10)}${quick ? '-quick' : ''}.json`,
+      );
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+    console.log(
+      `wrote ${relative(process.cwd(), out)}: ${most?.concurrency} concurrent = ${result.continuousBatchingGain.throughputRatio}x the tokens/s of 1`,
+    );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
