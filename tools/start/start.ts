@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeCausalLm } from '@marquee/shared/model-maker';
+import { makeCausalLm, makeEncoder } from '@marquee/shared/model-maker';
 import { MANIFEST_FILE } from '@marquee/shared/model-format';
 import {
   buildApps,
@@ -30,6 +30,7 @@ const GRPC_PORT = process.env.GRPC_PORT ?? '50051';
 const STATE_DIR = join(ROOT, '.marquee');
 const MODELS_DIR = process.env.MODELS_DIR ?? join(ROOT, 'models');
 const DEMO_MODEL_DIR = join(MODELS_DIR, 'marquee-tiny');
+const EMBED_MODEL_DIR = join(MODELS_DIR, 'marquee-embed-tiny');
 
 const step = (message: string) => console.log(`marquee: ${message}`);
 
@@ -63,9 +64,28 @@ async function main(): Promise<void> {
     });
     step(`generated the demo model in ${DEMO_MODEL_DIR}`);
   }
+  if (!existsSync(join(EMBED_MODEL_DIR, MANIFEST_FILE))) {
+    makeEncoder({
+      out: EMBED_MODEL_DIR,
+      name: 'marquee-embed-tiny',
+      layers: 2,
+      hidden: 64,
+      heads: 4,
+      vocab: 512,
+      context: 512,
+      seed: 42,
+    });
+    step(`generated the demo embedding model in ${EMBED_MODEL_DIR}`);
+  }
   const seed = await seedDemo({
     databaseUrl: DATABASE_URL,
     modelDir: DEMO_MODEL_DIR,
+    keyFile: join(STATE_DIR, 'demo-key.json'),
+  });
+  // Same tenant and key; registers the embedding model for /v1/embeddings.
+  await seedDemo({
+    databaseUrl: DATABASE_URL,
+    modelDir: EMBED_MODEL_DIR,
     keyFile: join(STATE_DIR, 'demo-key.json'),
   });
   const token = await adminToken();
@@ -124,6 +144,9 @@ Marquee is running.
 Try it:
   curl ${base}/v1/completions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
     -d '{"model":"${model}","prompt":"A heist film set in","max_tokens":20,"seed":7}'
+
+  curl ${base}/v1/embeddings -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
+    -d '{"model":"marquee-embed-tiny","input":["A heist film","A monster movie"]}'
 
 Or with the OpenAI SDK (Node):
   import OpenAI from 'openai';
