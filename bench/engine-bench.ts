@@ -8,7 +8,7 @@
  * BENCH_NEW_TOKENS (default 64), BENCH_QUICK=1 (tiny sizes, for a smoke run).
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { makeCausalLm, makeEncoder } from '@marquee/shared/model-maker';
 import {
@@ -184,6 +184,7 @@ async function embeddingBench(dir: string) {
 }
 
 async function main() {
+  const loadBefore = loadavg();
   const root = mkdtempSync(join(tmpdir(), 'mq-bench-'));
   try {
     const made = makeCausalLm({
@@ -247,6 +248,11 @@ async function main() {
         node: process.version,
         onnxruntimeNode: ort.env.versions.common,
         intraOpThreads: threads,
+        // Other processes' load skews CPU figures; recorded so readers can judge.
+        loadAverage1m: {
+          before: round(loadBefore[0]),
+          after: round(loadavg()[0]),
+        },
       },
       model: {
         causalLm: { ...lm, dtype: 'fp32', parameters: made.parameters },
