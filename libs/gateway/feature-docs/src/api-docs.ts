@@ -1,4 +1,6 @@
+import fastifyStatic from '@fastify/static';
 import type { INestApplication } from '@nestjs/common';
+import { loadPackageSync } from '@nestjs/common/utils/load-package.util.js';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
 /** Where the Swagger UI is served; the OpenAPI document is at `${API_DOCS_PATH}/json`. */
@@ -19,6 +21,9 @@ const DESCRIPTION = `Marquee's OpenAI-compatible API (\`/v1\`) and its admin API
 
 /** Serves Swagger UI at `/docs` and the OpenAPI 3 document at `/docs/json`, built on first request. */
 export function setupApiDocs(app: INestApplication): void {
+  // SwaggerModule loads @fastify/static (the UI's assets) with a dynamic import(), which Jest's
+  // CommonJS runtime cannot run; handing Nest's package cache the module makes it load anywhere.
+  loadPackageSync('@fastify/static', 'SwaggerModule', () => fastifyStatic);
   const config = new DocumentBuilder()
     .setTitle('Marquee')
     .setDescription(DESCRIPTION)
