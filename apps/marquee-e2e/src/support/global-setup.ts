@@ -150,7 +150,8 @@ export default async function globalSetup(): Promise<void> {
   const worker = start('worker', {
     ...common,
     MODELS_DIR: prepared.modelsDir,
-    WORKER_MODELS: model,
+    // The causal LM and its embedding sibling (see prepare.ts).
+    WORKER_MODELS: `${model},${model}-embed`,
   });
   const running: RunningStack = {
     children: [gateway.child, worker.child],

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { seedDemo } from '@marquee/gateway/feature-admin';
-import { makeCausalLm } from '@marquee/shared/model-maker';
+import { makeCausalLm, makeEncoder } from '@marquee/shared/model-maker';
 import {
   buildApps,
   ensureDatabase,
@@ -66,6 +66,24 @@ async function main(): Promise<void> {
   const seed = await seedDemo({
     databaseUrl,
     modelDir,
+    keyFile: join(workDir, 'key.json'),
+    tenantName: 'e2e',
+  });
+  // An embedding model beside it, `<model>-embed`, for /v1/embeddings.
+  const embedDir = join(modelsDir, `${model}-embed`);
+  makeEncoder({
+    out: embedDir,
+    name: `${model}-embed`,
+    layers: 2,
+    hidden: 64,
+    heads: 4,
+    vocab: 512,
+    context: 256,
+    seed: 42,
+  });
+  await seedDemo({
+    databaseUrl,
+    modelDir: embedDir,
     keyFile: join(workDir, 'key.json'),
     tenantName: 'e2e',
   });
