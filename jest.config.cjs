@@ -15,6 +15,11 @@ function projects(dir) {
 }
 
 module.exports = {
-  projects: [...projects(path.join(__dirname, 'libs')), ...projects(path.join(__dirname, 'apps'))],
+  projects: [
+    ...projects(path.join(__dirname, 'libs')),
+    ...projects(path.join(__dirname, 'apps')),
+    // deploy/ validated without a cluster or Docker (Kubernetes, compose, Dockerfiles).
+    path.join(__dirname, 'tools', 'deploy-check'),
+  ],
   testTimeout: 30_000,
 };

@@ -1,5 +1,10 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { QUEUE_PREFIX, inferenceQueueName } from '@marquee/contracts/queue';
+import {
+  QUEUE_PREFIX,
+  fairTenantsKey,
+  inferenceQueueName,
+  tenantQueueName,
+} from '@marquee/contracts/queue';
 import {
   DrainState,
   readGpuMemory,
@@ -7,6 +12,7 @@ import {
 } from '@marquee/shared/util-observability';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { BATCH_CAPACITY, LOADED_MODELS } from './worker-health.service';
 
 /** GPU memory is read at most this often (nvidia-smi takes tens of ms). */
@@ -18,59 +24,29 @@ const GPU_REFRESH_MS = 10_000;
  */
 @Injectable()
 export class WorkerGauges implements OnModuleDestroy {
-  private readonly queues: Map<string, Queue>;
+  private readonly redis: Redis;
+  private readonly queues = new Map<string, Queue>();
   private gpuReadAt = 0;
 
   constructor(
     private readonly config: WorkerConfig,
     private readonly metrics: WorkerMetrics,
     private readonly drain: DrainState,
-    @Inject(LOADED_MODELS) models: string[],
+    @Inject(LOADED_MODELS) private readonly models: string[],
     @Inject(BATCH_CAPACITY) capacity: (model: string) => number,
   ) {
+    this.redis = new Redis(config.redisUrl, {
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+    });
+    this.redis.on('error', () => undefined);
     for (const model of models)
       metrics.batchCapacity.set({ model }, capacity(model));
-    this.queues = new Map(
-      models.map((model) => [
-        model,
-        new Queue(inferenceQueueName(model), {
-          connection: { url: config.redisUrl, maxRetriesPerRequest: 1 },
-          prefix: QUEUE_PREFIX,
-        }),
-      ]),
-    );
-    for (const queue of this.queues.values())
-      queue.on('error', () => undefined);
   }
 
   async refresh(): Promise<void> {
     this.metrics.draining.set(this.drain.draining ? 1 : 0);
-    await Promise.all(
-      [...this.queues].map(async ([model, queue]) => {
-        try {
-          const counts = await queue.getJobCounts(
-            'waiting',
-            'prioritized',
-            'active',
-            'delayed',
-          );
-          this.metrics.queueJobs.set(
-            { model, state: 'waiting' },
-            (counts.waiting ?? 0) + (counts.prioritized ?? 0),
-          );
-          this.metrics.queueJobs.set(
-            { model, state: 'active' },
-            counts.active ?? 0,
-          );
-          this.metrics.queueJobs.set(
-            { model, state: 'delayed' },
-            counts.delayed ?? 0,
-          );
-        } catch {
-          // Redis down: keep the last values; readiness reports the outage.
-        }
-      }),
-    );
+    await Promise.all(this.models.map((model) => this.countQueue(model)));
     if (
       this.config.executionProvider === 'cuda' &&
       Date.now() - this.gpuReadAt > GPU_REFRESH_MS
@@ -83,7 +59,51 @@ export class WorkerGauges implements OnModuleDestroy {
     }
   }
 
+  /** Sums the model's queue and every tenant queue of it (fair queueing: one per tenant). */
+  private async countQueue(model: string): Promise<void> {
+    try {
+      const tenants = await this.redis.hkeys(fairTenantsKey(model));
+      const names = [
+        inferenceQueueName(model),
+        ...tenants.flatMap((tenant) => {
+          try {
+            return [tenantQueueName(model, tenant)];
+          } catch {
+            return [];
+          }
+        }),
+      ];
+      const totals = { waiting: 0, active: 0, delayed: 0 };
+      for (const name of names) {
+        const counts = await this.queue(name).getJobCounts(
+          'waiting',
+          'prioritized',
+          'active',
+          'delayed',
+        );
+        totals.waiting += (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+        totals.active += counts.active ?? 0;
+        totals.delayed += counts.delayed ?? 0;
+      }
+      for (const [state, value] of Object.entries(totals))
+        this.metrics.queueJobs.set({ model, state }, value);
+    } catch {
+      // Redis down: keep the last values; readiness reports the outage.
+    }
+  }
+
+  private queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.redis, prefix: QUEUE_PREFIX });
+      queue.on('error', () => undefined);
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
   async onModuleDestroy(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.redis.disconnect();
   }
 }
