@@ -1,5 +1,5 @@
 import { Template } from '@huggingface/jinja';
-import type { ChatMessage } from './types';
+import type { ChatMessage } from './prompt';
 
 /**
  * Used when `tokenizer_config.json` has no `chat_template`: ChatML, as Qwen and many others use

@@ -3,12 +3,11 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { MODEL_FILES } from '@marquee/shared/model-format';
 import { ChatTemplate } from './chat-template';
-import { InferenceError } from './inference-error';
-import type { PromptInput } from './types';
+import { type PromptInput, PromptError } from './prompt';
 
 type TokenConfigValue = string | { content?: string } | null | undefined;
 
-/** The subset of `tokenizer_config.json` the engine reads. */
+/** The subset of `tokenizer_config.json` Marquee reads. */
 interface TokenizerConfig {
   chat_template?: string | { name: string; template: string }[];
   bos_token?: TokenConfigValue;
@@ -89,22 +88,14 @@ export class PromptTokenizer {
   encode(prompt: PromptInput): number[] {
     if (prompt.kind === 'chat') {
       if (prompt.messages.length === 0)
-        throw new InferenceError(
-          'invalid_prompt',
-          'messages must not be empty',
-          'messages',
-        );
+        throw new PromptError('messages must not be empty', 'messages');
       // The template writes its own BOS and special tokens.
       return this.tokenizer.encode(this.template.render(prompt.messages), {
         add_special_tokens: false,
       }).ids;
     }
     if (prompt.text.length === 0)
-      throw new InferenceError(
-        'invalid_prompt',
-        'prompt must not be empty',
-        'prompt',
-      );
+      throw new PromptError('prompt must not be empty', 'prompt');
     return this.tokenizer.encode(prompt.text).ids;
   }
 

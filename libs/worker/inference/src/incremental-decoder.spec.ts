@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCausalLm } from '@marquee/shared/model-maker';
 import { IncrementalDecoder } from './incremental-decoder';
-import { PromptTokenizer } from './prompt-tokenizer';
+import { PromptTokenizer } from '@marquee/shared/tokenization';
 
 describe('IncrementalDecoder', () => {
   let root: string;

@@ -39,12 +39,6 @@ export { ChoiceStream, type ChoiceStreamOptions } from './choice-stream';
 export { IncrementalDecoder, type DecodeTokens } from './incremental-decoder';
 export { StopMatcher, type StopMatch } from './stop-matcher';
 export {
-  ChatTemplate,
-  DEFAULT_CHAT_TEMPLATE,
-  type ChatTemplateTokens,
-} from './chat-template';
-export { PromptTokenizer } from './prompt-tokenizer';
-export {
   Embedder,
   type EmbedderBatching,
   type EmbedderOptions,

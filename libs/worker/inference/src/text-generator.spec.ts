@@ -8,7 +8,7 @@ import {
   type MadeModel,
 } from '@marquee/shared/model-maker';
 import { InferenceError } from './inference-error';
-import { PromptTokenizer } from './prompt-tokenizer';
+import { PromptTokenizer } from '@marquee/shared/tokenization';
 import { Sampler } from './sampler';
 import { TextGenerator } from './text-generator';
 import type { ChoiceDelta, GenerationParams } from './types';

@@ -5,7 +5,7 @@ import { BatchScheduler } from './batch-scheduler';
 import { CausalLmSession } from './causal-lm-session';
 import { ChoiceStream } from './choice-stream';
 import { InferenceError } from './inference-error';
-import { PromptTokenizer } from './prompt-tokenizer';
+import { PromptError, PromptTokenizer } from '@marquee/shared/tokenization';
 import type {
   ChoiceDelta,
   ExecutionProvider,
@@ -91,7 +91,13 @@ export class TextGenerator {
 
   /** Tokenizes a prompt (applying the chat template for chat). */
   encode(prompt: PromptInput): number[] {
-    return this.tokenizer.encode(prompt);
+    try {
+      return this.tokenizer.encode(prompt);
+    } catch (error) {
+      if (error instanceof PromptError)
+        throw new InferenceError('invalid_prompt', error.message, error.param);
+      throw error;
+    }
   }
 
   /**

@@ -1,16 +1,9 @@
+import type { ChatMessage, PromptInput } from '@marquee/shared/tokenization';
+
+export type { ChatMessage, PromptInput };
+
 /** Where the ONNX graph runs: `cuda` needs the CUDA provider library next to `libonnxruntime.so.1`. */
 export type ExecutionProvider = 'cpu' | 'cuda';
-
-/** One chat turn, as in OpenAI's `messages`. */
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
-
-/** A prompt as the API received it: raw text (completions) or chat messages (chat completions). */
-export type PromptInput =
-  | { kind: 'text'; text: string }
-  | { kind: 'chat'; messages: ChatMessage[] };
 
 /** Sampling and length controls for one request (OpenAI semantics). */
 export interface GenerationParams {

@@ -1,0 +1,3 @@
+export * from './chat-template';
+export * from './prompt';
+export * from './prompt-tokenizer';
