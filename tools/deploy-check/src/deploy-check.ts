@@ -82,7 +82,17 @@ async function main(): Promise<void> {
 
 /** Every metric the Grafana dashboard and the KEDA trigger query is one the apps define. */
 function checkDashboard(): CheckResult {
-  const source = join(ROOT, 'libs', 'shared', 'util-observability', 'src');
+  // The metric definitions are code, not deploy files: always read them from this checkout.
+  const source = join(
+    import.meta.dirname,
+    '..',
+    '..',
+    '..',
+    'libs',
+    'shared',
+    'util-observability',
+    'src',
+  );
   const defined = new Set(
     readdirSync(source)
       .filter((f) => f.endsWith('.ts'))
