@@ -1,5 +1,5 @@
 /**
- * Starts the system under test once for the whole e2e run: a fresh `marquee_e2e` database, a
+ * Starts the system under test once for the whole e2e run: a fresh `marquee_e2e_<pid>` database, a
  * tiny model under a unique name (queues are per model and Redis is shared, so no other worker
  * can take these jobs), the gateway and one worker built by Nx and started on free ports.
  * Process logs go to files (paths printed on failure); the specs get the stack through
@@ -24,9 +24,8 @@ import { type PreparedStack, publishStack } from './stack';
 /** The repository root. This file loads without the workspace's path aliases (see prepare.ts). */
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
-const DATABASE_URL =
-  process.env.MARQUEE_E2E_DATABASE_URL ??
-  'postgresql://postgres@127.0.0.1:5432/marquee_e2e';
+// A database per run, so concurrent runs (a developer's and CI's, say) never share one.
+const DATABASE_URL = `postgresql://postgres@127.0.0.1:5432/marquee_e2e_${process.pid}`;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const READY_TIMEOUT_MS = 60_000;
 const LOG_DIR = join(tmpdir(), 'marquee-e2e-logs');
@@ -149,6 +148,7 @@ export default async function globalSetup(): Promise<void> {
   });
   const worker = start('worker', {
     ...common,
+    METRICS_PORT: String(await freePort()),
     MODELS_DIR: prepared.modelsDir,
     // The causal LM and its embedding sibling (see prepare.ts).
     WORKER_MODELS: `${model},${model}-embed`,
@@ -158,6 +158,7 @@ export default async function globalSetup(): Promise<void> {
     workDir,
     model,
     redisUrl: REDIS_URL,
+    databaseUrl: DATABASE_URL,
   };
   setRunningStack(running);
 

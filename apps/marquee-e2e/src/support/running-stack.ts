@@ -6,6 +6,8 @@ export interface RunningStack {
   workDir: string;
   model: string;
   redisUrl: string;
+  /** The run's own database, dropped at teardown. */
+  databaseUrl: string;
 }
 
 const KEY = '__marqueeE2eStack';

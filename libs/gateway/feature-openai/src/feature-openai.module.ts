@@ -5,13 +5,16 @@ import { TransportGrpcModule } from '@marquee/gateway/transport-grpc';
 import { ChatCompletionsController } from './controllers/chat-completions.controller';
 import { CompletionsController } from './controllers/completions.controller';
 import { ModelsController } from './controllers/models.controller';
+import { CostPreviewController } from './cost-preview/cost-preview.controller';
+import { PromptCounter } from './cost-preview/prompt-counter.service';
 import { EmbeddingQueue } from './embeddings/embedding-queue.service';
 import { EmbeddingRunner } from './embeddings/embedding-runner.service';
 import { EmbeddingsController } from './embeddings/embeddings.controller';
 import { InferenceRunner } from './inference/inference-runner.service';
 import { ResponseWriter } from './responses/response-writer.service';
 
-/** The OpenAI-compatible API: `/v1/completions`, `/v1/chat/completions`, `/v1/embeddings`, `/v1/models`. */
+/** The OpenAI-compatible API: `/v1/completions`, `/v1/chat/completions`, `/v1/embeddings`, `/v1/models`,
+ * `/v1/cost-preview`. */
 @Module({
   imports: [AuthModule, TransportGrpcModule, FeatureQuotasModule],
   controllers: [
@@ -19,7 +22,14 @@ import { ResponseWriter } from './responses/response-writer.service';
     ChatCompletionsController,
     EmbeddingsController,
     ModelsController,
+    CostPreviewController,
   ],
-  providers: [InferenceRunner, ResponseWriter, EmbeddingRunner, EmbeddingQueue],
+  providers: [
+    InferenceRunner,
+    ResponseWriter,
+    EmbeddingRunner,
+    EmbeddingQueue,
+    PromptCounter,
+  ],
 })
 export class FeatureOpenAiModule {}

@@ -15,7 +15,7 @@ import { parseBody } from '../schemas/validate';
 import { createdAt, responseId } from './ids';
 
 /** Legacy completions default to 16 new tokens, as OpenAI's do. */
-const DEFAULT_COMPLETION_MAX_TOKENS = 16;
+export const DEFAULT_COMPLETION_MAX_TOKENS = 16;
 
 @Controller('v1/completions')
 @UseGuards(ApiKeyGuard)
@@ -72,7 +72,9 @@ export class CompletionsController {
   }
 }
 
-function toPrompts(prompt: CompletionRequest['prompt']): PromptPayload[] {
+export function toPrompts(
+  prompt: CompletionRequest['prompt'],
+): PromptPayload[] {
   if (typeof prompt === 'string') return [{ kind: 'text', text: prompt }];
   if (prompt.every((p) => typeof p === 'string'))
     return (prompt as string[]).map((text) => ({ kind: 'text', text }));

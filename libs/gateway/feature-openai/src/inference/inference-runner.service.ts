@@ -152,7 +152,10 @@ export class InferenceRunner {
   }
 
   /** The model, if this key may use it; 404 otherwise (never revealing other tenants' models). */
-  private async resolveModel(call: InferenceCall): Promise<Model> {
+  /** The text-generation model named in a call, if this key may use it; 404 (or 400 for max_tokens) otherwise. */
+  async resolveModel(
+    call: Pick<InferenceCall, 'model' | 'principal' | 'sampling'>,
+  ): Promise<Model> {
     const model = await this.models.findByName(call.model).catch(() => {
       throw ApiError.unavailable(
         'The database is unavailable; try again shortly.',
