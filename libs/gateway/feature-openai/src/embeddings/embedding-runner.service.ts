@@ -56,9 +56,7 @@ export class EmbeddingRunner {
   ) {}
 
   /** Runs the request to its end; the caller maps a `failed` outcome to an API error. */
-  async run(
-    call: EmbeddingCall,
-  ): Promise<{
+  async run(call: EmbeddingCall): Promise<{
     model: Model;
     outcome: EmbeddingOutcome;
     headers: Record<string, string>;
