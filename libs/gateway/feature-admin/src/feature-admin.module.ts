@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@marquee/gateway/feature-auth';
+import { FeatureQuotasModule } from '@marquee/gateway/feature-quotas';
 import { AdminTokensController } from './admin-tokens/admin-tokens.controller';
 import { AuditLogController } from './audit/audit-log.controller';
 import { CreditsController } from './credits/credits.controller';
@@ -13,7 +14,7 @@ import { UsageAdminController } from './usage/usage-admin.controller';
 
 /** The admin API, `/admin/v1`: admin-token auth with scopes, every write audited. */
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, FeatureQuotasModule],
   controllers: [
     TenantsController,
     KeysController,

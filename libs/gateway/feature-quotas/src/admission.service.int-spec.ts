@@ -41,6 +41,7 @@ describe('AdmissionService (Redis + PostgreSQL)', () => {
   let redis: RedisConnection;
   let admission: AdmissionService;
   let billing: BillingRepository;
+  let budgets: BudgetSource;
   let modelId: string;
 
   const ticket = (
@@ -72,7 +73,8 @@ describe('AdmissionService (Redis + PostgreSQL)', () => {
     prisma = new PrismaService(db.url);
     redis = new RedisConnection(REDIS_URL);
     billing = new BillingRepository(prisma);
-    admission = new AdmissionService(redis, new BudgetSource(billing, redis));
+    budgets = new BudgetSource(billing, redis);
+    admission = new AdmissionService(redis, budgets);
     modelId = (
       await prisma.model.create({
         data: { name: 'm', artifactPath: '/m', contextLength: 512 },
@@ -191,6 +193,20 @@ describe('AdmissionService (Redis + PostgreSQL)', () => {
     expect(error.code).toBe('insufficient_quota');
     expect(error.type).toBe('insufficient_quota');
     expect(error.headers['x-should-retry']).toBe('false');
+  });
+
+  it('makes a top-up spendable at once, even with the budget counter already loaded', async () => {
+    const tenantId = await tenantWithCredit(100n);
+    await admission.admit(ticket(tenantId, { costMicros: 100n }));
+    expect(
+      (await refusal(admission.admit(ticket(tenantId, { costMicros: 50n }))))
+        .code,
+    ).toBe('insufficient_quota');
+    await prisma.creditTransaction.create({
+      data: { tenantId, kind: 'topup', amountMicros: 1_000n },
+    });
+    await budgets.credit(tenantId, 1_000n);
+    await admission.admit(ticket(tenantId, { costMicros: 50n }));
   });
 
   it('never lets 50 concurrent requests charge more than the budget plus one request', async () => {

@@ -50,7 +50,7 @@ export class AdmissionService {
   async admit(ticket: AdmissionTicket): Promise<Admission> {
     let reply = await this.run(ticket);
     if (reply[1] === 'budget_unloaded') {
-      await this.budgets.load(ticket.tenantId, this.budgetKey(ticket.tenantId));
+      await this.budgets.load(ticket.tenantId);
       reply = await this.run(ticket);
     }
     const [
@@ -121,13 +121,8 @@ export class AdmissionService {
       `${tag}:tpm:t`,
       `${tag}:tpma:t`,
       `${tag}:conc:t`,
-      this.budgetKey(ticket.tenantId),
+      this.budgets.key(ticket.tenantId),
     ];
-  }
-
-  /** The tenant's remaining budget for the current UTC month. */
-  budgetKey(tenantId: string, now = new Date()): string {
-    return `{mq:t:${tenantId}}:budget:${now.toISOString().slice(0, 7)}`;
   }
 }
 

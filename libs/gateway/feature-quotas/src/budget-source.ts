@@ -16,7 +16,8 @@ export class BudgetSource {
     private readonly redis: RedisConnection,
   ) {}
 
-  async load(tenantId: string, key: string, now = new Date()): Promise<void> {
+  async load(tenantId: string, now = new Date()): Promise<void> {
+    const key = this.key(tenantId, now);
     const spendable = await this.billing.spendableMicros(tenantId, now);
     // NX: another replica may have loaded it (and started spending) meanwhile.
     await this.redis.client.set(
@@ -28,8 +29,14 @@ export class BudgetSource {
     );
   }
 
-  /** Adds money to a loaded counter (a top-up); an unloaded one picks it up when loaded. */
-  async credit(key: string, amountMicros: bigint): Promise<void> {
+  /** The tenant's remaining-budget counter for the current UTC month. */
+  key(tenantId: string, now = new Date()): string {
+    return `{mq:t:${tenantId}}:budget:${now.toISOString().slice(0, 7)}`;
+  }
+
+  /** Adds a top-up to the tenant's loaded counter; an unloaded one picks it up when loaded. */
+  async credit(tenantId: string, amountMicros: bigint): Promise<void> {
+    const key = this.key(tenantId);
     await this.redis.client.eval(
       "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end return 0",
       1,

@@ -1,3 +1,4 @@
+import { BudgetSource } from '@marquee/gateway/feature-quotas';
 import { Body, Get, Param, Post, Query } from '@nestjs/common';
 import {
   BillingRepository,
@@ -38,6 +39,7 @@ export class CreditsController {
     private readonly tenants: TenantRepository,
     private readonly credits: CreditRepository,
     private readonly billing: BillingRepository,
+    private readonly budgets: BudgetSource,
   ) {}
 
   @Post('tenants/:id/credits')
@@ -61,6 +63,8 @@ export class CreditsController {
       input.amount_micros,
       input.note ?? null,
     );
+    // Spendable at once, on every replica: admission's budget counter lives in Redis.
+    await this.budgets.credit(tenantId, transaction.amountMicros);
     return {
       ...presentTransaction(transaction),
       balance_micros: str(await this.billing.balanceMicros(tenantId)),
