@@ -79,6 +79,13 @@ export const ROUTES: RouteCase[] = [
     task: 'embedding',
     body: { input: 'hi' },
   },
+  {
+    kind: 'tenant',
+    method: 'POST',
+    url: '/v1/cost-preview',
+    model: 'body',
+    body: { prompt: 'hi', max_tokens: 1 },
+  },
   { kind: 'tenant', method: 'GET', url: '/v1/models' },
   { kind: 'tenant', method: 'GET', url: '/v1/models/:model', model: 'path' },
   { kind: 'tenant', method: 'GET', url: '/v1/usage' },
