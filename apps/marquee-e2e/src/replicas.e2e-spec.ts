@@ -1,3 +1,6 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Client } from 'pg';
 import { startSecondGateway, type Replica } from './support/second-gateway';
@@ -25,8 +28,15 @@ async function adminOn(
   return (await response.json()) as Record<string, unknown>;
 }
 
+/** Every key secret this file minted, to look for in the logs at the end. */
+const mintedKeys: string[] = [];
+
 /** A fresh tenant on a plan, with credit and a key. */
-async function tenantOnPlan(origin: string, plan: Record<string, unknown>) {
+async function tenantOnPlan(
+  origin: string,
+  plan: Record<string, unknown>,
+  creditMicros = 1_000_000_000,
+) {
   const created = await adminOn(origin, 'POST', '/plans', {
     name: `plan-${Date.now()}-${Math.random()}`,
     ...plan,
@@ -36,7 +46,7 @@ async function tenantOnPlan(origin: string, plan: Record<string, unknown>) {
     plan_id: created.id,
   });
   await adminOn(origin, 'POST', `/tenants/${String(tenant.id)}/credits`, {
-    amount_micros: 1_000_000_000,
+    amount_micros: creditMicros,
   });
   const key = await adminOn(
     origin,
@@ -44,6 +54,7 @@ async function tenantOnPlan(origin: string, plan: Record<string, unknown>) {
     `/tenants/${String(tenant.id)}/keys`,
     { name: 'e2e' },
   );
+  mintedKeys.push(String(key.key));
   return {
     tenantId: String(tenant.id),
     keyId: String(key.id),
@@ -227,6 +238,87 @@ describe('two gateway replicas sharing PostgreSQL and Redis', () => {
       expect(charged.rows[0].total).toBe(costs.rows[0].total);
     } finally {
       await db.end();
+    }
+  });
+
+  it('charges 50 concurrent requests on both replicas no more than the budget plus one request', async () => {
+    const model = (await adminOn(first(), 'GET', '/models')) as {
+      data?: {
+        name: string;
+        input_price_per_mtok_micros: string;
+        output_price_per_mtok_micros: string;
+      }[];
+    };
+    const priced = model.data?.find((m) => m.name === e2eStack().model);
+    const prompt = 'A budget thriller';
+    const maxTokens = 100;
+    // The gateway reserves the prompt at its byte bound (bytes + 2) plus max_tokens.
+    const worstCase = Math.ceil(
+      ((prompt.length + 2) * Number(priced?.input_price_per_mtok_micros) +
+        maxTokens * Number(priced?.output_price_per_mtok_micros)) /
+        1e6,
+    );
+    expect(worstCase).toBeGreaterThan(0);
+    const budget = 5 * worstCase;
+    const { tenantId, key } = await tenantOnPlan(
+      first(),
+      {
+        requests_per_minute: 1000,
+        tokens_per_minute: 10_000_000,
+        max_concurrent_requests: 100,
+      },
+      budget,
+    );
+    const statuses = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const response = await fetch(
+          `${i % 2 === 0 ? first() : second.origin}/v1/completions`,
+          {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${key}`,
+              'content-type': 'application/json',
+            },
+            body: JSON.stringify({
+              model: e2eStack().model,
+              prompt,
+              max_tokens: maxTokens,
+            }),
+          },
+        );
+        const body = (await response.json()) as { error?: { code: string } };
+        if (response.status === 429)
+          expect(body.error?.code).toBe('insufficient_quota');
+        return response.status;
+      }),
+    );
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(5);
+    expect(statuses).toContain(429);
+    const db = new Client({ connectionString: e2eStack().databaseUrl });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ total: string }>(
+        "SELECT COALESCE(-SUM(amount_micros), 0)::text AS total FROM credit_transactions WHERE tenant_id = $1 AND kind = 'charge'",
+        [tenantId],
+      );
+      expect(Number(rows[0].total)).toBeLessThanOrEqual(budget + worstCase);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('never writes a key secret to any log line', () => {
+    const logDir = join(tmpdir(), 'marquee-e2e-logs');
+    const logs = readdirSync(logDir).map((file) =>
+      readFileSync(join(logDir, file), 'utf8'),
+    );
+    expect(logs.join('').length).toBeGreaterThan(0);
+    for (const secret of [
+      ...mintedKeys,
+      e2eStack().apiKey,
+      e2eStack().adminToken,
+    ]) {
+      for (const log of logs) expect(log.includes(secret)).toBe(false);
     }
   });
 });
