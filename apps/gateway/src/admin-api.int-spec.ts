@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import {
+  decodeModelControlMessage,
+  MODEL_CONTROL_CHANNEL,
+  MODEL_DESIRED_STATE_KEY,
+  type ModelControlMessage,
+  type WorkerPresence,
+  workerPresenceKey,
+} from '@marquee/contracts/queue';
 import { costMicros } from '@marquee/gateway/util-billing';
+import { Redis } from 'ioredis';
 import { HttpClient, type Reply } from './testing/http';
 import {
   type AdminRoute,
@@ -908,6 +917,138 @@ describe('gateway admin and tenant API (PostgreSQL, Redis)', () => {
       });
       expect(badScope.status).toBe(400);
       expect(badScope.body.error.param).toBe('scopes.0');
+    });
+  });
+
+  describe('model loading and workers', () => {
+    const name = `load-${randomUUID().slice(0, 8)}`;
+    const workerId = `int-spec-${randomUUID()}`;
+    let redis: Redis;
+    let subscriber: Redis;
+    let modelId: string;
+
+    beforeAll(async () => {
+      redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+      subscriber = redis.duplicate();
+      await subscriber.subscribe(MODEL_CONTROL_CHANNEL);
+      modelId = (
+        await created(
+          await asAdmin('POST', '/admin/v1/models', {
+            name,
+            artifact_path: `/models/${name}`,
+            context_length: 64,
+          }),
+        )
+      ).body.id;
+    });
+
+    afterAll(async () => {
+      await redis?.hdel(MODEL_DESIRED_STATE_KEY, name);
+      await redis?.del(workerPresenceKey(workerId));
+      subscriber?.disconnect();
+      redis?.disconnect();
+    });
+
+    /** The next control message for this spec's model, as a worker would receive it. */
+    const nextMessage = () =>
+      new Promise<ModelControlMessage | null>((resolve) => {
+        const onMessage = (_: string, raw: string) => {
+          const message = decodeModelControlMessage(raw);
+          if (message?.name !== name) return;
+          subscriber.off('message', onMessage);
+          resolve(message);
+        };
+        subscriber.on('message', onMessage);
+      });
+
+    it('load and unload publish the model to the named workers and store it as the desired state', async () => {
+      const loadSeen = nextMessage();
+      const load = await asAdmin('POST', `/admin/v1/models/${modelId}/load`, {
+        worker_ids: [workerId],
+      });
+      expect(load.status).toBe(202);
+      expect(load.body).toMatchObject({
+        id: modelId,
+        name,
+        desired_state: 'loaded',
+        worker_ids: [workerId],
+      });
+      expect(load.body.workers_notified).toBeGreaterThanOrEqual(1);
+      expect(await loadSeen).toMatchObject({
+        action: 'load',
+        name,
+        task: 'text_generation',
+        artifactPath: `/models/${name}`,
+        workerIds: [workerId],
+      });
+      expect(
+        decodeModelControlMessage(
+          (await redis.hget(MODEL_DESIRED_STATE_KEY, name)) ?? '',
+        ),
+      ).toMatchObject({ action: 'load', name });
+
+      const unloadSeen = nextMessage();
+      const unload = await asAdmin(
+        'POST',
+        `/admin/v1/models/${modelId}/unload`,
+      );
+      expect(unload.status).toBe(202);
+      expect(unload.body).toMatchObject({
+        desired_state: 'unloaded',
+        worker_ids: null,
+      });
+      expect(await unloadSeen).toMatchObject({ action: 'unload', name });
+      expect(
+        decodeModelControlMessage(
+          (await redis.hget(MODEL_DESIRED_STATE_KEY, name)) ?? '',
+        ),
+      ).toMatchObject({ action: 'unload', name });
+    });
+
+    it('refuses to load a model whose name cannot name a queue, with 400 invalid_model_name', async () => {
+      const odd = (
+        await created(
+          await asAdmin('POST', '/admin/v1/models', {
+            name: `Odd/${name}`,
+            artifact_path: '/models/odd',
+            context_length: 8,
+          }),
+        )
+      ).body.id;
+      const reply = await asAdmin('POST', `/admin/v1/models/${odd}/load`);
+      expect(reply.status).toBe(400);
+      expect(reply.body.error.code).toBe('invalid_model_name');
+    });
+
+    it('lists live workers with the models each serves and the loads each refused', async () => {
+      const startedAt = Date.now();
+      await redis.set(
+        workerPresenceKey(workerId),
+        JSON.stringify({
+          workerId,
+          models: [name, 'pub'],
+          executionProvider: 'cpu',
+          startedAt,
+          modelErrors: { other: 'outside MODELS_DIR' },
+        } satisfies WorkerPresence),
+        'EX',
+        30,
+      );
+      const reply = await call('GET', '/admin/v1/workers', {
+        token: f.tokens.read.token,
+      });
+      expect(reply.status).toBe(200);
+      expect(reply.body.object).toBe('list');
+      expect(
+        reply.body.data.find((w: { id: string }) => w.id === workerId),
+      ).toEqual({
+        id: workerId,
+        object: 'worker',
+        models: [name, 'pub'].sort(),
+        execution_provider: 'cpu',
+        started_at: new Date(startedAt).toISOString(),
+        model_errors: { other: 'outside MODELS_DIR' },
+      });
     });
   });
 

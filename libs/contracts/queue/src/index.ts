@@ -3,3 +3,4 @@ export * from './queue-names';
 export * from './worker-presence';
 export * from './embedding-job';
 export * from './fair-queues';
+export * from './model-control';

@@ -11,6 +11,8 @@ export const workerPresenceSchema = z.object({
   executionProvider: z.string(),
   /** Unix ms. */
   startedAt: z.number(),
+  /** Models this worker was asked to load (admin API) and could not, with the reason. */
+  modelErrors: z.record(z.string(), z.string()).optional(),
 });
 
 export type WorkerPresence = z.infer<typeof workerPresenceSchema>;

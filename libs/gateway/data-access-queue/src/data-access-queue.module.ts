@@ -1,11 +1,17 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { InferenceQueue } from './inference-queue.service';
+import { ModelControl } from './model-control.service';
 import { REDIS_URL, RedisConnection } from './redis.provider';
 import { WorkerPresenceService } from './worker-presence.service';
 
-const services = [RedisConnection, InferenceQueue, WorkerPresenceService];
+const services = [
+  RedisConnection,
+  InferenceQueue,
+  WorkerPresenceService,
+  ModelControl,
+];
 
-/** Redis for the gateway: inference queues and worker presence. */
+/** Redis for the gateway: inference queues, worker presence and model load/unload control. */
 @Module({})
 export class DataAccessQueueModule {
   static forRoot(redisUrl: string): DynamicModule {

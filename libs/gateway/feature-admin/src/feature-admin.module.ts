@@ -7,10 +7,12 @@ import { CreditsController } from './credits/credits.controller';
 import { AuditInterceptor } from './http/audit.interceptor';
 import { InvoicesController } from './invoices/invoices.controller';
 import { KeysController } from './keys/keys.controller';
+import { ModelLoadingController } from './models/model-loading.controller';
 import { ModelsAdminController } from './models/models.controller';
 import { PlansController } from './plans/plans.controller';
 import { TenantsController } from './tenants/tenants.controller';
 import { UsageAdminController } from './usage/usage-admin.controller';
+import { WorkersController } from './workers/workers.controller';
 
 /** The admin API, `/admin/v1`: admin-token auth with scopes, every write audited. */
 @Module({
@@ -20,6 +22,8 @@ import { UsageAdminController } from './usage/usage-admin.controller';
     KeysController,
     PlansController,
     ModelsAdminController,
+    ModelLoadingController,
+    WorkersController,
     CreditsController,
     UsageAdminController,
     InvoicesController,
