@@ -95,7 +95,7 @@ describe('operations, with real gateway and worker processes', () => {
       [gateway?.child, ...workers.map((w) => w.child)].filter(Boolean) as never,
     );
     await disposeFixture(fixture);
-  });
+  }, 60_000);
 
   it('serves Prometheus metrics on the gateway and on the worker', async () => {
     const { result } = streamCompletion(
@@ -151,7 +151,7 @@ describe('operations, with real gateway and worker processes', () => {
     expect(workerText).toMatch(
       /process_resident_memory_bytes\{service="worker"\} \d+/,
     );
-  });
+  }, 120_000);
 
   it('writes JSON log lines with the request id and never the tenant key', () => {
     const lines = readLog(gateway)
@@ -210,7 +210,7 @@ describe('operations, with real gateway and worker processes', () => {
       done: true,
       error: null,
     });
-  });
+  }, 120_000);
 
   it('finishes every open stream when the gateway gets SIGTERM: zero client errors', async () => {
     const streams = Array.from({ length: 4 }, () =>
@@ -248,5 +248,5 @@ describe('operations, with real gateway and worker processes', () => {
       });
     expect(await gateway.exited).toBe(0);
     expect(readLog(gateway)).toContain('all requests finished');
-  });
+  }, 120_000);
 });
