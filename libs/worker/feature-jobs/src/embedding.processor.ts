@@ -26,7 +26,7 @@ export class EmbeddingProcessor
   implements OnApplicationBootstrap, OnModuleDestroy
 {
   private readonly logger = new Logger(EmbeddingProcessor.name);
-  private readonly workers: Worker[] = [];
+  private readonly workers = new Map<string, Worker<EmbeddingJob>>();
   private connection: Redis | null = null;
 
   constructor(
@@ -36,28 +36,41 @@ export class EmbeddingProcessor
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.host.embeddingNames.length === 0) return;
-    this.connection = new Redis(this.config.redisUrl, {
-      maxRetriesPerRequest: null,
-    });
-    this.connection.on('error', (error) =>
-      this.logger.warn(`redis: ${error.message}`),
-    );
-    for (const model of this.host.embeddingNames) {
-      const worker = new Worker<EmbeddingJob>(
-        inferenceQueueName(model),
-        (job) => this.process(job),
-        {
-          connection: this.connection,
-          prefix: QUEUE_PREFIX,
-          concurrency: this.host.concurrency(model),
-        },
+    for (const model of this.host.embeddingNames) this.serve(model);
+  }
+
+  /** Starts taking jobs for an embedding model of the host (no-op if already). */
+  serve(model: string): void {
+    if (this.workers.has(model)) return;
+    if (!this.connection) {
+      this.connection = new Redis(this.config.redisUrl, {
+        maxRetriesPerRequest: null,
+      });
+      this.connection.on('error', (error) =>
+        this.logger.warn(`redis: ${error.message}`),
       );
-      worker.on('error', (error) =>
-        this.logger.warn(`queue ${model}: ${error.message}`),
-      );
-      this.workers.push(worker);
     }
+    const worker = new Worker<EmbeddingJob>(
+      inferenceQueueName(model),
+      (job) => this.process(job),
+      {
+        connection: this.connection,
+        prefix: QUEUE_PREFIX,
+        concurrency: this.host.concurrency(model),
+      },
+    );
+    worker.on('error', (error) =>
+      this.logger.warn(`queue ${model}: ${error.message}`),
+    );
+    this.workers.set(model, worker);
+  }
+
+  /** Stops taking jobs for `model`; resolves once its running jobs have finished. */
+  async retire(model: string): Promise<void> {
+    const worker = this.workers.get(model);
+    if (!worker) return;
+    this.workers.delete(model);
+    await worker.close();
   }
 
   private async process(job: Job<EmbeddingJob>): Promise<void> {
@@ -86,7 +99,7 @@ export class EmbeddingProcessor
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all([...this.workers.values()].map((w) => w.close()));
     this.connection?.disconnect();
   }
 }

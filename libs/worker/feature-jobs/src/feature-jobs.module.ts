@@ -4,9 +4,10 @@ import { WorkerConfig } from '@marquee/worker/util-config';
 import { EmbeddingProcessor } from './embedding.processor';
 import { InferenceProcessor } from './inference.processor';
 import { ModelHost } from './model-host.service';
+import { ModelLoader } from './model-loader.service';
 import { WorkerPresenceReporter } from './worker-presence.reporter';
 
-/** The worker's job side: loaded models, queue consumers, gateway links, presence. */
+/** The worker's job side: loaded models, queue consumers, gateway links, presence, load/unload. */
 @Module({})
 export class FeatureJobsModule {
   static forRoot(config: WorkerConfig, host: ModelHost): DynamicModule {
@@ -20,6 +21,7 @@ export class FeatureJobsModule {
         InferenceProcessor,
         EmbeddingProcessor,
         WorkerPresenceReporter,
+        ModelLoader,
       ],
     };
   }

@@ -4,3 +4,5 @@ export * from './worker-presence.reporter';
 export * from './feature-jobs.module';
 export * from './embedding.processor';
 export * from './run-embedding-job';
+export * from './model-loader.service';
+export * from './artifact-path';

@@ -27,6 +27,12 @@ class HandBack extends Error {}
 /** A job that retrying cannot fix. */
 class JobFailed extends Error {}
 
+interface ModelConsumer {
+  source: FairJobSource<InferenceJob>;
+  bell: Redis;
+  slots: Promise<void>[];
+}
+
 /**
  * Consumes the queues of the models this worker serves and runs each job in the engine,
  * reporting to the gateway named in the job. Jobs come from the tenants' queues in fair order
@@ -38,12 +44,12 @@ export class InferenceProcessor
   implements OnApplicationBootstrap, OnModuleDestroy
 {
   private readonly logger = new Logger(InferenceProcessor.name);
-  private readonly sources: FairJobSource<InferenceJob>[] = [];
-  private readonly slots: Promise<void>[] = [];
-  private readonly bells: Redis[] = [];
+  /** Per model served: its fair source, the bell connection it sleeps on, and its slots. */
+  private readonly consumers = new Map<string, ModelConsumer>();
   private readonly active = new Map<string, AbortController>();
   private connection: Redis | null = null;
   private readonly drainer: JobDrainer;
+  private draining = false;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -57,28 +63,60 @@ export class InferenceProcessor
   }
 
   onApplicationBootstrap(): void {
-    this.connection = new Redis(this.config.redisUrl, {
+    for (const model of this.host.names) this.serve(model);
+  }
+
+  /** Starts taking jobs for a text-generation model of the host (no-op if already, or draining). */
+  serve(model: string): void {
+    if (this.draining || this.consumers.has(model)) return;
+    const bell = new Redis(this.config.redisUrl, {
       maxRetriesPerRequest: null,
     });
-    this.connection.on('error', (error) =>
-      this.logger.warn(`redis: ${error.message}`),
+    bell.on('error', () => undefined);
+    const source = new FairJobSource<InferenceJob>({
+      model,
+      connection: this.commands(),
+      bellConnection: bell,
+    });
+    // As many jobs in flight as the model's batch holds: they all share its scheduler.
+    const slots = Array.from({ length: this.host.concurrency(model) }, () =>
+      this.slot(source),
     );
-    for (const model of this.host.names) {
-      const bell = new Redis(this.config.redisUrl, {
+    this.consumers.set(model, { source, bell, slots });
+  }
+
+  /**
+   * Stops taking jobs for `model` and resolves once its running jobs have finished (jobs still
+   * queued stay there for other workers). The caller then frees the model.
+   */
+  async retire(model: string): Promise<void> {
+    const consumer = this.consumers.get(model);
+    if (!consumer) return;
+    this.consumers.delete(model);
+    this.stopIntake(consumer);
+    await Promise.all(consumer.slots);
+    await consumer.source.close();
+  }
+
+  /**
+   * No more jobs from this consumer. Its idle slots all wait on the one bell connection, where
+   * blocking pops queue behind each other (a second each): closing it ends them at once.
+   */
+  private stopIntake(consumer: ModelConsumer): void {
+    consumer.source.stop();
+    consumer.bell.disconnect();
+  }
+
+  private commands(): Redis {
+    if (!this.connection) {
+      this.connection = new Redis(this.config.redisUrl, {
         maxRetriesPerRequest: null,
       });
-      bell.on('error', () => undefined);
-      this.bells.push(bell);
-      const source = new FairJobSource<InferenceJob>({
-        model,
-        connection: this.connection,
-        bellConnection: bell,
-      });
-      this.sources.push(source);
-      // As many jobs in flight as the model's batch holds: they all share its scheduler.
-      for (let i = 0; i < this.host.concurrency(model); i++)
-        this.slots.push(this.slot(source));
+      this.connection.on('error', (error) =>
+        this.logger.warn(`redis: ${error.message}`),
+      );
     }
+    return this.connection;
   }
 
   /** One unit of concurrency: take the next fair job, run it, settle it with the queue. */
@@ -146,8 +184,10 @@ export class InferenceProcessor
    * the queue (or end as `worker_lost` if they already streamed). Call before closing the app.
    */
   async drain(graceMs: number): Promise<void> {
-    for (const source of this.sources) source.stop();
-    const closing = Promise.all(this.slots);
+    this.draining = true;
+    const consumers = [...this.consumers.values()];
+    for (const consumer of consumers) this.stopIntake(consumer);
+    const closing = Promise.all(consumers.flatMap((c) => c.slots));
     const deadline = setTimeout(() => {
       const { handedBack, lost } = this.drainer.abortAll();
       if (handedBack + lost > 0)
@@ -163,10 +203,8 @@ export class InferenceProcessor
   }
 
   async onModuleDestroy(): Promise<void> {
-    for (const source of this.sources) source.stop();
-    await Promise.all(this.slots);
-    await Promise.all(this.sources.map((source) => source.close()));
-    for (const bell of this.bells) bell.disconnect();
+    this.draining = true;
+    await Promise.all([...this.consumers.keys()].map((m) => this.retire(m)));
     this.connection?.disconnect();
     await this.host.dispose();
   }

@@ -5,9 +5,14 @@ import { readModelManifest } from '@marquee/shared/model-format';
 import { Embedder, TextGenerator } from '@marquee/worker/inference';
 import type { WorkerConfig } from '@marquee/worker/util-config';
 
-/** The models a worker has loaded, by public name: causal LMs and embedding encoders. */
+/**
+ * The models a worker has loaded, by public name: causal LMs and embedding encoders. Loaded at
+ * boot from `MODELS_DIR`, then added and removed while running (see ModelLoader).
+ */
 export class ModelHost {
   private static readonly logger = new Logger('ModelHost');
+
+  private readonly leaving = new Set<string>();
 
   private constructor(
     private readonly generators: Map<string, TextGenerator>,
@@ -33,19 +38,9 @@ export class ModelHost {
       if (!manifest) continue;
       if (config.models.length > 0 && !config.models.includes(manifest.name))
         continue;
-      const options = {
-        executionProvider: config.executionProvider,
-        intraOpThreads: config.intraOpThreads || undefined,
-      };
-      const model =
-        manifest.task === 'embedding'
-          ? await Embedder.load(dir, options)
-          : await TextGenerator.load(dir, options);
+      const model = await ModelHost.loadModel(dir, config);
       if (model instanceof Embedder) embedders.set(manifest.name, model);
       else generators.set(manifest.name, model);
-      ModelHost.logger.log(
-        `loaded ${manifest.task} model ${manifest.name} from ${dir} on ${model.executionProvider}`,
-      );
     }
     const missing = config.models.filter(
       (m) => !generators.has(m) && !embedders.has(m),
@@ -57,6 +52,26 @@ export class ModelHost {
     if (generators.size + embedders.size === 0)
       throw new Error(`no model found in ${config.modelsDir}`);
     return new ModelHost(generators, embedders);
+  }
+
+  /** Loads one model folder, a causal LM or an encoder as its `marquee.json` says. */
+  static async loadModel(
+    dir: string,
+    config: Pick<WorkerConfig, 'executionProvider' | 'intraOpThreads'>,
+  ): Promise<TextGenerator | Embedder> {
+    const manifest = await readModelManifest(dir);
+    const options = {
+      executionProvider: config.executionProvider,
+      intraOpThreads: config.intraOpThreads || undefined,
+    };
+    const model =
+      manifest.task === 'embedding'
+        ? await Embedder.load(dir, options)
+        : await TextGenerator.load(dir, options);
+    ModelHost.logger.log(
+      `loaded ${manifest.task} model ${manifest.name} from ${dir} on ${model.executionProvider}`,
+    );
+    return model;
   }
 
   /** Wraps already loaded models (tests, benchmarks). */
@@ -80,9 +95,37 @@ export class ModelHost {
     return [...this.embedders.keys()].sort();
   }
 
-  /** Every model served, as the worker announces them. */
+  /** Every model served, as the worker announces them (models being unloaded left out). */
   get allNames(): string[] {
-    return [...this.names, ...this.embeddingNames].sort();
+    return [...this.names, ...this.embeddingNames]
+      .filter((name) => !this.leaving.has(name))
+      .sort();
+  }
+
+  has(name: string): boolean {
+    return this.generators.has(name) || this.embedders.has(name);
+  }
+
+  /** Serves a model loaded while running; refuses a name already served. */
+  add(model: TextGenerator | Embedder): void {
+    if (this.has(model.name))
+      throw new Error(`model ${model.name} is already loaded`);
+    if (model instanceof Embedder) this.embedders.set(model.name, model);
+    else this.generators.set(model.name, model);
+  }
+
+  /** Stops announcing a model that is being unloaded; jobs already taken still find it. */
+  withdraw(name: string): void {
+    if (this.has(name)) this.leaving.add(name);
+  }
+
+  /** Forgets a model and hands it back; dispose it once its jobs are done. */
+  remove(name: string): TextGenerator | Embedder | undefined {
+    const model = this.generators.get(name) ?? this.embedders.get(name);
+    this.generators.delete(name);
+    this.embedders.delete(name);
+    this.leaving.delete(name);
+    return model;
   }
 
   get(name: string): TextGenerator | undefined {

@@ -1,5 +1,4 @@
 import {
-  Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
@@ -10,11 +9,14 @@ import {
   type WorkerPresence,
   workerPresenceKey,
 } from '@marquee/contracts/queue';
-import { SERVED_MODELS } from '@marquee/worker/transport-grpc';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { Redis } from 'ioredis';
+import { ModelHost } from './model-host.service';
 
-/** Announces this worker in Redis (a key with a TTL, refreshed on a timer) until it stops. */
+/**
+ * Announces this worker and the models it serves now in Redis (a key with a TTL, refreshed on a
+ * timer and whenever a model is loaded or unloaded) until it stops.
+ */
 @Injectable()
 export class WorkerPresenceReporter
   implements OnApplicationBootstrap, OnModuleDestroy
@@ -22,20 +24,21 @@ export class WorkerPresenceReporter
   private readonly logger = new Logger(WorkerPresenceReporter.name);
   private readonly redis: Redis;
   private timer: NodeJS.Timeout | null = null;
-  private readonly presence: WorkerPresence;
+  private readonly startedAt = Date.now();
+  private readonly modelErrors = new Map<string, string>();
 
   constructor(
     private readonly config: WorkerConfig,
-    @Inject(SERVED_MODELS) models: string[],
+    private readonly host: ModelHost,
   ) {
     this.redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
     this.redis.on('error', () => undefined);
-    this.presence = {
-      workerId: config.workerId,
-      models,
-      executionProvider: config.executionProvider,
-      startedAt: Date.now(),
-    };
+  }
+
+  /** Records why a requested load failed (announced until cleared with null). */
+  setModelError(model: string, reason: string | null): void {
+    if (reason === null) this.modelErrors.delete(model);
+    else this.modelErrors.set(model, reason);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -47,11 +50,21 @@ export class WorkerPresenceReporter
     this.timer.unref();
   }
 
-  private async announce(): Promise<void> {
+  /** Writes the presence key now (after a change of the models served). */
+  async announce(): Promise<void> {
+    const presence: WorkerPresence = {
+      workerId: this.config.workerId,
+      models: this.host.allNames,
+      executionProvider: this.config.executionProvider,
+      startedAt: this.startedAt,
+      ...(this.modelErrors.size > 0
+        ? { modelErrors: Object.fromEntries(this.modelErrors) }
+        : {}),
+    };
     try {
       await this.redis.set(
         workerPresenceKey(this.config.workerId),
-        JSON.stringify(this.presence),
+        JSON.stringify(presence),
         'EX',
         WORKER_PRESENCE_TTL_S,
       );

@@ -11,6 +11,11 @@ export const workerEnvSchema = z.object({
   MODELS_DIR: z.string().min(1).default('models'),
   /** Comma-separated model names to serve; empty serves every model found in MODELS_DIR. */
   WORKER_MODELS: z.string().default(''),
+  /**
+   * Comma-separated folders, besides MODELS_DIR, from which the admin API may load models
+   * (`POST /admin/v1/models/{id}/load`); model folders anywhere else are refused.
+   */
+  MODEL_ROOTS: z.string().default(''),
   WORKER_ID: z.string().min(1).optional(),
   EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
   /** Threads ONNX Runtime may use inside one operator; 0 lets it decide. */
@@ -38,6 +43,8 @@ export class WorkerConfig {
   readonly redisUrl: string;
   readonly modelsDir: string;
   readonly models: string[];
+  /** Folders models may be loaded from while running: MODELS_DIR, then MODEL_ROOTS (absolute). */
+  readonly modelRoots: string[];
   readonly workerId: string;
   readonly executionProvider: 'cpu' | 'cuda';
   readonly intraOpThreads: number;
@@ -54,6 +61,13 @@ export class WorkerConfig {
     this.models = env.WORKER_MODELS.split(',')
       .map((m) => m.trim())
       .filter(Boolean);
+    this.modelRoots = [
+      this.modelsDir,
+      ...env.MODEL_ROOTS.split(',')
+        .map((root) => root.trim())
+        .filter(Boolean)
+        .map((root) => resolve(root)),
+    ];
     this.workerId = env.WORKER_ID ?? `${hostname()}-${process.pid}`;
     this.executionProvider = env.EXECUTION_PROVIDER;
     this.intraOpThreads = env.INTRA_OP_THREADS;
@@ -71,6 +85,7 @@ export class WorkerConfig {
       redisUrl: maskUrl(this.redisUrl),
       modelsDir: this.modelsDir,
       models: this.models.join(',') || '(all found)',
+      modelRoots: this.modelRoots.join(','),
       workerId: this.workerId,
       executionProvider: this.executionProvider,
       intraOpThreads: this.intraOpThreads,
