@@ -13,7 +13,7 @@ export function openai(apiKey = e2eStack().apiKey): OpenAI {
 
 /** Calls the admin API with the admin token (or `token`). */
 export async function admin(
-  method: 'POST' | 'DELETE',
+  method: 'GET' | 'POST' | 'DELETE',
   path: string,
   body?: object,
   token = e2eStack().adminToken,

@@ -179,5 +179,6 @@ export default async function globalSetup(): Promise<void> {
     tenantId: prepared.tenantId,
     model,
     databaseUrl: DATABASE_URL,
+    modelsDir: prepared.modelsDir,
   });
 }

@@ -7,6 +7,8 @@ export interface E2eStack {
   tenantId: string;
   model: string;
   databaseUrl: string;
+  /** The worker's MODELS_DIR (models generated there can be loaded through the admin API). */
+  modelsDir: string;
 }
 
 /** What prepare.ts reports back to the global setup. */
@@ -24,6 +26,7 @@ const ENV = {
   tenantId: 'MARQUEE_E2E_TENANT_ID',
   model: 'MARQUEE_E2E_MODEL',
   databaseUrl: 'MARQUEE_E2E_DATABASE_URL',
+  modelsDir: 'MARQUEE_E2E_MODELS_DIR',
 } as const satisfies Record<keyof E2eStack, string>;
 
 /** Publishes the stack to the test workers (they inherit the setup's environment). */
@@ -49,5 +52,6 @@ export function e2eStack(): E2eStack {
     tenantId: read(ENV.tenantId),
     model: read(ENV.model),
     databaseUrl: read(ENV.databaseUrl),
+    modelsDir: read(ENV.modelsDir),
   };
 }
