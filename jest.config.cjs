@@ -22,4 +22,7 @@ module.exports = {
     path.join(__dirname, 'tools', 'deploy-check'),
   ],
   testTimeout: 30_000,
+  // Two cores: two workers, recycled when they hold on to too much memory between files.
+  maxWorkers: 2,
+  workerIdleMemoryLimit: '1GB',
 };

@@ -1,4 +1,5 @@
-// Shared Jest settings for every project: ts-jest for our TypeScript, babel-jest to turn
+// Shared Jest settings for every project: ts-jest for our TypeScript (transpile only: types are
+// checked once by `npm run typecheck`, which keeps Jest fast and lean), babel-jest to turn
 // NestJS 12's ESM-only packages into CommonJS for Jest's module system, and one process-wide
 // onnxruntime-node (see onnxruntime-environment.cjs).
 const path = require('node:path');
@@ -14,7 +15,7 @@ module.exports = (dir, overrides = {}) => ({
     '^.+\\.ts$': [
       'ts-jest',
       {
-        tsconfig: path.join(dir, 'tsconfig.json'),
+        tsconfig: path.join(__dirname, 'tsconfig.jest.json'),
         diagnostics: { ignoreCodes: [151002] },
       },
     ],

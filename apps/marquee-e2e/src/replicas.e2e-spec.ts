@@ -185,6 +185,9 @@ describe('two gateway replicas sharing PostgreSQL and Redis', () => {
         max_tokens: 200,
         stream: true,
         logprobs: 0,
+        // The e2e model's end tokens (the last ids of its 512-token vocabulary) are banned, so
+        // this stream can only end by the client's cancel.
+        logit_bias: { '510': -100, '511': -100 },
       });
       let chunks = 0;
       for await (const chunk of cancelled) {
