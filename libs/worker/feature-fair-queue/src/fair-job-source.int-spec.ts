@@ -118,6 +118,17 @@ describe('FairJobSource (Redis)', () => {
     expect(heavy / order.length).toBeLessThan(0.8);
   });
 
+  it('wakes every idle slot at once when a burst arrives', async () => {
+    const slots = Array.from({ length: 6 }, () => source.next());
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const started = Date.now();
+    await enqueue(redis, queues, model, 'burst', 6);
+    const taken = await Promise.all(slots);
+    expect(taken.every((t) => t?.job.data.tenant === 'burst')).toBe(true);
+    expect(Date.now() - started).toBeLessThan(900);
+    await Promise.all(taken.map((t) => t?.complete()));
+  });
+
   it('wakes on the bell when work arrives at an idle pool', async () => {
     const waiting = source.next();
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -44,6 +44,7 @@ export class FairJobSource<T> {
   private readonly drr = new DeficitRoundRobin();
   private readonly workers = new Map<string, Worker<T>>();
   private refreshedAt = 0;
+  private bellWait: Promise<void> | null = null;
   private closed = false;
   private readonly lockDurationMs: number;
   private readonly refreshMs: number;
@@ -75,12 +76,27 @@ export class FairJobSource<T> {
         this.drr.idle(tenantId);
       }
       // Nothing queued anywhere: sleep until a gateway rings (or a second passes).
-      await this.options.bellConnection
-        .blpop(fairBellKey(this.options.model), 1)
-        .catch(() => undefined);
+      await this.bell();
       this.refreshedAt = 0;
     }
     return null;
+  }
+
+  /**
+   * One blocking wait on the bell, shared by every idle slot: a connection serves one blocking
+   * call at a time, so slots queuing their own would each wake up to a second late.
+   */
+  private bell(): Promise<void> {
+    this.bellWait ??= this.options.bellConnection
+      .blpop(fairBellKey(this.options.model), 1)
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        this.bellWait = null;
+      });
+    return this.bellWait;
   }
 
   /** Hands out no more jobs ({@link next} returns null); jobs already taken can still finish. */
