@@ -11,6 +11,7 @@ import { EmbeddingQueue } from './embeddings/embedding-queue.service';
 import { EmbeddingRunner } from './embeddings/embedding-runner.service';
 import { EmbeddingsController } from './embeddings/embeddings.controller';
 import { InferenceRunner } from './inference/inference-runner.service';
+import { RequestAccounting } from './inference/request-accounting.service';
 import { ResponseWriter } from './responses/response-writer.service';
 
 /** The OpenAI-compatible API: `/v1/completions`, `/v1/chat/completions`, `/v1/embeddings`, `/v1/models`,
@@ -26,6 +27,7 @@ import { ResponseWriter } from './responses/response-writer.service';
   ],
   providers: [
     InferenceRunner,
+    RequestAccounting,
     ResponseWriter,
     EmbeddingRunner,
     EmbeddingQueue,

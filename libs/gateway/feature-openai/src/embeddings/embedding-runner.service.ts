@@ -1,10 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EmbeddingInputPayload } from '@marquee/contracts/queue';
-import {
-  BillingRepository,
-  type Model,
-  ModelRepository,
-} from '@marquee/gateway/data-access-db';
+import type { Model } from '@marquee/gateway/data-access-db';
 import {
   type Admission,
   AdmissionService,
@@ -18,6 +14,11 @@ import { costMicros } from '@marquee/gateway/util-billing';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { promptTokenBound } from '../inference/prompt-bound';
+import {
+  RequestAccounting,
+  failure,
+  prices,
+} from '../inference/request-accounting.service';
 import { EmbeddingQueue } from './embedding-queue.service';
 
 /** A validated embeddings request, ready to queue. */
@@ -35,8 +36,6 @@ export type EmbeddingOutcome = Extract<
   { type: 'finished' | 'failed' }
 >;
 
-type FailedEvent = Extract<RequestEvent, { type: 'failed' }>;
-
 /**
  * Admits, queues and follows embedding requests, as {@link InferenceRunner} does for generation:
  * model lookup (task `embedding`, visible to the key), admission, the model's queue, the worker
@@ -48,11 +47,10 @@ export class EmbeddingRunner {
 
   constructor(
     private readonly config: GatewayConfig,
-    private readonly models: ModelRepository,
     private readonly queue: EmbeddingQueue,
     private readonly registry: RequestRegistry,
     private readonly admission: AdmissionService,
-    private readonly billing: BillingRepository,
+    private readonly accounting: RequestAccounting,
   ) {}
 
   /** Runs the request to its end; the caller maps a `failed` outcome to an API error. */
@@ -61,7 +59,11 @@ export class EmbeddingRunner {
     outcome: EmbeddingOutcome;
     headers: Record<string, string>;
   }> {
-    const model = await this.resolveModel(call);
+    const model = await this.accounting.visibleModel(
+      call.model,
+      'embedding',
+      call.principal,
+    );
     const tokens = call.inputs.reduce((sum, i) => sum + promptTokenBound(i), 0);
     const admission = await this.admission.admit({
       requestId: call.requestId,
@@ -149,74 +151,30 @@ export class EmbeddingRunner {
     });
   }
 
-  private async resolveModel(call: EmbeddingCall): Promise<Model> {
-    const model = await this.models.findByName(call.model).catch(() => {
-      throw ApiError.unavailable(
-        'The database is unavailable; try again shortly.',
-        'database_unavailable',
-      );
-    });
-    const { tenantId, allowedModels } = call.principal;
-    const visible =
-      model &&
-      model.task === 'embedding' &&
-      (model.tenantId === null || model.tenantId === tenantId) &&
-      (allowedModels.length === 0 || allowedModels.includes(model.name));
-    if (!visible) throw ApiError.modelNotFound(call.model);
-    return model;
-  }
-
   private async settle(
     call: EmbeddingCall,
     model: Model,
     admission: Admission,
     event: EmbeddingOutcome,
     started: boolean,
-  ): Promise<void> {
+  ) {
     const ran = event.type === 'finished' || started;
-    const promptTokens = ran ? event.promptTokens : 0;
-    const cost = costMicros({
-      promptTokens,
-      completionTokens: 0,
-      ...prices(model),
-    });
-    try {
-      if (ran)
-        await this.billing.settle({
-          requestId: call.requestId,
-          tenantId: call.principal.tenantId,
-          apiKeyId: call.principal.apiKeyId,
-          modelId: model.id,
-          endpoint: 'embeddings',
-          promptTokens,
+    const usage = ran
+      ? {
+          promptTokens: event.promptTokens,
           completionTokens: 0,
           finishReason: event.type === 'finished' ? 'stop' : event.code,
-          costMicros: cost,
-        });
-      await this.admission.settle(admission, promptTokens, cost);
-    } catch (error) {
-      this.logger.error(
-        { requestId: call.requestId, err: String(error) },
-        'settlement failed',
-      );
-    }
+        }
+      : null;
+    await this.accounting.settle(
+      {
+        requestId: call.requestId,
+        principal: call.principal,
+        endpoint: 'embeddings',
+        model,
+        admission,
+      },
+      usage,
+    );
   }
-}
-
-function prices(model: Model) {
-  return {
-    inputPricePerMTokMicros: model.inputPricePerMTokMicros,
-    outputPricePerMTokMicros: model.outputPricePerMTokMicros,
-  };
-}
-
-function failure(code: string, message: string): FailedEvent {
-  return {
-    type: 'failed',
-    code,
-    message,
-    param: null,
-    promptTokens: 0,
-    completionTokens: 0,
-  };
 }

@@ -1,10 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { PromptPayload, SamplingPayload } from '@marquee/contracts/queue';
-import {
-  BillingRepository,
-  type Model,
-  ModelRepository,
-} from '@marquee/gateway/data-access-db';
+import type { Model } from '@marquee/gateway/data-access-db';
 import { InferenceQueue } from '@marquee/gateway/data-access-queue';
 import {
   type Admission,
@@ -16,6 +12,12 @@ import {
   RequestRegistry,
 } from '@marquee/gateway/transport-grpc';
 import { costMicros } from '@marquee/gateway/util-billing';
+import {
+  type FailedEvent,
+  RequestAccounting,
+  failure,
+  prices,
+} from './request-accounting.service';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { promptTokenBound } from './prompt-bound';
@@ -41,8 +43,6 @@ export interface RunningRequest {
   cancel(): void;
 }
 
-type FailedEvent = Extract<RequestEvent, { type: 'failed' }>;
-
 /**
  * Admits, queues and follows generation requests to the end: the bridge between the HTTP
  * controllers, admission, the BullMQ queue, the worker link and billing.
@@ -53,11 +53,10 @@ export class InferenceRunner {
 
   constructor(
     private readonly config: GatewayConfig,
-    private readonly models: ModelRepository,
     private readonly queue: InferenceQueue,
     private readonly registry: RequestRegistry,
     private readonly admission: AdmissionService,
-    private readonly billing: BillingRepository,
+    private readonly accounting: RequestAccounting,
   ) {}
 
   async start(call: InferenceCall): Promise<RunningRequest> {
@@ -151,24 +150,15 @@ export class InferenceRunner {
     };
   }
 
-  /** The model, if this key may use it; 404 otherwise (never revealing other tenants' models). */
   /** The text-generation model named in a call, if this key may use it; 404 (or 400 for max_tokens) otherwise. */
   async resolveModel(
     call: Pick<InferenceCall, 'model' | 'principal' | 'sampling'>,
   ): Promise<Model> {
-    const model = await this.models.findByName(call.model).catch(() => {
-      throw ApiError.unavailable(
-        'The database is unavailable; try again shortly.',
-        'database_unavailable',
-      );
-    });
-    const { tenantId, allowedModels } = call.principal;
-    const visible =
-      model &&
-      model.task === 'text_generation' &&
-      (model.tenantId === null || model.tenantId === tenantId) &&
-      (allowedModels.length === 0 || allowedModels.includes(model.name));
-    if (!visible) throw ApiError.modelNotFound(call.model);
+    const model = await this.accounting.visibleModel(
+      call.model,
+      'text_generation',
+      call.principal,
+    );
     const { maxTokens } = call.sampling;
     if (maxTokens !== undefined && maxTokens >= model.contextLength) {
       throw ApiError.invalidRequest(
@@ -212,10 +202,7 @@ export class InferenceRunner {
       this.registry.fail(requestId, event);
   }
 
-  /**
-   * Bills what the worker reports (finished, or cancelled/failed after it started) in one
-   * PostgreSQL transaction, then releases the admission with the actual numbers.
-   */
+  /** Bills what the worker reports (finished, or cancelled/failed after it started). */
   private async settle(
     call: InferenceCall,
     model: Model,
@@ -225,62 +212,28 @@ export class InferenceRunner {
   ) {
     const ran =
       event.type === 'finished' || (event.type === 'failed' && started);
-    const promptTokens = ran && isTerminal(event) ? event.promptTokens : 0;
-    const completionTokens =
-      ran && isTerminal(event) ? event.completionTokens : 0;
-    const cost = costMicros({
-      promptTokens,
-      completionTokens,
-      ...prices(model),
-    });
-    try {
-      if (ran && isTerminal(event)) {
-        await this.billing.settle({
-          requestId: call.requestId,
-          tenantId: call.principal.tenantId,
-          apiKeyId: call.principal.apiKeyId,
-          modelId: model.id,
-          endpoint: call.endpoint,
-          promptTokens,
-          completionTokens,
-          finishReason:
-            event.type === 'finished'
-              ? summarizeFinish(event.choices.map((c) => c.finishReason))
-              : event.code,
-          costMicros: cost,
-        });
-      }
-      await this.admission.settle(
+    const usage =
+      ran && isTerminal(event)
+        ? {
+            promptTokens: event.promptTokens,
+            completionTokens: event.completionTokens,
+            finishReason:
+              event.type === 'finished'
+                ? summarizeFinish(event.choices.map((c) => c.finishReason))
+                : event.code,
+          }
+        : null;
+    await this.accounting.settle(
+      {
+        requestId: call.requestId,
+        principal: call.principal,
+        endpoint: call.endpoint,
+        model,
         admission,
-        promptTokens + completionTokens,
-        cost,
-      );
-    } catch (error) {
-      // The response still goes out; the request id in the log lets reconciliation find it.
-      this.logger.error(
-        { requestId: call.requestId, err: String(error) },
-        'settlement failed',
-      );
-    }
+      },
+      usage,
+    );
   }
-}
-
-function prices(model: Model) {
-  return {
-    inputPricePerMTokMicros: model.inputPricePerMTokMicros,
-    outputPricePerMTokMicros: model.outputPricePerMTokMicros,
-  };
-}
-
-function failure(code: string, message: string): FailedEvent {
-  return {
-    type: 'failed',
-    code,
-    message,
-    param: null,
-    promptTokens: 0,
-    completionTokens: 0,
-  };
 }
 
 function summarizeFinish(reasons: string[]): string {
