@@ -34,7 +34,6 @@ export {
   type TokenCandidate,
 } from './sampler';
 export { SeededRandom } from './seeded-random';
-export { Generation } from './generation';
 export { ChoiceStream, type ChoiceStreamOptions } from './choice-stream';
 export { IncrementalDecoder, type DecodeTokens } from './incremental-decoder';
 export { StopMatcher, type StopMatch } from './stop-matcher';
