@@ -9,7 +9,7 @@ import { setupApiDocs } from '@marquee/gateway/feature-docs';
 import { GracefulShutdown } from '@marquee/gateway/feature-health';
 import { grpcServerOptions } from '@marquee/gateway/transport-grpc';
 import { GatewayConfig } from '@marquee/gateway/util-config';
-import { installFastifyErrorHandler } from '@marquee/gateway/util-http';
+import { installRequestIdHeader } from '@marquee/gateway/util-http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 
@@ -37,7 +37,7 @@ async function bootstrap(): Promise<void> {
   const logger = app.get(Logger);
   app.useLogger(logger);
   const instance = app.getHttpAdapter().getInstance();
-  installFastifyErrorHandler(instance);
+  installRequestIdHeader(instance);
   setupApiDocs(app);
   const shutdown = app.get(GracefulShutdown);
   shutdown.install(instance);

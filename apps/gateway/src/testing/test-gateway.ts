@@ -7,7 +7,7 @@ import {
 import { PrismaService } from '@marquee/gateway/data-access-db';
 import { setupApiDocs } from '@marquee/gateway/feature-docs';
 import { GatewayConfig } from '@marquee/gateway/util-config';
-import { installFastifyErrorHandler } from '@marquee/gateway/util-http';
+import { installRequestIdHeader } from '@marquee/gateway/util-http';
 import {
   createTestDatabase,
   type TestDatabase,
@@ -56,7 +56,7 @@ export async function startTestGateway(label: string): Promise<TestGateway> {
       if (method !== 'HEAD' && method !== 'OPTIONS')
         routes.push({ method, url: route.url });
   });
-  installFastifyErrorHandler(instance);
+  installRequestIdHeader(instance);
   setupApiDocs(app);
   await app.init();
   await instance.ready();

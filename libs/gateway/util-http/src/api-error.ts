@@ -46,8 +46,17 @@ export class ApiError extends Error {
   }
 
   /** 429: a rate limit (`rate_limit_exceeded`) or the budget (`insufficient_quota`). */
-  static rateLimited(message: string, code: 'rate_limit_exceeded' | 'insufficient_quota', headers: Record<string, string>): ApiError {
-    const type: ApiErrorType = code === 'insufficient_quota' ? 'insufficient_quota' : message.includes('tokens') ? 'tokens' : 'requests';
+  static rateLimited(
+    message: string,
+    code: 'rate_limit_exceeded' | 'insufficient_quota',
+    headers: Record<string, string>,
+  ): ApiError {
+    const type: ApiErrorType =
+      code === 'insufficient_quota'
+        ? 'insufficient_quota'
+        : message.includes('tokens')
+          ? 'tokens'
+          : 'requests';
     return new ApiError(429, type, message, code, null, headers);
   }
 

@@ -60,7 +60,10 @@ export function toApiError(
   request: FastifyRequest,
 ): ApiError {
   if (exception instanceof ApiError) return exception;
-  const code = (exception as { code?: unknown })?.code;
+  // Nest wraps Fastify's own 4xx errors in an HttpException whose cause carries Fastify's code.
+  const fastifyError =
+    exception instanceof HttpException ? exception.cause : exception;
+  const code = (fastifyError as { code?: unknown })?.code;
   if (typeof code === 'string' && code in BODY_ERRORS) {
     const status =
       code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
