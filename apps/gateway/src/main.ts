@@ -49,7 +49,12 @@ async function bootstrap(): Promise<void> {
     process.once(signal, () => {
       shutdown
         .shutdown(app, signal)
-        .then(() => process.exit(0))
+        .then(() => {
+          // Exit once the event loop is empty, so the last frames written to gRPC and HTTP
+          // sockets go out (process.exit would cut them); force it if a handle lingers.
+          process.exitCode = 0;
+          setTimeout(() => process.exit(0), 5000).unref();
+        })
         .catch((error: unknown) => {
           logger.error({ err: error }, 'shutdown failed');
           process.exit(1);

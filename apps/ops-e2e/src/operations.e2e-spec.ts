@@ -16,7 +16,17 @@ import {
 } from './ops-stack';
 
 const LOG_DIR = join(tmpdir(), 'marquee-ops-e2e-logs');
-const STREAM_TOKENS = 160;
+
+/** The sum of a metric's series in Prometheus exposition text. */
+function sumOf(text: string, metric: string): number {
+  return text
+    .split('\n')
+    .filter(
+      (line) => line.startsWith(`${metric}{`) || line.startsWith(`${metric} `),
+    )
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+}
+const STREAM_TOKENS = 240;
 
 describe('operations, with real gateway and worker processes', () => {
   let fixture: OpsFixture;
@@ -177,16 +187,20 @@ describe('operations, with real gateway and worker processes', () => {
     const streams = Array.from({ length: 3 }, () =>
       streamCompletion(origin, fixture.apiKey, fixture.model, STREAM_TOKENS),
     );
-    await Promise.all(streams.map((s) => s.firstChunk));
+    // In flight: the worker has all three running (its active-sequences gauge says so).
+    await until('the worker to run all three', async () => {
+      const text = await (
+        await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`)
+      ).text();
+      return sumOf(text, 'marquee_worker_active_sequences') >= 3;
+    });
     const worker = workers[workers.length - 1];
-    let settled = 0;
-    for (const s of streams) void s.result.then(() => (settled += 1));
+    const sigtermAt = Date.now();
     worker.child.kill('SIGTERM');
     const readyWhileDraining = await fetch(
       `http://127.0.0.1:${workerMetricsPort}/health/ready`,
     );
     expect(readyWhileDraining.status).toBe(503);
-    expect(settled).toBe(0);
 
     const results = await Promise.all(streams.map((s) => s.result));
     for (const result of results)
@@ -196,6 +210,9 @@ describe('operations, with real gateway and worker processes', () => {
         error: null,
         finishReason: 'length',
       });
+    // Every stream was still open when the signal went out.
+    for (const result of results)
+      expect(result.endedAt).toBeGreaterThan(sigtermAt);
     expect(await worker.exited).toBe(0);
 
     await startWorker();
@@ -216,9 +233,12 @@ describe('operations, with real gateway and worker processes', () => {
     const streams = Array.from({ length: 4 }, () =>
       streamCompletion(origin, fixture.apiKey, fixture.model, STREAM_TOKENS),
     );
-    await Promise.all(streams.map((s) => s.firstChunk));
-    let settled = 0;
-    for (const s of streams) void s.result.then(() => (settled += 1));
+    // In flight: the gateway holds all four open (its in-flight gauge says so).
+    await until('the gateway to hold all four', async () => {
+      const text = await (await fetch(`${origin}/metrics`)).text();
+      return sumOf(text, 'marquee_http_requests_in_flight') >= 4;
+    });
+    const sigtermAt = Date.now();
     gateway.child.kill('SIGTERM');
 
     // Draining: not ready, and new API requests are turned away with a retryable 503.
@@ -236,7 +256,6 @@ describe('operations, with real gateway and worker processes', () => {
     expect(
       ((await refused.json()) as { error: { code: string } }).error.code,
     ).toBe('server_shutting_down');
-    expect(settled).toBe(0);
 
     const results = await Promise.all(streams.map((s) => s.result));
     for (const result of results)
@@ -246,6 +265,9 @@ describe('operations, with real gateway and worker processes', () => {
         error: null,
         finishReason: 'length',
       });
+    // Every stream was still open when the signal went out.
+    for (const result of results)
+      expect(result.endedAt).toBeGreaterThan(sigtermAt);
     expect(await gateway.exited).toBe(0);
     expect(readLog(gateway)).toContain('all requests finished');
   }, 120_000);

@@ -51,12 +51,12 @@ export async function prepareFixture(label: string): Promise<OpsFixture> {
   const modelsDir = join(workDir, 'models');
   const model = `${label}-${process.pid}-${Date.now().toString(36)}`;
   const modelDir = join(modelsDir, model);
-  // Big enough that a 96-token stream lasts about a second on two cores.
+  // Big enough that a 240-token stream lasts a few seconds on two cores, even batched.
   makeCausalLm({
     out: modelDir,
     name: model,
-    layers: 4,
-    hidden: 256,
+    layers: 6,
+    hidden: 384,
     heads: 4,
     vocab: 512,
     context: 256,
@@ -135,6 +135,8 @@ export interface StreamResult {
   done: boolean;
   finishReason: string | null;
   error: string | null;
+  /** Date.now() when the stream ended. */
+  endedAt: number;
 }
 
 /**
@@ -156,6 +158,7 @@ export function streamCompletion(
       done: false,
       finishReason: null,
       error: null,
+      endedAt: 0,
     };
     try {
       const response = await fetch(`${origin}/v1/completions`, {
@@ -201,6 +204,7 @@ export function streamCompletion(
       outcome.error = (error as Error).message;
     }
     markFirst();
+    outcome.endedAt = Date.now();
     return outcome;
   })();
   return { firstChunk, result };
