@@ -118,4 +118,41 @@ describe('raw HTTP', () => {
     for (const id of ids) expect(id).toMatch(/^req_[0-9a-f]{32}$/);
     expect(new Set(ids).size).toBe(ids.length);
   });
+
+  it("puts the caller's x-ratelimit headers on tenant-key responses, admitted or not", async () => {
+    const auth = {
+      authorization: `Bearer ${apiKey}`,
+      'content-type': 'application/json',
+    };
+    const responses = await Promise.all([
+      fetch(`${origin}/v1/models`, { headers: auth }),
+      fetch(`${origin}/v1/completions`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ model, prompt: 'hi', max_tokens: 2 }),
+      }),
+      fetch(`${origin}/v1/completions`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({
+          model,
+          prompt: 'hi',
+          max_tokens: 2,
+          stream: true,
+        }),
+      }),
+    ]);
+    await Promise.all(responses.map((r) => r.text()));
+    for (const response of responses) {
+      expect(
+        Number(response.headers.get('x-ratelimit-limit-requests')),
+      ).toBeGreaterThan(0);
+      expect(
+        Number(response.headers.get('x-ratelimit-remaining-tokens')),
+      ).toBeGreaterThanOrEqual(0);
+      expect(response.headers.get('x-ratelimit-reset-requests')).toMatch(
+        /^(\d+ms|(\d+h)?(\d+m)?\d+s)$/,
+      );
+    }
+  });
 });

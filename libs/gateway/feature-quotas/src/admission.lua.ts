@@ -126,3 +126,44 @@ if refund ~= 0 and redis.call('EXISTS', KEYS[9]) == 1 then
 end
 return 1
 `;
+
+/**
+ * Reads where a key and its tenant stand, without admitting anything (old window entries are
+ * trimmed, nothing is added): for the `x-ratelimit-*` headers of responses that are not admitted
+ * themselves (model lists, usage, cost previews).
+ *
+ * KEYS: 1 key rpm, 2 key tpm set, 3 key tpm amounts, 4 tenant rpm, 5 tenant tpm set, 6 tenant tpm amounts
+ * ARGV: 1 rpm limit, 2 tpm limit
+ * Returns {rpm_remaining, rpm_reset_ms, tpm_remaining, tpm_reset_ms} of the tighter scope.
+ */
+export const PEEK_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = 60000
+local rpm_limit = tonumber(ARGV[1])
+local tpm_limit = tonumber(ARGV[2])
+
+local function oldest_reset(set)
+  local first = redis.call('ZRANGE', set, 0, 0, 'WITHSCORES')
+  if #first == 0 then return 0 end
+  return math.max(0, tonumber(first[2]) + window - now)
+end
+
+local rpm_remaining, rpm_reset, tpm_remaining, tpm_reset = rpm_limit, 0, tpm_limit, 0
+for _, s in ipairs({ {1, 2, 3}, {4, 5, 6} }) do
+  local rpm, tset, tamt = KEYS[s[1]], KEYS[s[2]], KEYS[s[3]]
+  redis.call('ZREMRANGEBYSCORE', rpm, '-inf', now - window)
+  local expired = redis.call('ZRANGEBYSCORE', tset, '-inf', now - window)
+  for _, member in ipairs(expired) do
+    redis.call('HINCRBY', tamt, '__sum', -tonumber(redis.call('HGET', tamt, member) or '0'))
+    redis.call('HDEL', tamt, member)
+  end
+  if #expired > 0 then redis.call('ZREMRANGEBYSCORE', tset, '-inf', now - window) end
+  local used = tonumber(redis.call('HGET', tamt, '__sum') or '0')
+  rpm_remaining = math.min(rpm_remaining, rpm_limit - redis.call('ZCARD', rpm))
+  rpm_reset = math.max(rpm_reset, oldest_reset(rpm))
+  tpm_remaining = math.min(tpm_remaining, tpm_limit - used)
+  tpm_reset = math.max(tpm_reset, oldest_reset(tset))
+end
+return {rpm_remaining, rpm_reset, tpm_remaining, tpm_reset}
+`;

@@ -109,6 +109,21 @@ describe('AdmissionService (Redis + PostgreSQL)', () => {
     );
   });
 
+  it('reports where a key stands without admitting anything', async () => {
+    const tenantId = await tenantWithCredit(1_000n);
+    const limits = {
+      requestsPerMinute: 10,
+      tokensPerMinute: 1_000,
+      maxConcurrentRequests: 10,
+    };
+    await admission.admit(ticket(tenantId, { limits, tokens: 250 }));
+    const headers = await admission.peek(tenantId, 'key-1', limits);
+    const again = await admission.peek(tenantId, 'key-1', limits);
+    expect(headers['x-ratelimit-remaining-requests']).toBe('9');
+    expect(headers['x-ratelimit-remaining-tokens']).toBe('750');
+    expect(again['x-ratelimit-remaining-requests']).toBe('9');
+  });
+
   it('refuses the request past the per-minute limit with 429 rate_limit_exceeded and retry headers', async () => {
     const tenantId = await tenantWithCredit(1_000n);
     const limits = {

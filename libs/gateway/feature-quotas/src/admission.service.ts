@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RedisConnection } from '@marquee/gateway/data-access-queue';
 import { ApiError } from '@marquee/gateway/util-http';
-import { ADMIT_SCRIPT, SETTLE_SCRIPT } from './admission.lua';
+import { ADMIT_SCRIPT, PEEK_SCRIPT, SETTLE_SCRIPT } from './admission.lua';
 import { BudgetSource } from './budget-source';
 import { type RateLimitSnapshot, rateLimitHeaders } from './rate-limit-headers';
 
@@ -93,6 +93,36 @@ export class AdmissionService {
     );
   }
 
+  /** The `x-ratelimit-*` headers of a key right now, admitting nothing. */
+  async peek(
+    tenantId: string,
+    apiKeyId: string,
+    limits: AdmissionLimits,
+  ): Promise<Record<string, string>> {
+    const keys = this.keys({ tenantId, apiKeyId });
+    const [rpmRemaining, rpmReset, tpmRemaining, tpmReset] =
+      (await this.redis.client.eval(
+        PEEK_SCRIPT,
+        6,
+        keys[0],
+        keys[1],
+        keys[2],
+        keys[4],
+        keys[5],
+        keys[6],
+        String(limits.requestsPerMinute),
+        String(limits.tokensPerMinute),
+      )) as [number, number, number, number];
+    return rateLimitHeaders({
+      limitRequests: limits.requestsPerMinute,
+      remainingRequests: rpmRemaining,
+      resetRequestsMs: rpmReset,
+      limitTokens: limits.tokensPerMinute,
+      remainingTokens: tpmRemaining,
+      resetTokensMs: tpmReset,
+    });
+  }
+
   private async run(ticket: AdmissionTicket): Promise<ScriptReply> {
     return (await this.redis.client.eval(
       ADMIT_SCRIPT,
@@ -109,7 +139,9 @@ export class AdmissionService {
   }
 
   /** Every key of a tenant shares one Redis Cluster hash slot (the `{...}` tag). */
-  private keys(ticket: AdmissionTicket): string[] {
+  private keys(
+    ticket: Pick<AdmissionTicket, 'tenantId' | 'apiKeyId'>,
+  ): string[] {
     const tag = `{mq:t:${ticket.tenantId}}`;
     const k = ticket.apiKeyId;
     return [
