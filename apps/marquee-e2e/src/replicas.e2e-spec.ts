@@ -137,6 +137,10 @@ describe('two gateway replicas sharing PostgreSQL and Redis', () => {
     expect(admitted).toBeLessThanOrEqual(Math.floor(limit * 1.01));
     expect(admitted).toBeGreaterThan(0);
     expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    const metrics = await (await fetch(`${first()}/metrics`)).text();
+    expect(metrics).toMatch(
+      /marquee_admission_refusals_total\{[^}]*reason="requests_per_minute"[^}]*\} [1-9]/,
+    );
   });
 
   it('bills exactly the usage clients were told, over streamed, whole and cancelled requests on both replicas', async () => {

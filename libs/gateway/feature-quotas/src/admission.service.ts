@@ -1,6 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { RedisConnection } from '@marquee/gateway/data-access-queue';
 import { ApiError } from '@marquee/gateway/util-http';
+import {
+  type AdmissionRefusalReason,
+  GatewayMetrics,
+} from '@marquee/shared/util-observability';
 import { ADMIT_SCRIPT, PEEK_SCRIPT, SETTLE_SCRIPT } from './admission.lua';
 import { BudgetSource } from './budget-source';
 import { type RateLimitSnapshot, rateLimitHeaders } from './rate-limit-headers';
@@ -33,6 +37,15 @@ export interface Admission {
 /** In-flight slots are leased; a gateway that dies mid-request frees its slots after this. */
 const LEASE_MS = 15 * 60_000;
 
+/** Admission's refusal reasons as the refusal counter labels them. */
+const REFUSAL_METRIC: Record<string, AdmissionRefusalReason> = {
+  requests: 'requests_per_minute',
+  tokens: 'tokens_per_minute',
+  tokens_too_large: 'tokens_per_minute',
+  concurrency: 'concurrency',
+  budget: 'budget',
+};
+
 type ScriptReply = [number, string, number, number, number, number, number];
 
 /**
@@ -44,6 +57,7 @@ export class AdmissionService {
   constructor(
     private readonly redis: RedisConnection,
     private readonly budgets: BudgetSource,
+    @Optional() private readonly metrics?: GatewayMetrics,
   ) {}
 
   /** Admits or throws a 429 in OpenAI's shape with retry and rate-limit headers. */
@@ -72,6 +86,7 @@ export class AdmissionService {
     };
     const headers = rateLimitHeaders(snapshot);
     if (admitted === 1) return { ticket, headers };
+    this.metrics?.recordAdmissionRefusal(REFUSAL_METRIC[reason] ?? reason);
     throw refusal(reason, retryAfterMs, headers, ticket);
   }
 
