@@ -37,7 +37,7 @@ export class AppModule {
         WorkerObservabilityModule,
         FeatureJobsModule.forRoot(config, host),
         FeatureOpsModule.forRoot(config, {
-          names: host.names,
+          names: () => host.allNames,
           capacity: (model) => withCapacity.concurrency?.(model) ?? 1,
         }),
       ],

@@ -49,8 +49,12 @@ export class ModelHost {
       throw new Error(
         `WORKER_MODELS names models not found in ${config.modelsDir}: ${missing.join(', ')}`,
       );
+    // An empty worker still starts: it stays not-ready until a model is loaded through the
+    // admin API (or the desired state stored in Redis).
     if (generators.size + embedders.size === 0)
-      throw new Error(`no model found in ${config.modelsDir}`);
+      ModelHost.logger.warn(
+        `no model found in ${config.modelsDir}; waiting for models to be loaded`,
+      );
     return new ModelHost(generators, embedders);
   }
 

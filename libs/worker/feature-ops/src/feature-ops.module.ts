@@ -11,7 +11,8 @@ import {
 
 /** What the ops side needs to know about the loaded models. */
 export interface LoadedModels {
-  names: string[];
+  /** The models served right now (they change as models load and unload at runtime). */
+  names: () => string[];
   /** Requests a model runs at once (its batch size); 1 when unknown. */
   capacity?: (model: string) => number;
 }

@@ -32,21 +32,23 @@ export class WorkerGauges implements OnModuleDestroy {
     private readonly config: WorkerConfig,
     private readonly metrics: WorkerMetrics,
     private readonly drain: DrainState,
-    @Inject(LOADED_MODELS) private readonly models: string[],
-    @Inject(BATCH_CAPACITY) capacity: (model: string) => number,
+    @Inject(LOADED_MODELS) private readonly models: () => string[],
+    @Inject(BATCH_CAPACITY)
+    private readonly capacity: (model: string) => number,
   ) {
     this.redis = new Redis(config.redisUrl, {
       maxRetriesPerRequest: 1,
       lazyConnect: true,
     });
     this.redis.on('error', () => undefined);
-    for (const model of models)
-      metrics.batchCapacity.set({ model }, capacity(model));
   }
 
   async refresh(): Promise<void> {
     this.metrics.draining.set(this.drain.draining ? 1 : 0);
-    await Promise.all(this.models.map((model) => this.countQueue(model)));
+    const models = this.models();
+    for (const model of models)
+      this.metrics.batchCapacity.set({ model }, this.capacity(model));
+    await Promise.all(models.map((model) => this.countQueue(model)));
     if (
       this.config.executionProvider === 'cuda' &&
       Date.now() - this.gpuReadAt > GPU_REFRESH_MS

@@ -8,7 +8,7 @@ import { DrainState } from '@marquee/shared/util-observability';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { Redis } from 'ioredis';
 
-/** DI token: the names of the models this worker has loaded. */
+/** DI token: a function giving the names of the models this worker serves right now. */
 export const LOADED_MODELS = Symbol('LOADED_MODELS');
 
 /** DI token: how many requests a model runs at once on this worker. */
@@ -33,7 +33,7 @@ export class WorkerHealth implements OnModuleDestroy {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly drain: DrainState,
-    @Inject(LOADED_MODELS) private readonly models: string[],
+    @Inject(LOADED_MODELS) private readonly models: () => string[],
   ) {
     this.redis = new Redis(config.redisUrl, {
       maxRetriesPerRequest: 1,
@@ -54,11 +54,12 @@ export class WorkerHealth implements OnModuleDestroy {
         const session = this.indicators.check(key);
         return ok ? session.up(data) : session.down(data);
       };
-    const ready = redisUp && this.models.length > 0 && !this.drain.draining;
+    const loaded = this.models();
+    const ready = redisUp && loaded.length > 0 && !this.drain.draining;
     const body = await this.health
       .check([
         check('redis', redisUp),
-        check('models', this.models.length > 0, { loaded: this.models }),
+        check('models', loaded.length > 0, { loaded }),
         check('draining', !this.drain.draining),
       ])
       .catch((error: { getResponse?: () => object }) =>
