@@ -5,32 +5,16 @@
  * machine noise hits all three alike.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import type { BillingRepository } from '@marquee/gateway/data-access-db';
 import { RedisConnection } from '@marquee/gateway/data-access-queue';
 import {
   AdmissionService,
   BudgetSource,
 } from '@marquee/gateway/feature-quotas';
+import { startReport, summary } from './bench-report';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUNS = Number(process.env.BENCH_RUNS ?? 3000);
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Number(
-    sorted[
-      Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
-    ].toFixed(3),
-  );
-};
-const summary = (values: number[]) => ({
-  p50: percentile(values, 50),
-  p99: percentile(values, 99),
-  n: values.length,
-});
 
 async function main(): Promise<void> {
   const redis = new RedisConnection(REDIS_URL);
@@ -50,7 +34,7 @@ async function main(): Promise<void> {
   const ping: number[] = [];
   const admit: number[] = [];
   const settle: number[] = [];
-  const load = loadavg()[0];
+  const report = startReport('npm run bench:admission');
   for (let i = 0; i < RUNS + 200; i++) {
     let t0 = performance.now();
     await redis.client.ping();
@@ -73,31 +57,22 @@ async function main(): Promise<void> {
     admit.push(admitMs);
     settle.push(settleMs);
   }
-  const out = {
-    command: 'npm run bench:admission',
-    machine: {
-      cpus: cpus().length,
-      model: cpus()[0]?.model,
-      node: process.version,
-      loadavg1Before: load,
-      loadavg1After: loadavg()[0],
-    },
-    date: new Date().toISOString(),
-    setup: {
-      runs: RUNS,
-      note: 'sliding windows hold up to 1 minute of this run per key and tenant (thousands of entries), the realistic worst case for a busy tenant',
-    },
-    milliseconds: {
-      redisPing: summary(ping),
-      admit: summary(admit),
-      settle: summary(settle),
-    },
+  const milliseconds = {
+    redisPing: summary(ping),
+    admit: summary(admit),
+    settle: summary(settle),
   };
-  writeFileSync(
-    process.env.BENCH_OUT ?? join(__dirname, 'results', 'admission.json'),
-    `${JSON.stringify(out, null, 2)}\n`,
+  report.write(
+    'admission.json',
+    {
+      setup: {
+        runs: RUNS,
+        note: 'sliding windows hold up to 1 minute of this run per key and tenant (thousands of entries), the realistic worst case for a busy tenant',
+      },
+      milliseconds,
+    },
+    milliseconds,
   );
-  console.log(JSON.stringify(out.milliseconds));
   await redis.onModuleDestroy();
 }
 

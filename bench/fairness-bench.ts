@@ -5,9 +5,6 @@
  * (what a plain BullMQ queue per model gives). Real Redis and BullMQ; each job holds a worker
  * slot for JOB_MS to stand in for a decode batch, so the numbers isolate the queueing policy.
  */
-import { writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import {
   QUEUE_PREFIX,
   encodeTenantShare,
@@ -18,6 +15,7 @@ import {
 import { FairJobSource } from '@marquee/worker/feature-fair-queue';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { startReport } from './bench-report';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SLOTS = 8;
@@ -134,34 +132,25 @@ async function fifo(flood: boolean): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const load = loadavg()[0];
+  const report = startReport('npm run bench:fairness');
   const results = {
     fair: { quiet: await fair(false), flooded: await fair(true) },
     fifo: { quiet: await fifo(false), flooded: await fifo(true) },
   };
-  const out = {
-    command: 'npm run bench:fairness',
-    machine: {
-      cpus: cpus().length,
-      model: cpus()[0]?.model,
-      node: process.version,
-      loadavg1Before: load,
-      loadavg1After: loadavg()[0],
+  report.write(
+    'fairness.json',
+    {
+      setup: {
+        slots: SLOTS,
+        jobMs: JOB_MS,
+        floodJobs: FLOOD,
+        oneBatchMs: JOB_MS,
+      },
+      waitOfTenantBMs: results,
+      note: 'B enqueues one job 200 ms after A (flooded) saturated the slots. One batch of work = one JOB_MS per slot.',
     },
-    date: new Date().toISOString(),
-    setup: {
-      slots: SLOTS,
-      jobMs: JOB_MS,
-      floodJobs: FLOOD,
-      oneBatchMs: JOB_MS,
-    },
-    waitOfTenantBMs: results,
-    note: 'B enqueues one job 200 ms after A (flooded) saturated the slots. One batch of work = one JOB_MS per slot.',
-  };
-  const file =
-    process.env.BENCH_OUT ?? join(__dirname, 'results', 'fairness.json');
-  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
-  console.log(JSON.stringify(out.waitOfTenantBMs));
+    results,
+  );
 }
 
 void main();

@@ -4,10 +4,10 @@
  * non-streamed (total time) and streamed (time to first token, total). Runs the two side by
  * side, interleaved, so machine noise hits both alike.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
+import { startReport, summary } from './bench-report';
 
 const BASE_URL = process.env.MARQUEE_BASE_URL ?? 'http://localhost:8080/v1';
 const KEY =
@@ -21,21 +21,6 @@ const MODEL = process.env.MARQUEE_MODEL ?? 'marquee-tiny';
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
 const TOKENS = 20;
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Number(
-    sorted[
-      Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
-    ].toFixed(2),
-  );
-};
-const summary = (values: number[]) => ({
-  p50: percentile(values, 50),
-  p90: percentile(values, 90),
-  p99: percentile(values, 99),
-  n: values.length,
-});
-
 async function main(): Promise<void> {
   const client = new OpenAI({ baseURL: BASE_URL, apiKey: KEY, maxRetries: 0 });
   const request = {
@@ -47,7 +32,7 @@ async function main(): Promise<void> {
   const whole: number[] = [];
   const streamFirst: number[] = [];
   const streamTotal: number[] = [];
-  const load = loadavg()[0];
+  const report = startReport('npm start & npm run bench:latency');
   for (let i = 0; i < RUNS + 5; i++) {
     let t0 = performance.now();
     const response = await client.completions.create(request);
@@ -68,33 +53,24 @@ async function main(): Promise<void> {
     streamFirst.push(first);
     streamTotal.push(total);
   }
-  const out = {
-    command: 'npm start & npm run bench:latency',
-    machine: {
-      cpus: cpus().length,
-      model: cpus()[0]?.model,
-      node: process.version,
-      loadavg1Before: load,
-      loadavg1After: loadavg()[0],
-    },
-    date: new Date().toISOString(),
-    setup: {
-      model: MODEL,
-      completionTokens: TOKENS,
-      runs: RUNS,
-      path: 'openai client -> gateway -> BullMQ -> worker (ONNX, CPU) -> gRPC -> gateway',
-    },
-    milliseconds: {
-      nonStreamedTotal: summary(whole),
-      streamedTimeToFirstToken: summary(streamFirst),
-      streamedTotal: summary(streamTotal),
-    },
+  const milliseconds = {
+    nonStreamedTotal: summary(whole),
+    streamedTimeToFirstToken: summary(streamFirst),
+    streamedTotal: summary(streamTotal),
   };
-  writeFileSync(
-    process.env.BENCH_OUT ?? join(__dirname, 'results', 'latency-cpu.json'),
-    `${JSON.stringify(out, null, 2)}\n`,
+  report.write(
+    'latency-cpu.json',
+    {
+      setup: {
+        model: MODEL,
+        completionTokens: TOKENS,
+        runs: RUNS,
+        path: 'openai client -> gateway -> BullMQ -> worker (ONNX, CPU) -> gRPC -> gateway',
+      },
+      milliseconds,
+    },
+    milliseconds,
   );
-  console.log(JSON.stringify(out.milliseconds));
 }
 
 void main();
