@@ -314,6 +314,41 @@ describe('two gateway replicas sharing PostgreSQL and Redis', () => {
     }
   });
 
+  it("limits a key to its own lower rate while the tenant's plan allows more", async () => {
+    const { tenantId } = await tenantOnPlan(first(), {
+      requests_per_minute: 100,
+      tokens_per_minute: 10_000_000,
+      max_concurrent_requests: 100,
+    });
+    const capped = await adminOn(first(), 'POST', `/tenants/${tenantId}/keys`, {
+      name: 'capped',
+      requests_per_minute: 3,
+    });
+    expect(capped.requests_per_minute).toBe(3);
+    mintedKeys.push(String(capped.key));
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const response = await fetch(
+        `${i % 2 === 0 ? first() : second.origin}/v1/completions`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${String(capped.key)}`,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({
+            model: e2eStack().model,
+            prompt: 'x',
+            max_tokens: 1,
+          }),
+        },
+      );
+      await response.text();
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+  });
+
   it('never writes a key secret to any log line', () => {
     const logDir = join(tmpdir(), 'marquee-e2e-logs');
     const logs = readdirSync(logDir).map((file) =>

@@ -29,7 +29,10 @@ export class InferenceQueue implements OnModuleDestroy {
    * Enqueues a job (validated against the shared schema first) on its tenant's queue for the
    * model; job id = request id. Registers the tenant's share and wakes idle workers.
    */
-  async enqueue(job: InferenceJob, share: TenantShare = { tier: 5, weight: 1 }): Promise<void> {
+  async enqueue(
+    job: InferenceJob,
+    share: TenantShare = { tier: 5, weight: 1 },
+  ): Promise<void> {
     const payload = inferenceJobSchema.parse(job);
     await this.queue(payload.model, payload.tenantId).add('infer', payload, {
       jobId: payload.requestId,
@@ -39,14 +42,22 @@ export class InferenceQueue implements OnModuleDestroy {
     });
     await this.redis.client
       .multi()
-      .hset(fairTenantsKey(payload.model), payload.tenantId, encodeTenantShare(share))
+      .hset(
+        fairTenantsKey(payload.model),
+        payload.tenantId,
+        encodeTenantShare(share),
+      )
       .lpush(fairBellKey(payload.model), '1')
       .ltrim(fairBellKey(payload.model), 0, BELL_LENGTH - 1)
       .exec();
   }
 
   /** Removes a job no worker has taken yet. False when a worker already has it (or it is gone). */
-  async withdraw(model: string, tenantId: string, requestId: string): Promise<boolean> {
+  async withdraw(
+    model: string,
+    tenantId: string,
+    requestId: string,
+  ): Promise<boolean> {
     try {
       return (await this.queue(model, tenantId).remove(requestId)) === 1;
     } catch {
@@ -58,7 +69,10 @@ export class InferenceQueue implements OnModuleDestroy {
     const name = tenantQueueName(model, tenantId);
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue<InferenceJob>(name, { connection: this.redis.client, prefix: QUEUE_PREFIX });
+      queue = new Queue<InferenceJob>(name, {
+        connection: this.redis.client,
+        prefix: QUEUE_PREFIX,
+      });
       this.queues.set(name, queue);
     }
     return queue;

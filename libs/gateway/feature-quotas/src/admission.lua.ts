@@ -10,7 +10,8 @@
  * KEYS: 1 key rpm, 2 key tpm set, 3 key tpm amounts, 4 key concurrency,
  *       5 tenant rpm, 6 tenant tpm set, 7 tenant tpm amounts, 8 tenant concurrency, 9 budget
  * ARGV: 1 request id, 2 tokens to reserve, 3 cost to reserve (micros, integer string),
- *       4 rpm limit, 5 tpm limit, 6 concurrency limit, 7 lease ms
+ *       4 key rpm limit, 5 key tpm limit, 6 concurrency limit, 7 lease ms,
+ *       8 tenant rpm limit, 9 tenant tpm limit
  * Returns {admitted(1/0), reason, retry_after_ms, rpm_remaining, rpm_reset_ms, tpm_remaining,
  *          tpm_reset_ms}; reason is '' when admitted, 'budget_unloaded' when key 9 is missing.
  */
@@ -21,8 +22,6 @@ local window = 60000
 local id = ARGV[1]
 local tokens = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
-local rpm_limit = tonumber(ARGV[4])
-local tpm_limit = tonumber(ARGV[5])
 local conc_limit = tonumber(ARGV[6])
 local lease = tonumber(ARGV[7])
 
@@ -38,7 +37,7 @@ local function trim_tokens(set, amounts)
 end
 
 -- When will enough tokens leave the window for this request to fit?
-local function tokens_retry(set, amounts, used)
+local function tokens_retry(set, amounts, used, tpm_limit)
   local need = used + tokens - tpm_limit
   local entries = redis.call('ZRANGE', set, 0, -1, 'WITHSCORES')
   local freed = 0
@@ -55,10 +54,11 @@ local function oldest_reset(set)
   return math.max(0, tonumber(first[2]) + window - now)
 end
 
-local scopes = { {1, 2, 3, 4}, {5, 6, 7, 8} }
-local rpm_remaining, rpm_reset, tpm_remaining, tpm_reset = rpm_limit, 0, tpm_limit, 0
+local scopes = { {1, 2, 3, 4, tonumber(ARGV[4]), tonumber(ARGV[5])}, {5, 6, 7, 8, tonumber(ARGV[8]), tonumber(ARGV[9])} }
+local rpm_remaining, rpm_reset, tpm_remaining, tpm_reset = math.huge, 0, math.huge, 0
 for _, s in ipairs(scopes) do
   local rpm, tset, tamt, conc = KEYS[s[1]], KEYS[s[2]], KEYS[s[3]], KEYS[s[4]]
+  local rpm_limit, tpm_limit = s[5], s[6]
   redis.call('ZREMRANGEBYSCORE', rpm, '-inf', now - window)
   local count = redis.call('ZCARD', rpm)
   if count + 1 > rpm_limit then
@@ -67,7 +67,7 @@ for _, s in ipairs(scopes) do
   local used = trim_tokens(tset, tamt)
   if tokens > tpm_limit then return {0, 'tokens_too_large', 0, 0, 0, 0, 0} end
   if used + tokens > tpm_limit then
-    local wait = tokens_retry(tset, tamt, used)
+    local wait = tokens_retry(tset, tamt, used, tpm_limit)
     return {0, 'tokens', wait, 0, 0, math.max(0, tpm_limit - used), wait}
   end
   redis.call('ZREMRANGEBYSCORE', conc, '-inf', now)
@@ -133,15 +133,13 @@ return 1
  * themselves (model lists, usage, cost previews).
  *
  * KEYS: 1 key rpm, 2 key tpm set, 3 key tpm amounts, 4 tenant rpm, 5 tenant tpm set, 6 tenant tpm amounts
- * ARGV: 1 rpm limit, 2 tpm limit
+ * ARGV: 1 key rpm limit, 2 key tpm limit, 3 tenant rpm limit, 4 tenant tpm limit
  * Returns {rpm_remaining, rpm_reset_ms, tpm_remaining, tpm_reset_ms} of the tighter scope.
  */
 export const PEEK_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = 60000
-local rpm_limit = tonumber(ARGV[1])
-local tpm_limit = tonumber(ARGV[2])
 
 local function oldest_reset(set)
   local first = redis.call('ZRANGE', set, 0, 0, 'WITHSCORES')
@@ -149,9 +147,10 @@ local function oldest_reset(set)
   return math.max(0, tonumber(first[2]) + window - now)
 end
 
-local rpm_remaining, rpm_reset, tpm_remaining, tpm_reset = rpm_limit, 0, tpm_limit, 0
-for _, s in ipairs({ {1, 2, 3}, {4, 5, 6} }) do
+local rpm_remaining, rpm_reset, tpm_remaining, tpm_reset = math.huge, 0, math.huge, 0
+for _, s in ipairs({ {1, 2, 3, tonumber(ARGV[1]), tonumber(ARGV[2])}, {4, 5, 6, tonumber(ARGV[3]), tonumber(ARGV[4])} }) do
   local rpm, tset, tamt = KEYS[s[1]], KEYS[s[2]], KEYS[s[3]]
+  local rpm_limit, tpm_limit = s[4], s[5]
   redis.call('ZREMRANGEBYSCORE', rpm, '-inf', now - window)
   local expired = redis.call('ZRANGEBYSCORE', tset, '-inf', now - window)
   for _, member in ipairs(expired) do

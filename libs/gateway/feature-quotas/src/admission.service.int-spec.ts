@@ -124,6 +124,38 @@ describe('AdmissionService (Redis + PostgreSQL)', () => {
     expect(again['x-ratelimit-remaining-requests']).toBe('9');
   });
 
+  it("holds a key to its own lower limit while the tenant's other keys keep theirs", async () => {
+    const tenantId = await tenantWithCredit(1_000n);
+    const limits = {
+      requestsPerMinute: 10,
+      tokensPerMinute: 100_000,
+      maxConcurrentRequests: 10,
+    };
+    const capped = { ...limits, keyRequestsPerMinute: 2 };
+    await admission.admit(
+      ticket(tenantId, { apiKeyId: 'capped', limits: capped }),
+    );
+    const second = await admission.admit(
+      ticket(tenantId, { apiKeyId: 'capped', limits: capped }),
+    );
+    expect(second.headers['x-ratelimit-limit-requests']).toBe('2');
+    expect(second.headers['x-ratelimit-remaining-requests']).toBe('0');
+    expect(
+      (
+        await refusal(
+          admission.admit(
+            ticket(tenantId, { apiKeyId: 'capped', limits: capped }),
+          ),
+        )
+      ).code,
+    ).toBe('rate_limit_exceeded');
+    const other = await admission.admit(
+      ticket(tenantId, { apiKeyId: 'other', limits }),
+    );
+    // The tenant has used 3 of its 10.
+    expect(other.headers['x-ratelimit-remaining-requests']).toBe('7');
+  });
+
   it('refuses the request past the per-minute limit with 429 rate_limit_exceeded and retry headers', async () => {
     const tenantId = await tenantWithCredit(1_000n);
     const limits = {

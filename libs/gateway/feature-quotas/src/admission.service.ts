@@ -9,11 +9,28 @@ import { ADMIT_SCRIPT, PEEK_SCRIPT, SETTLE_SCRIPT } from './admission.lua';
 import { BudgetSource } from './budget-source';
 import { type RateLimitSnapshot, rateLimitHeaders } from './rate-limit-headers';
 
-/** A plan's limits, as admission applies them (to the key and to its tenant alike). */
+/** A plan's limits, as admission applies them to the tenant, and to the key unless it has its own. */
 export interface AdmissionLimits {
   requestsPerMinute: number;
   tokensPerMinute: number;
   maxConcurrentRequests: number;
+  /** The key's own limits, when lower than its tenant's plan. */
+  keyRequestsPerMinute?: number;
+  keyTokensPerMinute?: number;
+}
+
+/** The limits of the key's scope: its own, else its tenant's. */
+function keyLimits(limits: AdmissionLimits) {
+  return {
+    requestsPerMinute: Math.min(
+      limits.keyRequestsPerMinute ?? limits.requestsPerMinute,
+      limits.requestsPerMinute,
+    ),
+    tokensPerMinute: Math.min(
+      limits.keyTokensPerMinute ?? limits.tokensPerMinute,
+      limits.tokensPerMinute,
+    ),
+  };
 }
 
 /** What one request asks to reserve. */
@@ -76,11 +93,12 @@ export class AdmissionService {
       tpmRemaining,
       tpmReset,
     ] = reply;
+    const binding = keyLimits(ticket.limits);
     const snapshot: RateLimitSnapshot = {
-      limitRequests: ticket.limits.requestsPerMinute,
+      limitRequests: binding.requestsPerMinute,
       remainingRequests: rpmRemaining,
       resetRequestsMs: rpmReset,
-      limitTokens: ticket.limits.tokensPerMinute,
+      limitTokens: binding.tokensPerMinute,
       remainingTokens: tpmRemaining,
       resetTokensMs: tpmReset,
     };
@@ -115,6 +133,7 @@ export class AdmissionService {
     limits: AdmissionLimits,
   ): Promise<Record<string, string>> {
     const keys = this.keys({ tenantId, apiKeyId });
+    const key = keyLimits(limits);
     const [rpmRemaining, rpmReset, tpmRemaining, tpmReset] =
       (await this.redis.client.eval(
         PEEK_SCRIPT,
@@ -125,20 +144,23 @@ export class AdmissionService {
         keys[4],
         keys[5],
         keys[6],
+        String(key.requestsPerMinute),
+        String(key.tokensPerMinute),
         String(limits.requestsPerMinute),
         String(limits.tokensPerMinute),
       )) as [number, number, number, number];
     return rateLimitHeaders({
-      limitRequests: limits.requestsPerMinute,
+      limitRequests: key.requestsPerMinute,
       remainingRequests: rpmRemaining,
       resetRequestsMs: rpmReset,
-      limitTokens: limits.tokensPerMinute,
+      limitTokens: key.tokensPerMinute,
       remainingTokens: tpmRemaining,
       resetTokensMs: tpmReset,
     });
   }
 
   private async run(ticket: AdmissionTicket): Promise<ScriptReply> {
+    const key = keyLimits(ticket.limits);
     return (await this.redis.client.eval(
       ADMIT_SCRIPT,
       9,
@@ -146,10 +168,12 @@ export class AdmissionService {
       ticket.requestId,
       String(ticket.tokens),
       ticket.costMicros.toString(),
-      String(ticket.limits.requestsPerMinute),
-      String(ticket.limits.tokensPerMinute),
+      String(key.requestsPerMinute),
+      String(key.tokensPerMinute),
       String(ticket.limits.maxConcurrentRequests),
       String(LEASE_MS),
+      String(ticket.limits.requestsPerMinute),
+      String(ticket.limits.tokensPerMinute),
     )) as ScriptReply;
   }
 
@@ -187,19 +211,19 @@ function refusal(
   switch (reason) {
     case 'requests':
       return ApiError.rateLimited(
-        `Rate limit reached for requests: ${ticket.limits.requestsPerMinute} per minute. Try again in ${Math.ceil(retryAfterMs / 1000)}s.`,
+        `Rate limit reached for requests: ${keyLimits(ticket.limits).requestsPerMinute} per minute for this key, ${ticket.limits.requestsPerMinute} for your organization. Try again in ${Math.ceil(retryAfterMs / 1000)}s.`,
         'rate_limit_exceeded',
         retry(retryAfterMs),
       );
     case 'tokens':
       return ApiError.rateLimited(
-        `Rate limit reached for tokens: ${ticket.limits.tokensPerMinute} per minute; this request reserves ${ticket.tokens}. Try again in ${Math.ceil(retryAfterMs / 1000)}s.`,
+        `Rate limit reached for tokens: ${keyLimits(ticket.limits).tokensPerMinute} per minute for this key, ${ticket.limits.tokensPerMinute} for your organization; this request reserves ${ticket.tokens}. Try again in ${Math.ceil(retryAfterMs / 1000)}s.`,
         'rate_limit_exceeded',
         retry(retryAfterMs),
       );
     case 'tokens_too_large':
       return ApiError.rateLimited(
-        `This request reserves ${ticket.tokens} tokens, more than the ${ticket.limits.tokensPerMinute} tokens per minute your plan allows. Lower max_tokens or n.`,
+        `This request reserves ${ticket.tokens} tokens, more than the ${keyLimits(ticket.limits).tokensPerMinute} tokens per minute this key may use. Lower max_tokens or n.`,
         'rate_limit_exceeded',
         { ...headers, 'x-should-retry': 'false' },
       );

@@ -6,8 +6,12 @@ export interface Principal {
   apiKeyId: string;
   /** Model names the key may call; empty: any model its tenant may use. */
   allowedModels: string[];
+  /** The tenant's plan limits. */
   requestsPerMinute: number;
   tokensPerMinute: number;
+  /** The key's own limits, when it has lower ones than its plan. */
+  keyRequestsPerMinute?: number;
+  keyTokensPerMinute?: number;
   maxConcurrentRequests: number;
   /** 0 is the most urgent. */
   priorityTier: number;

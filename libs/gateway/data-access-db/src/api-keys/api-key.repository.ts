@@ -18,6 +18,9 @@ export interface KeyPrincipal {
   allowedModels: string[];
   requestsPerMinute: number;
   tokensPerMinute: number;
+  /** The key's own limits, when set (admission applies the lower of these and the plan's). */
+  keyRequestsPerMinute?: number;
+  keyTokensPerMinute?: number;
   maxConcurrentRequests: number;
   priorityTier: number;
   fairnessWeight: number;
@@ -30,6 +33,8 @@ export const PUBLIC_API_KEY_FIELDS = {
   name: true,
   prefix: true,
   allowedModels: true,
+  requestsPerMinute: true,
+  tokensPerMinute: true,
   expiresAt: true,
   revokedAt: true,
   lastUsedAt: true,
@@ -44,6 +49,8 @@ export interface PublicApiKey {
   name: string;
   prefix: string;
   allowedModels: string[];
+  requestsPerMinute: number | null;
+  tokensPerMinute: number | null;
   expiresAt: Date | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
@@ -65,7 +72,10 @@ export class ApiKeyRepository {
    * The live key with this hash (or whose previous secret, within its rotation grace period, has
    * this hash), if it is neither revoked nor expired and its tenant is active.
    */
-  async findActiveByHash(hash: string, now = new Date()): Promise<KeyPrincipal | null> {
+  async findActiveByHash(
+    hash: string,
+    now = new Date(),
+  ): Promise<KeyPrincipal | null> {
     const key = await this.prisma.apiKey.findFirst({
       where: {
         OR: [{ hash }, { previousHash: hash, previousExpiresAt: { gt: now } }],
@@ -77,6 +87,8 @@ export class ApiKeyRepository {
         id: true,
         tenantId: true,
         allowedModels: true,
+        requestsPerMinute: true,
+        tokensPerMinute: true,
         tenant: { select: { plan: true } },
       },
     });
@@ -88,6 +100,8 @@ export class ApiKeyRepository {
       allowedModels: key.allowedModels,
       requestsPerMinute: plan.requestsPerMinute,
       tokensPerMinute: plan.tokensPerMinute,
+      keyRequestsPerMinute: key.requestsPerMinute ?? undefined,
+      keyTokensPerMinute: key.tokensPerMinute ?? undefined,
       maxConcurrentRequests: plan.maxConcurrentRequests,
       priorityTier: plan.priorityTier,
       fairnessWeight: plan.fairnessWeight,
@@ -101,6 +115,8 @@ export class ApiKeyRepository {
     hash: string;
     allowedModels?: string[];
     expiresAt?: Date | null;
+    requestsPerMinute?: number | null;
+    tokensPerMinute?: number | null;
   }) {
     return this.prisma.apiKey.create({ data: input });
   }

@@ -9,6 +9,8 @@ export const presentApiKey = (k: PublicApiKey) => ({
   name: k.name,
   prefix: k.prefix,
   allowed_models: k.allowedModels,
+  requests_per_minute: k.requestsPerMinute,
+  tokens_per_minute: k.tokensPerMinute,
   expires_at: iso(k.expiresAt),
   revoked: k.revokedAt !== null,
   revoked_at: iso(k.revokedAt),

@@ -9,7 +9,7 @@ import { ApiError, ApiRoute, parseInput } from '@marquee/gateway/util-http';
 import { z } from 'zod';
 import { AdminController } from '../http/admin-controller';
 import { Audited } from '../http/audited';
-import { name } from '../http/fields';
+import { name, positiveInt } from '../http/fields';
 import { list } from '../http/present';
 import { idOf } from '../http/uuid-param';
 import { presentApiKey } from './api-key.presenter';
@@ -29,6 +29,9 @@ const createKey = z.strictObject({
     .transform((s) => new Date(s))
     .refine((d) => d.getTime() > Date.now(), 'must be in the future')
     .nullish(),
+  /** The key's own limits, below its tenant's plan (the lower of the two applies). */
+  requests_per_minute: positiveInt.nullish(),
+  tokens_per_minute: positiveInt.nullish(),
 });
 const rotateKey = z.strictObject({
   grace_period_seconds: z
@@ -80,6 +83,8 @@ export class KeysController {
       hash: minted.hash,
       allowedModels: [...new Set(input.allowed_models)],
       expiresAt: input.expires_at ?? null,
+      requestsPerMinute: input.requests_per_minute ?? null,
+      tokensPerMinute: input.tokens_per_minute ?? null,
     });
     const key = await this.keys.findById(created.id);
     if (!key) throw ApiError.notFound('API key');
