@@ -1,3 +1,4 @@
+import { assertTransformerShape } from './model-shape';
 import {
   closeSync,
   mkdirSync,
@@ -70,20 +71,7 @@ export function makeCausalLm(options: MakeCausalLmOptions): MadeModel {
   const context = options.context ?? 256;
   const dtype = options.dtype ?? 'fp32';
   const seed = options.seed ?? 42;
-  for (const [flag, value] of Object.entries({
-    layers,
-    hidden,
-    heads,
-    vocab,
-    context,
-  })) {
-    if (!Number.isInteger(value) || value < 1)
-      throw new RangeError(`${flag} must be a positive integer, got ${value}`);
-  }
-  if (hidden % heads !== 0)
-    throw new RangeError(
-      `hidden (${hidden}) must be divisible by heads (${heads})`,
-    );
+  assertTransformerShape({ layers, hidden, heads, vocab, context });
   if (!Number.isInteger(seed))
     throw new RangeError(`seed must be an integer, got ${seed}`);
   const name = options.name ?? `gpt2-${layers}l-${hidden}h-${dtype}`;

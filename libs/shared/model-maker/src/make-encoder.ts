@@ -1,3 +1,4 @@
+import { assertTransformerShape } from './model-shape';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelManifest } from '@marquee/shared/model-format';
@@ -53,19 +54,7 @@ export function makeEncoder(options: MakeEncoderOptions): MadeEncoder {
   const context = options.context ?? 512;
   const dtype = options.dtype ?? 'fp32';
   const seed = options.seed ?? 42;
-  for (const [flag, value] of Object.entries({
-    layers,
-    hidden,
-    heads,
-    vocab,
-    context,
-  }))
-    if (!Number.isInteger(value) || value < 1)
-      throw new RangeError(`${flag} must be a positive integer, got ${value}`);
-  if (hidden % heads !== 0)
-    throw new RangeError(
-      `hidden (${hidden}) must be divisible by heads (${heads})`,
-    );
+  assertTransformerShape({ layers, hidden, heads, vocab, context });
   const name = options.name ?? `bert-${layers}l-${hidden}h-${dtype}`;
   const shape = { layers, hidden, heads, vocab, context, dtype };
   const tok = buildTokenizerFiles(vocab, context);

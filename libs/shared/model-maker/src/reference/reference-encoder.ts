@@ -1,4 +1,5 @@
 import { BERT_LAYER_NORM_EPSILON } from '../onnx/bert-graph';
+import { geluNew, layerNorm, linear, softmax } from './reference-math';
 import { readOnnxInitializers } from './read-weights';
 
 /** A BERT encoder's weights as float64, read back out of `model.onnx`, with its shape. */
@@ -58,6 +59,7 @@ export function referenceEmbedding(
       v,
       get('embeddings.LayerNorm.weight'),
       get('embeddings.LayerNorm.bias'),
+      BERT_LAYER_NORM_EPSILON,
     );
   });
   const scale = 1 / Math.sqrt(D);
@@ -88,6 +90,7 @@ export function referenceEmbedding(
         attn,
         get(`${p}.attention.output.LayerNorm.weight`),
         get(`${p}.attention.output.LayerNorm.bias`),
+        BERT_LAYER_NORM_EPSILON,
       );
       const fc = lin(y, 'intermediate.dense').map(geluNew);
       const out = lin(fc, 'output.dense');
@@ -96,6 +99,7 @@ export function referenceEmbedding(
         out,
         get(`${p}.output.LayerNorm.weight`),
         get(`${p}.output.LayerNorm.bias`),
+        BERT_LAYER_NORM_EPSILON,
       );
     });
   }
@@ -103,44 +107,4 @@ export function referenceEmbedding(
   for (const v of x) for (let e = 0; e < E; e++) mean[e] += v[e] / S;
   const norm = Math.sqrt(mean.reduce((sum, m) => sum + m * m, 0));
   return mean.map((m) => m / norm);
-}
-
-function layerNorm(
-  x: Float64Array,
-  gamma: Float64Array,
-  beta: Float64Array,
-): Float64Array {
-  const n = x.length;
-  const mean = x.reduce((a, b) => a + b, 0) / n;
-  const variance = x.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
-  const inv = 1 / Math.sqrt(variance + BERT_LAYER_NORM_EPSILON);
-  return x.map((v, i) => (v - mean) * inv * gamma[i] + beta[i]);
-}
-
-/** y = x W + b, W stored [in, out]. */
-function linear(
-  x: Float64Array,
-  weight: Float64Array,
-  bias: Float64Array,
-): Float64Array {
-  const out = Float64Array.from(bias);
-  const n = bias.length;
-  for (let i = 0; i < x.length; i++) {
-    const xi = x[i];
-    for (let j = 0; j < n; j++) out[j] += xi * weight[i * n + j];
-  }
-  return out;
-}
-
-function softmax(scores: Float64Array): Float64Array {
-  const max = Math.max(...scores);
-  const exps = scores.map((s) => Math.exp(s - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
-}
-
-function geluNew(x: number): number {
-  return (
-    0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)))
-  );
 }

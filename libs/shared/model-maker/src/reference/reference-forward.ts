@@ -1,4 +1,5 @@
 import { LAYER_NORM_EPSILON, maskValue } from '../onnx/gpt2-graph';
+import { geluNew, layerNorm, linear, softmax } from './reference-math';
 import type { Gpt2Weights } from './read-weights';
 import { readGpt2Weights } from './read-weights';
 
@@ -89,7 +90,12 @@ export function referenceForward(
       }
       const qkv = x.map((row) =>
         linear(
-          layerNorm(row, get(`${p}.ln_1.weight`), get(`${p}.ln_1.bias`)),
+          layerNorm(
+            row,
+            get(`${p}.ln_1.weight`),
+            get(`${p}.ln_1.bias`),
+            LAYER_NORM_EPSILON,
+          ),
           get(`${p}.attn.c_attn.weight`),
           get(`${p}.attn.c_attn.bias`),
         ),
@@ -128,6 +134,7 @@ export function referenceForward(
           x[s],
           get(`${p}.ln_2.weight`),
           get(`${p}.ln_2.bias`),
+          LAYER_NORM_EPSILON,
         );
         const fc = linear(
           y,
@@ -148,6 +155,7 @@ export function referenceForward(
         x[s],
         get('transformer.ln_f.weight'),
         get('transformer.ln_f.bias'),
+        LAYER_NORM_EPSILON,
       );
       for (let v = 0; v < V; v++) {
         let dot = 0;
@@ -157,50 +165,4 @@ export function referenceForward(
     }
   }
   return { logits, logitsDims: [B, S, V], present, presentDims: [B, H, L, D] };
-}
-
-function layerNorm(
-  x: Float64Array,
-  gamma: Float64Array,
-  beta: Float64Array,
-): Float64Array {
-  const n = x.length;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += x[i];
-  mean /= n;
-  let variance = 0;
-  for (let i = 0; i < n; i++) variance += (x[i] - mean) ** 2;
-  variance /= n;
-  const inv = 1 / Math.sqrt(variance + LAYER_NORM_EPSILON);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = (x[i] - mean) * inv * gamma[i] + beta[i];
-  return out;
-}
-
-/** y = x W + b, with W stored [in, out] row-major (GPT-2's Conv1D layout). */
-function linear(
-  x: Float64Array,
-  weight: Float64Array,
-  bias: Float64Array,
-): Float64Array {
-  const out = Float64Array.from(bias);
-  const n = bias.length;
-  for (let i = 0; i < x.length; i++) {
-    const xi = x[i];
-    for (let j = 0; j < n; j++) out[j] += xi * weight[i * n + j];
-  }
-  return out;
-}
-
-function softmax(scores: Float64Array): Float64Array {
-  const max = Math.max(...scores);
-  const exps = scores.map((s) => Math.exp(s - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
-}
-
-function geluNew(x: number): number {
-  return (
-    0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)))
-  );
 }
