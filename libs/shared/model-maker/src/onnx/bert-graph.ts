@@ -1,5 +1,6 @@
 import { onnx } from 'onnx-proto';
 import { float32ToFloat16, float32ToFloat16Bits } from '../fp16';
+import type { TransformerShape } from '../model-shape';
 import { fillNormal, mulberry32 } from '../prng';
 import type { ExternalDataWriter } from './graph-builder';
 import { GraphBuilder } from './graph-builder';
@@ -7,18 +8,11 @@ import { maskValue } from './gpt2-graph';
 
 const DataType = onnx.TensorProto.DataType;
 
-/** BERT hyperparameters (Hugging Face `BertConfig` names in the comments). */
-export interface BertShape {
-  /** `num_hidden_layers` */
-  layers: number;
-  /** `hidden_size` */
-  hidden: number;
-  /** `num_attention_heads` */
-  heads: number;
-  /** `vocab_size` */
-  vocab: number;
-  /** `max_position_embeddings` */
-  context: number;
+/**
+ * BERT hyperparameters: `layers` is `num_hidden_layers`, `hidden` `hidden_size`, `heads`
+ * `num_attention_heads`, `vocab` `vocab_size`, `context` `max_position_embeddings`.
+ */
+export interface BertShape extends TransformerShape {
   dtype: 'fp32' | 'fp16';
 }
 

@@ -1,19 +1,14 @@
 import { onnx } from 'onnx-proto';
 import { float32ToFloat16, float32ToFloat16Bits } from '../fp16';
+import type { TransformerShape } from '../model-shape';
 import { fillNormal, mulberry32 } from '../prng';
 import type { ExternalDataWriter } from './graph-builder';
 import { GraphBuilder } from './graph-builder';
 
 const DataType = onnx.TensorProto.DataType;
 
-/** GPT-2 hyperparameters, named like Hugging Face's `GPT2Config`. */
-export interface Gpt2Shape {
-  layers: number;
-  hidden: number;
-  heads: number;
-  vocab: number;
-  /** `n_positions`: rows of the position embedding. */
-  context: number;
+/** GPT-2 hyperparameters, as in Hugging Face's `GPT2Config` (`context` is `n_positions`). */
+export interface Gpt2Shape extends TransformerShape {
   dtype: 'fp32' | 'fp16';
 }
 
