@@ -15,10 +15,10 @@ import {
   readFileSync,
   rmSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningStack, setRunningStack, stopAll } from './running-stack';
+import { freePort } from './free-port';
 import { type PreparedStack, publishStack } from './stack';
 
 /** The repository root. This file loads without the workspace's path aliases (see prepare.ts). */
@@ -29,19 +29,6 @@ const DATABASE_URL = `postgresql://postgres@127.0.0.1:5432/marquee_e2e_${process
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const READY_TIMEOUT_MS = 60_000;
 const LOG_DIR = join(tmpdir(), 'marquee-e2e-logs');
-
-/** A TCP port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs prepare.ts under tsx (which resolves the workspace's path aliases): data, model, build. */
 function prepare(workDir: string, model: string): PreparedStack {
