@@ -2,7 +2,9 @@
  * `npm run bench:engine`: the inference engine alone on this machine's CPU. Continuous-batching
  * throughput, time to first token and inter-token latency at 1, 8 and 32 concurrent sequences;
  * the engine's overhead over a bare `session.run` on decode tensors of the same shape; embeddings
- * throughput against batch size. Writes `bench/results/engine-cpu-<date>.json`.
+ * throughput against batch size; and chunked prefill: how long a long prompt arriving stalls the
+ * sequences already decoding, prefilled whole against in chunks, side by side in one run. Writes
+ * `bench/results/engine-cpu-<date>.json`.
  *
  * Options (env): BENCH_OUT (result file), BENCH_THREADS (ONNX intra-op threads, default: cores),
  * BENCH_NEW_TOKENS (default 64), BENCH_QUICK=1 (tiny sizes, for a smoke run).
@@ -25,7 +27,11 @@ const promptTokens = quick ? 8 : 32;
 const concurrencies = quick ? [1, 4] : [1, 8, 32];
 const lm = quick
   ? { layers: 2, hidden: 64, heads: 4, vocab: 512, context: 128 }
-  : { layers: 4, hidden: 256, heads: 4, vocab: 4096, context: 256 };
+  : { layers: 4, hidden: 256, heads: 4, vocab: 4096, context: 2048 };
+/** Chunked-prefill scenario: a long prompt arrives while short ones decode. */
+const longPrompt = quick
+  ? { tokens: 96, chunk: 16, running: 2 }
+  : { tokens: 1536, chunk: 256, running: 8 };
 const encoder = quick
   ? { layers: 1, hidden: 32, heads: 2, vocab: 300, context: 64 }
   : { layers: 4, hidden: 256, heads: 4, vocab: 4096, context: 128 };
@@ -106,6 +112,101 @@ async function decodeBench(generator: TextGenerator, eos: number[]) {
     console.log(JSON.stringify(results.at(-1)));
   }
   return results;
+}
+
+/**
+ * `running` short sequences decode; once each has streamed a quarter of its tokens (at most 8), one long prompt arrives. The
+ * running sequences' longest gap between two tokens is the stall the prefill caused; the long
+ * request's time to first token is what chunking costs it.
+ */
+async function chunkedPrefillBench(
+  modelDir: string,
+  maxPrefillTokens: number,
+  eos: number[],
+) {
+  const generator = await TextGenerator.load(modelDir, {
+    intraOpThreads: threads,
+    scheduler: { maxBatchSize: 32, maxPrefillTokens },
+  });
+  const params = (maxTokens: number): GenerationParams => ({
+    maxTokens,
+    n: 1,
+    temperature: 0,
+    topP: 1,
+    stop: [],
+    logitBias: Object.fromEntries(eos.map((id) => [id, -100])),
+  });
+  const run = async () => {
+    // Gaps between consecutive tokens of the first running sequence: [start, end] in ms.
+    const gaps: { start: number; end: number }[] = [];
+    let streamed = 0;
+    let arrivedAt = NaN;
+    let firstTokenAt = NaN;
+    let arrive: () => void = () => undefined;
+    const arrival = new Promise<void>((resolve) => (arrive = resolve));
+    const short = Array.from({ length: longPrompt.running }, (_, r) => {
+      let last: number | undefined;
+      return generator.generate(
+        Array.from(
+          { length: promptTokens },
+          (_, i) => (r * 97 + i) % (lm.vocab - 3),
+        ),
+        params(newTokens),
+        () => {
+          const now = performance.now();
+          if (r === 0 && last !== undefined)
+            gaps.push({ start: last, end: now });
+          last = now;
+          if (++streamed === longPrompt.running * Math.min(8, newTokens / 4))
+            arrive();
+        },
+      );
+    });
+    const long = arrival.then(() => {
+      arrivedAt = performance.now();
+      return generator.generate(
+        Array.from(
+          { length: longPrompt.tokens },
+          (_, i) => (i * 13 + 5) % (lm.vocab - 3),
+        ),
+        params(8),
+        () => {
+          if (Number.isNaN(firstTokenAt)) firstTokenAt = performance.now();
+        },
+      );
+    });
+    await Promise.all([...short, long]);
+    const ms = (g: { start: number; end: number }) => g.end - g.start;
+    return {
+      stepMsBefore: percentile(
+        gaps.filter((g) => g.end <= arrivedAt).map(ms),
+        50,
+      ),
+      // The gaps that overlap the long prompt's prefill: the running sequence's stall.
+      stallMs: Math.max(
+        ...gaps
+          .filter((g) => g.end > arrivedAt && g.start < firstTokenAt)
+          .map(ms),
+      ),
+      stepMsAfterJoin: percentile(
+        gaps.filter((g) => g.start >= firstTokenAt).map(ms),
+        50,
+      ),
+      longPromptTtftMs: firstTokenAt - arrivedAt,
+    };
+  };
+  await run(); // warm-up
+  const measured = await run();
+  await generator.dispose();
+  return {
+    maxPrefillTokens,
+    runningSequences: longPrompt.running,
+    longPromptTokens: longPrompt.tokens,
+    runningStepMsBefore: round(measured.stepMsBefore),
+    runningStallMs: round(measured.stallMs),
+    runningStepMsAfterJoin: round(measured.stepMsAfterJoin),
+    longPromptTtftMs: round(measured.longPromptTtftMs),
+  };
 }
 
 /** A bare `session.run` on decode-step tensors (batch B, past length P): no engine around it. */
@@ -226,6 +327,21 @@ async function main() {
       console.log(JSON.stringify(overhead.at(-1)));
     }
 
+    const [whole, chunked] = [
+      await chunkedPrefillBench(made.dir, longPrompt.tokens, eos),
+      await chunkedPrefillBench(made.dir, longPrompt.chunk, eos),
+    ];
+    const chunkedPrefill = {
+      whole,
+      chunked,
+      stallRatio: round(whole.runningStallMs / chunked.runningStallMs, 2),
+      longPromptTtftRatio: round(
+        chunked.longPromptTtftMs / whole.longPromptTtftMs,
+        2,
+      ),
+    };
+    console.log(JSON.stringify(chunkedPrefill));
+
     const enc = makeEncoder({
       out: join(root, 'enc'),
       name: 'bench-enc',
@@ -264,6 +380,7 @@ async function main() {
         throughputRatio: round((most?.tokensPerSecond ?? NaN) / one, 2),
       },
       engineOverhead: overhead,
+      chunkedPrefill,
       embeddings,
     };
     const out =

@@ -64,7 +64,7 @@ describe('BatchScheduler', () => {
   let dir: string;
   let session: CausalLmSession;
   /** Batch sizes and padded widths of every model run, as the model saw them. */
-  let runs: { rows: number; width: number; padded: boolean }[];
+  let runs: { rows: number; seq: number; width: number; padded: boolean }[];
   let model: BatchModel;
 
   beforeAll(async () => {
@@ -85,6 +85,7 @@ describe('BatchScheduler', () => {
       forward: (input, last) => {
         runs.push({
           rows: input.inputIds.length,
+          seq: input.inputIds[0]?.length ?? 0,
           width: input.attentionMask?.[0]?.length ?? 0,
           padded: (input.attentionMask ?? []).some((row) => row.includes(0)),
         });
@@ -179,6 +180,182 @@ describe('BatchScheduler', () => {
         ref.logits.subarray((ids.length - 1) * VOCAB),
       ),
     ).toBeLessThan(1e-4);
+  });
+
+  it('prefills a prompt longer than maxPrefillTokens in chunks between decode steps, with the logits it gets alone', async () => {
+    const scheduler = new BatchScheduler(model, 64, { maxPrefillTokens: 8 });
+    const short = prompt(3, 1);
+    const long = prompt(30, 2);
+    const shortChoice = choices(short, params(20));
+    const longChoice = choices(long, params(5));
+    let later: Promise<unknown> | undefined;
+    let steps = 0;
+    const first = scheduler.submit({
+      promptTokenIds: short,
+      choices: shortChoice,
+      maxTokens: 20,
+      onDelta: () => {
+        if (++steps === 2)
+          later = scheduler.submit({
+            promptTokenIds: long,
+            choices: longChoice,
+            maxTokens: 5,
+            onDelta: () => undefined,
+          });
+      },
+    });
+    await first;
+    await later;
+
+    // The long prompt went in as four chunks (8 + 8 + 8 + 6 tokens over a growing past), and the
+    // running sequence decoded between every two of them.
+    const chunks = runs
+      .map((r, i) => ({ ...r, i }))
+      .filter((r) => r.seq > 1 && r.width > 3);
+    expect(chunks.map((r) => [r.seq, r.width])).toEqual([
+      [8, 8],
+      [8, 16],
+      [8, 24],
+      [6, 30],
+    ]);
+    for (let c = 1; c < chunks.length; c++)
+      expect(
+        runs.slice(chunks[c - 1].i + 1, chunks[c].i).some((r) => r.seq === 1),
+      ).toBe(true);
+    expect(scheduler.stats.prefillChunks).toBe(scheduler.stats.prefills + 3);
+
+    for (const [ids, made] of [
+      [long, longChoice[0]],
+      [short, shortChoice[0]],
+    ] as const) {
+      const expected = await alone(ids, [...made.tokenIds]);
+      expect(made.seen).toHaveLength(expected.length);
+      made.seen.forEach((row, step) =>
+        expect(maxAbsDiff(row, expected[step])).toBeLessThan(1e-4),
+      );
+    }
+  });
+
+  it('decodes sequences of very different lengths in separate runs, each with the logits it gets alone', async () => {
+    const longDir = join(root, 'long');
+    makeCausalLm({
+      out: longDir,
+      layers: 2,
+      hidden: 64,
+      heads: 4,
+      vocab: VOCAB,
+      context: 256,
+      seed: 22,
+    });
+    const longSession = await CausalLmSession.load(longDir, {
+      intraOpThreads: 1,
+    });
+    const seen: { rows: number; width: number }[] = [];
+    const scheduler = new BatchScheduler(
+      {
+        kvLayout: longSession.kvLayout,
+        forward: (input, last) => {
+          if (input.inputIds[0]?.length === 1)
+            seen.push({
+              rows: input.inputIds.length,
+              width: input.attentionMask?.[0]?.length ?? 0,
+            });
+          return longSession.forward(input, last);
+        },
+      },
+      256,
+    );
+    const specs = [
+      { ids: prompt(3, 1), max: 24 },
+      { ids: prompt(5, 2), max: 24 },
+      { ids: prompt(200, 3), max: 6 },
+    ];
+    const made = specs.map((s) => choices(s.ids, params(s.max)));
+    const submit = (i: number, onDelta: () => void = () => undefined) =>
+      scheduler.submit({
+        promptTokenIds: specs[i].ids,
+        choices: made[i],
+        maxTokens: specs[i].max,
+        onDelta,
+      });
+    let steps = 0;
+    let long: Promise<unknown> | undefined;
+    await Promise.all([
+      submit(0, () => {
+        if (++steps === 4) long = submit(2);
+      }),
+      submit(1),
+    ]);
+    await long;
+
+    // While the long sequence ran, the short two stepped together in their own narrow run.
+    const wide = seen.filter((r) => r.width > 200);
+    expect(wide).toHaveLength(specs[2].max - 1);
+    expect(wide.every((r) => r.rows === 1)).toBe(true);
+    expect(seen.every((r) => r.width > 200 || r.width <= 30)).toBe(true);
+    expect(seen.filter((r) => r.rows === 2).length).toBeGreaterThanOrEqual(
+      specs[0].max - 1,
+    );
+    for (const [i, spec] of specs.entries()) {
+      const choice = made[i][0];
+      expect(choice.completionTokens).toBe(spec.max);
+      const rows: Float32Array[] = [];
+      let out = await longSession.forward({ inputIds: [spec.ids] }, true);
+      rows.push(out.logits);
+      for (const token of choice.tokenIds.slice(0, -1)) {
+        out = await longSession.forward(
+          { inputIds: [[token]], past: out.present },
+          true,
+        );
+        rows.push(out.logits);
+      }
+      choice.seen.forEach((row, step) =>
+        expect(maxAbsDiff(row, rows[step])).toBeLessThan(1e-4),
+      );
+    }
+    await longSession.release();
+  });
+
+  it('ends a request cancelled during its chunked prefill at once, with nothing generated', async () => {
+    const controller = new AbortController();
+    let chunksSeen = 0;
+    const counting: BatchModel = {
+      kvLayout: model.kvLayout,
+      forward: (input, last) => {
+        if ((input.inputIds[0]?.length ?? 0) > 1 && ++chunksSeen === 2)
+          controller.abort();
+        return model.forward(input, last);
+      },
+    };
+    const cancelling = new BatchScheduler(counting, 64, {
+      maxPrefillTokens: 4,
+    });
+    const error = (await cancelling
+      .submit({
+        promptTokenIds: prompt(40, 3),
+        choices: choices(prompt(40, 3), params(5)),
+        maxTokens: 5,
+        signal: controller.signal,
+        onDelta: () => undefined,
+      })
+      .catch((e: unknown) => e)) as InferenceError;
+    expect(error).toBeInstanceOf(InferenceError);
+    expect(error.code).toBe('cancelled');
+    expect(error.partial?.completionTokens).toBe(0);
+    expect(chunksSeen).toBe(2);
+    expect(cancelling.load).toEqual({
+      running: 0,
+      waiting: 0,
+      reservedTokens: 0,
+    });
+    // The scheduler is free for the next request.
+    const next = await cancelling.submit({
+      promptTokenIds: prompt(5, 4),
+      choices: choices(prompt(5, 4), params(3)),
+      maxTokens: 3,
+      onDelta: () => undefined,
+    });
+    expect(next.completionTokens).toBe(3);
   });
 
   it('gives the same seeded output batched as alone', async () => {

@@ -19,9 +19,11 @@ export interface ScheduledRequest {
 
 /** Cumulative counters, for metrics and benchmarks. */
 export interface SchedulerStats {
-  /** Prefill model runs. */
+  /** Prompts groups fully prefilled (a group may take several chunks). */
   prefills: number;
-  /** Decode model runs. */
+  /** Prefill model runs: one per chunk. */
+  prefillChunks: number;
+  /** Decode model runs: one per length group per step. */
   decodeSteps: number;
   /** Tokens sampled (prefill and decode). */
   tokens: number;
@@ -45,7 +47,20 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-/** A running choice: one row of the batch cache. */
+/**
+ * Requests admitted together whose prompts are being prefilled, left-padded to one width. A group
+ * wider than `maxPrefillTokens` (only ever a lone long prompt) is prefilled a chunk per loop
+ * iteration, so running sequences keep decoding in between.
+ */
+interface Prefill {
+  requests: Pending[];
+  width: number;
+  /** Columns of the padded prompts already in `cache`. */
+  done: number;
+  cache?: KvCache;
+}
+
+/** A running choice: one row of its group's cache. */
 interface Sequence {
   request: Pending;
   choice: ChoiceStream;
@@ -53,6 +68,30 @@ interface Sequence {
   length: number;
   lastToken: number;
 }
+
+/** Running sequences of similar length that decode in one model run over one left-padded cache. */
+interface Group {
+  rows: Sequence[];
+  cache: KvCache;
+  /** Positions in `cache`: the longest row's length. */
+  width: number;
+}
+
+/** Where a sequence's cached positions are: the last `keep` positions of `row` of `cache`. */
+interface Placed {
+  seq: Sequence;
+  cache: KvCache;
+  row: number;
+  keep: number;
+}
+
+/**
+ * Padding a row may carry in a group without a run of its own: up to this many positions, or up
+ * to half the group's width. Beyond that a separate run is cheaper than attending over (and
+ * copying) padding every step: a 1,500-token prompt joining eight short sequences made each of
+ * their steps 60 times slower when they all shared its width.
+ */
+const FREE_PADDING = 64;
 
 /** Defaults of {@link SchedulerLimits} that do not depend on the model. */
 export const DEFAULT_SCHEDULER_LIMITS = {
@@ -64,16 +103,23 @@ export const DEFAULT_SCHEDULER_LIMITS = {
 /**
  * Continuous batching over one causal LM. Requests wait in FIFO order and are admitted between
  * model steps while the batch-size, tokens-in-flight and KV-memory limits allow; admitted prompts
- * are prefilled together (left-padded), and their choices then join the running batch. Every
+ * are prefilled together (left-padded), and their choices then join the running batch. A prompt
+ * longer than `maxPrefillTokens` is prefilled in chunks of that many tokens, one chunk between
+ * decode steps, so a long prompt arriving stalls the running sequences by one chunk, not its
+ * whole length. Every
  * step decodes one token for every running sequence in a single model run, whatever their
  * lengths: the batch cache is left-padded to the longest sequence, the attention mask hides the
  * padding, and position ids count from each sequence's first real token, so each sequence gets
- * the logits it would get alone. Finished and cancelled sequences leave after any step.
+ * the logits it would get alone. Sequences whose lengths differ a lot are kept in separate
+ * groups, each a model run per step, so short sequences do not pay for a long one's width and
+ * the padded cache stays within twice the real one (plus {@link FREE_PADDING} per row).
+ * Finished and cancelled sequences leave after any step.
  */
 export class BatchScheduler {
   readonly limits: SchedulerLimits;
   readonly stats: SchedulerStats = {
     prefills: 0,
+    prefillChunks: 0,
     decodeSteps: 0,
     tokens: 0,
     decodeRows: 0,
@@ -82,9 +128,8 @@ export class BatchScheduler {
   };
   private readonly bytesPerToken: number;
   private readonly waiting: Pending[] = [];
-  private rows: Sequence[] = [];
-  private cache: KvCache | undefined;
-  private width = 0;
+  private groups: Group[] = [];
+  private prefilling: Prefill | undefined;
   private reservedTokens = 0;
   private loop: Promise<void> | undefined;
 
@@ -109,11 +154,13 @@ export class BatchScheduler {
     this.bytesPerToken = KvCache.bytesPerToken(model.kvLayout);
   }
 
-  /** Sequences decoding now and requests waiting for admission. */
+  /** Sequences decoding now and requests waiting for admission or still in prefill. */
   get load(): { running: number; waiting: number; reservedTokens: number } {
     return {
-      running: this.rows.length,
-      waiting: this.waiting.length,
+      running: this.running,
+      waiting:
+        this.waiting.length +
+        (this.prefilling?.requests.filter((r) => !r.settled).length ?? 0),
       reservedTokens: this.reservedTokens,
     };
   }
@@ -160,17 +207,39 @@ export class BatchScheduler {
       .then(() => this.run())
       .finally(() => {
         this.loop = undefined;
-        if (this.waiting.length > 0 || this.rows.length > 0) this.kick();
+        if (this.busy) this.kick();
       });
   }
 
+  private get running(): number {
+    return this.groups.reduce((sum, g) => sum + g.rows.length, 0);
+  }
+
+  private get busy(): boolean {
+    return (
+      this.waiting.length > 0 ||
+      this.groups.length > 0 ||
+      this.prefilling !== undefined
+    );
+  }
+
   private async run(): Promise<void> {
-    while (this.waiting.length > 0 || this.rows.length > 0) {
+    while (this.busy) {
       const started = performance.now();
       this.dropCancelled();
-      const admitted = this.admit();
-      if (admitted.length > 0) await this.prefill(admitted);
-      if (this.rows.length > 0) await this.decode();
+      if (!this.prefilling) {
+        const admitted = this.admit();
+        if (admitted.length > 0)
+          this.prefilling = {
+            requests: admitted,
+            width: Math.max(
+              ...admitted.map((r) => r.spec.promptTokenIds.length),
+            ),
+            done: 0,
+          };
+      }
+      if (this.prefilling) await this.prefillChunk(this.prefilling);
+      if (this.groups.length > 0) await this.decode();
       this.stats.loopMs += performance.now() - started;
       // Let submissions, cancels and report I/O in between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -180,7 +249,7 @@ export class BatchScheduler {
   // FIFO: the head of the queue waits until it fits, so a large request is never starved.
   private admit(): Pending[] {
     const admitted: Pending[] = [];
-    let sequences = this.rows.length;
+    let sequences = this.running;
     let widest = 0;
     while (this.waiting.length > 0) {
       const next = this.waiting[0];
@@ -209,95 +278,117 @@ export class BatchScheduler {
     return admitted;
   }
 
-  private async prefill(requests: Pending[]): Promise<void> {
-    const width = Math.max(
-      ...requests.map((r) => r.spec.promptTokenIds.length),
+  // Runs the group's next chunk; after the last one its choices sample their first token and join.
+  private async prefillChunk(group: Prefill): Promise<void> {
+    const { requests, width, done } = group;
+    if (requests.every((r) => r.settled)) {
+      this.prefilling = undefined;
+      return;
+    }
+    const chunk = Math.max(
+      1,
+      Math.floor(this.limits.maxPrefillTokens / requests.length),
     );
+    const end = Math.min(width, done + chunk);
     const pad = (r: Pending) => width - r.spec.promptTokenIds.length;
     let out;
     try {
       out = await this.forward({
-        inputIds: requests.map((r) => [
-          ...new Array<number>(pad(r)).fill(0),
-          ...r.spec.promptTokenIds,
-        ]),
-        attentionMask: requests.map((r) => mask(pad(r), width)),
-        positionIds: requests.map((r) =>
-          Array.from({ length: width }, (_, i) => Math.max(0, i - pad(r))),
+        inputIds: requests.map((r) =>
+          Array.from({ length: end - done }, (_, i) => {
+            const col = done + i - pad(r);
+            return col < 0 ? 0 : r.spec.promptTokenIds[col];
+          }),
         ),
+        attentionMask: requests.map((r) => mask(pad(r), end)),
+        positionIds: requests.map((r) =>
+          Array.from({ length: end - done }, (_, i) =>
+            Math.max(0, done + i - pad(r)),
+          ),
+        ),
+        past: group.cache,
       });
     } catch (error) {
+      this.prefilling = undefined;
       for (const r of requests) this.fail(r, error);
       return;
     }
+    this.stats.prefillChunks++;
+    if (end < width) {
+      group.cache = out.present;
+      group.done = end;
+      return;
+    }
+    this.prefilling = undefined;
     this.stats.prefills++;
     const { logits, logitsDims, present } = out;
     const vocab = logitsDims[2];
-    const joining: Sequence[] = [];
-    const parts: { cache: KvCache; row: number; keep: number }[] = [];
+    const joining: Placed[] = [];
     requests.forEach((request, row) => {
+      if (request.settled) return; // cancelled while its prompt was prefilling
       const rowLogits = logits.subarray(row * vocab, (row + 1) * vocab);
       const length = request.spec.promptTokenIds.length;
       const deltas = request.spec.choices.map((choice) => {
         const { delta, token } = this.advance(request, choice, rowLogits);
-        if (!choice.finishReason) {
-          joining.push({ request, choice, length, lastToken: token });
-          parts.push({ cache: present, row, keep: length });
-        }
+        if (!choice.finishReason)
+          joining.push({
+            seq: { request, choice, length, lastToken: token },
+            cache: present,
+            row,
+            keep: length,
+          });
         return delta;
       });
       this.emit(request, deltas);
     });
-    if (joining.length === 0) return;
-    const merged = [
-      ...this.rows.map((seq, row) => ({
-        seq,
-        cache: this.cache as KvCache,
-        row,
-        keep: seq.length,
-      })),
-      ...joining.map((seq, i) => ({ seq, ...parts[i] })),
-    ].filter(({ seq }) => !seq.choice.finishReason && !seq.request.settled);
-    this.rows = merged.map(({ seq }) => seq);
-    this.repack(merged);
+    if (joining.length > 0) this.regroup([...this.placed(), ...joining]);
   }
 
+  // One decode step: every group runs once; deltas go out after all groups have stepped.
   private async decode(): Promise<void> {
-    const rows = this.rows;
-    const width = this.width;
-    let out;
-    try {
-      out = await this.forward({
-        inputIds: rows.map((s) => [s.lastToken]),
-        attentionMask: rows.map((s) => mask(width - s.length, width + 1)),
-        positionIds: rows.map((s) => [s.length]),
-        past: this.cache,
-      });
-    } catch (error) {
-      for (const request of new Set(rows.map((s) => s.request)))
-        this.fail(request, error);
-      return;
-    }
-    this.stats.decodeSteps++;
-    this.stats.decodeRows += rows.length;
-    this.cache = out.present;
-    this.width = width + 1;
-    const vocab = out.logitsDims[2];
     const byRequest = new Map<Pending, ChoiceDelta[]>();
-    rows.forEach((s, row) => {
-      s.length++;
-      const { delta, token } = this.advance(
-        s.request,
-        s.choice,
-        out.logits.subarray(row * vocab, (row + 1) * vocab),
-      );
-      s.lastToken = token;
-      const deltas = byRequest.get(s.request) ?? [];
-      deltas.push(delta);
-      byRequest.set(s.request, deltas);
+    const failed = new Map<Pending, unknown>();
+    for (const group of this.groups) {
+      const { rows, width } = group;
+      let out;
+      try {
+        out = await this.forward({
+          inputIds: rows.map((s) => [s.lastToken]),
+          attentionMask: rows.map((s) => mask(width - s.length, width + 1)),
+          positionIds: rows.map((s) => [s.length]),
+          past: group.cache,
+        });
+      } catch (error) {
+        for (const s of rows) failed.set(s.request, error);
+        continue;
+      }
+      this.stats.decodeSteps++;
+      this.stats.decodeRows += rows.length;
+      group.cache = out.present;
+      group.width = width + 1;
+      const vocab = out.logitsDims[2];
+      rows.forEach((s, row) => {
+        s.length++;
+        const { delta, token } = this.advance(
+          s.request,
+          s.choice,
+          out.logits.subarray(row * vocab, (row + 1) * vocab),
+        );
+        s.lastToken = token;
+        const deltas = byRequest.get(s.request) ?? [];
+        deltas.push(delta);
+        byRequest.set(s.request, deltas);
+      });
+    }
+    byRequest.forEach((deltas, request) => {
+      if (!failed.has(request)) this.emit(request, deltas);
     });
-    byRequest.forEach((deltas, request) => this.emit(request, deltas));
-    if (rows.some((s) => s.choice.finishReason || s.request.settled))
+    failed.forEach((error, request) => this.fail(request, error));
+    if (
+      this.groups.some((g) =>
+        g.rows.some((s) => s.choice.finishReason || s.request.settled),
+      )
+    )
       this.leave();
   }
 
@@ -343,7 +434,11 @@ export class BatchScheduler {
       this.waiting.splice(this.waiting.indexOf(request), 1);
       this.cancel(request);
     }
-    const running = new Set(this.rows.map((s) => s.request));
+    for (const request of this.prefilling?.requests ?? [])
+      if (cancelled(request)) this.cancel(request);
+    const running = new Set(
+      this.groups.flatMap((g) => g.rows.map((s) => s.request)),
+    );
     let changed = false;
     for (const request of running)
       if (cancelled(request)) {
@@ -371,7 +466,8 @@ export class BatchScheduler {
             error instanceof Error ? error.message : String(error),
           ),
     );
-    if (this.rows.some((s) => s.request === request)) this.leave();
+    if (this.groups.some((g) => g.rows.some((s) => s.request === request)))
+      this.leave();
   }
 
   private settle(request: Pending): void {
@@ -384,23 +480,52 @@ export class BatchScheduler {
 
   // Drops finished and settled sequences and trims the padding they leave.
   private leave(): void {
-    const parts: { cache: KvCache; row: number; keep: number }[] = [];
-    const rows: Sequence[] = [];
-    this.rows.forEach((s, row) => {
-      if (s.choice.finishReason || s.request.settled) return;
-      rows.push(s);
-      parts.push({ cache: this.cache as KvCache, row, keep: s.length });
-    });
-    this.rows = rows;
-    this.repack(parts);
+    this.regroup(this.placed());
   }
 
-  private repack(parts: { cache: KvCache; row: number; keep: number }[]) {
-    this.width = Math.max(0, ...parts.map((p) => p.keep));
-    this.cache =
-      parts.length > 0
-        ? KvCache.gather(this.model.kvLayout, parts, this.width)
-        : undefined;
+  private placed(): Placed[] {
+    return this.groups.flatMap((g) =>
+      g.rows.map((seq, row) => ({
+        seq,
+        cache: g.cache,
+        row,
+        keep: seq.length,
+      })),
+    );
+  }
+
+  /**
+   * Sorts the live sequences by length and cuts them into groups where no row carries more
+   * padding than {@link FREE_PADDING} or half the group's width. A group whose rows, order and
+   * width are unchanged keeps its cache; any other is gathered anew.
+   */
+  private regroup(placed: Placed[]): void {
+    const live = placed
+      .filter(({ seq }) => !seq.choice.finishReason && !seq.request.settled)
+      .sort((a, b) => b.keep - a.keep);
+    const parts: Placed[][] = [];
+    for (const p of live) {
+      const part = parts.at(-1);
+      const width = part?.[0].keep ?? 0;
+      if (part && (width - p.keep <= FREE_PADDING || p.keep * 2 >= width))
+        part.push(p);
+      else parts.push([p]);
+    }
+    this.groups = parts.map((part) => {
+      const width = part[0].keep;
+      const cache = part[0].cache;
+      const unchanged =
+        cache.batch === part.length &&
+        cache.length === width &&
+        part.every((p, i) => p.cache === cache && p.row === i);
+      return {
+        rows: part.map((p) => p.seq),
+        width,
+        cache: unchanged
+          ? cache
+          : KvCache.gather(this.model.kvLayout, part, width),
+      };
+    });
   }
 
   private async forward(

@@ -104,9 +104,13 @@ export interface SchedulerLimits {
   /**
    * KV-cache memory budget in bytes. Admission reserves each sequence's worst case
    * ((prompt + maxTokens) x layers x 2 x heads x headDim x dtype bytes) and waits while the
-   * reservations would pass it. Default 1 GiB.
+   * reservations would pass it. Default 2 GiB.
    */
   kvBudgetBytes: number;
-  /** Most prompt tokens (padding included) prefilled in one model run. Default 2048. */
+  /**
+   * Most prompt tokens (padding included) prefilled in one model run. Prompts admitted together
+   * share a run up to this; a longer prompt is prefilled alone in chunks of this many tokens, with
+   * a decode step of the running batch between chunks. Default 2048.
+   */
   maxPrefillTokens: number;
 }
