@@ -2,8 +2,9 @@
  * `npm run bench:engine`: the inference engine alone on this machine's CPU. Continuous-batching
  * throughput, time to first token and inter-token latency at 1, 8 and 32 concurrent sequences;
  * the engine's overhead over a bare `session.run` on decode tensors of the same shape; embeddings
- * throughput against batch size; and chunked prefill: how long a long prompt arriving stalls the
- * sequences already decoding, prefilled whole against in chunks, side by side in one run. Writes
+ * throughput against batch size; and a long prompt arriving while short sequences decode: their
+ * stall and their step time afterwards, with the prompt prefilled whole or in chunks and with
+ * one padded batch or length groups, side by side in one run. Writes
  * `bench/results/engine-cpu-<date>.json`.
  *
  * Options (env): BENCH_OUT (result file), BENCH_THREADS (ONNX intra-op threads, default: cores),
@@ -16,6 +17,7 @@ import { makeCausalLm, makeEncoder } from '@marquee/shared/model-maker';
 import {
   Embedder,
   type GenerationParams,
+  type SchedulerLimits,
   TextGenerator,
 } from '@marquee/worker/inference';
 import * as ort from 'onnxruntime-node';
@@ -119,14 +121,14 @@ async function decodeBench(generator: TextGenerator, eos: number[]) {
  * running sequences' longest gap between two tokens is the stall the prefill caused; the long
  * request's time to first token is what chunking costs it.
  */
-async function chunkedPrefillBench(
+async function longPromptBench(
   modelDir: string,
-  maxPrefillTokens: number,
+  limits: Pick<SchedulerLimits, 'maxPrefillTokens' | 'freePaddingTokens'>,
   eos: number[],
 ) {
   const generator = await TextGenerator.load(modelDir, {
     intraOpThreads: threads,
-    scheduler: { maxBatchSize: 32, maxPrefillTokens },
+    scheduler: { maxBatchSize: 32, ...limits },
   });
   const params = (maxTokens: number): GenerationParams => ({
     maxTokens,
@@ -142,6 +144,7 @@ async function chunkedPrefillBench(
     let streamed = 0;
     let arrivedAt = NaN;
     let firstTokenAt = NaN;
+    let longDoneAt = NaN;
     let arrive: () => void = () => undefined;
     const arrival = new Promise<void>((resolve) => (arrive = resolve));
     const short = Array.from({ length: longPrompt.running }, (_, r) => {
@@ -164,16 +167,18 @@ async function chunkedPrefillBench(
     });
     const long = arrival.then(() => {
       arrivedAt = performance.now();
-      return generator.generate(
-        Array.from(
-          { length: longPrompt.tokens },
-          (_, i) => (i * 13 + 5) % (lm.vocab - 3),
-        ),
-        params(8),
-        () => {
-          if (Number.isNaN(firstTokenAt)) firstTokenAt = performance.now();
-        },
-      );
+      return generator
+        .generate(
+          Array.from(
+            { length: longPrompt.tokens },
+            (_, i) => (i * 13 + 5) % (lm.vocab - 3),
+          ),
+          params(16),
+          () => {
+            if (Number.isNaN(firstTokenAt)) firstTokenAt = performance.now();
+          },
+        )
+        .finally(() => (longDoneAt = performance.now()));
     });
     await Promise.all([...short, long]);
     const ms = (g: { start: number; end: number }) => g.end - g.start;
@@ -189,7 +194,9 @@ async function chunkedPrefillBench(
           .map(ms),
       ),
       stepMsAfterJoin: percentile(
-        gaps.filter((g) => g.start >= firstTokenAt).map(ms),
+        gaps
+          .filter((g) => g.start >= firstTokenAt && g.end <= longDoneAt)
+          .map(ms),
         50,
       ),
       longPromptTtftMs: firstTokenAt - arrivedAt,
@@ -199,7 +206,7 @@ async function chunkedPrefillBench(
   const measured = await run();
   await generator.dispose();
   return {
-    maxPrefillTokens,
+    ...limits,
     runningSequences: longPrompt.running,
     longPromptTokens: longPrompt.tokens,
     runningStepMsBefore: round(measured.stepMsBefore),
@@ -327,20 +334,31 @@ async function main() {
       console.log(JSON.stringify(overhead.at(-1)));
     }
 
-    const [whole, chunked] = [
-      await chunkedPrefillBench(made.dir, longPrompt.tokens, eos),
-      await chunkedPrefillBench(made.dir, longPrompt.chunk, eos),
-    ];
-    const chunkedPrefill = {
-      whole,
-      chunked,
-      stallRatio: round(whole.runningStallMs / chunked.runningStallMs, 2),
-      longPromptTtftRatio: round(
-        chunked.longPromptTtftMs / whole.longPromptTtftMs,
+    // The engine before chunking and length groups, with chunking only, and as it is now.
+    const longPromptRuns = [];
+    for (const limits of [
+      { maxPrefillTokens: longPrompt.tokens, freePaddingTokens: Infinity },
+      { maxPrefillTokens: longPrompt.chunk, freePaddingTokens: Infinity },
+      { maxPrefillTokens: longPrompt.chunk, freePaddingTokens: 64 },
+    ]) {
+      longPromptRuns.push(await longPromptBench(made.dir, limits, eos));
+      console.log(JSON.stringify(longPromptRuns.at(-1)));
+    }
+    const [before, chunkedOnly, now] = longPromptRuns;
+    const longPromptArrives = {
+      runs: longPromptRuns.map((r) => ({
+        ...r,
+        // JSON has no Infinity: null means one padded batch.
+        freePaddingTokens: Number.isFinite(r.freePaddingTokens)
+          ? r.freePaddingTokens
+          : null,
+      })),
+      stallRatioChunking: round(before.runningStallMs / now.runningStallMs, 2),
+      stepAfterJoinRatioGroups: round(
+        chunkedOnly.runningStepMsAfterJoin / now.runningStepMsAfterJoin,
         2,
       ),
     };
-    console.log(JSON.stringify(chunkedPrefill));
 
     const enc = makeEncoder({
       out: join(root, 'enc'),
@@ -380,7 +398,7 @@ async function main() {
         throughputRatio: round((most?.tokensPerSecond ?? NaN) / one, 2),
       },
       engineOverhead: overhead,
-      chunkedPrefill,
+      longPromptArrives,
       embeddings,
     };
     const out =

@@ -85,19 +85,12 @@ interface Placed {
   keep: number;
 }
 
-/**
- * Padding a row may carry in a group without a run of its own: up to this many positions, or up
- * to half the group's width. Beyond that a separate run is cheaper than attending over (and
- * copying) padding every step: a 1,500-token prompt joining eight short sequences made each of
- * their steps 60 times slower when they all shared its width.
- */
-const FREE_PADDING = 64;
-
 /** Defaults of {@link SchedulerLimits} that do not depend on the model. */
 export const DEFAULT_SCHEDULER_LIMITS = {
   maxBatchSize: 32,
   kvBudgetBytes: 2 ** 31,
   maxPrefillTokens: 2048,
+  freePaddingTokens: 64,
 } as const;
 
 /**
@@ -112,7 +105,7 @@ export const DEFAULT_SCHEDULER_LIMITS = {
  * padding, and position ids count from each sequence's first real token, so each sequence gets
  * the logits it would get alone. Sequences whose lengths differ a lot are kept in separate
  * groups, each a model run per step, so short sequences do not pay for a long one's width and
- * the padded cache stays within twice the real one (plus {@link FREE_PADDING} per row).
+ * the padded cache stays within twice the real one (plus `freePaddingTokens` per row).
  * Finished and cancelled sequences leave after any step.
  */
 export class BatchScheduler {
@@ -148,6 +141,8 @@ export class BatchScheduler {
         limits.kvBudgetBytes ?? DEFAULT_SCHEDULER_LIMITS.kvBudgetBytes,
       maxPrefillTokens:
         limits.maxPrefillTokens ?? DEFAULT_SCHEDULER_LIMITS.maxPrefillTokens,
+      freePaddingTokens:
+        limits.freePaddingTokens ?? DEFAULT_SCHEDULER_LIMITS.freePaddingTokens,
     };
     for (const [name, value] of Object.entries(this.limits))
       if (!(value >= 1)) throw new RangeError(`${name} must be at least 1`);
@@ -496,7 +491,7 @@ export class BatchScheduler {
 
   /**
    * Sorts the live sequences by length and cuts them into groups where no row carries more
-   * padding than {@link FREE_PADDING} or half the group's width. A group whose rows, order and
+   * padding than `freePaddingTokens` or half the group's width. A group whose rows, order and
    * width are unchanged keeps its cache; any other is gathered anew.
    */
   private regroup(placed: Placed[]): void {
@@ -507,7 +502,10 @@ export class BatchScheduler {
     for (const p of live) {
       const part = parts.at(-1);
       const width = part?.[0].keep ?? 0;
-      if (part && (width - p.keep <= FREE_PADDING || p.keep * 2 >= width))
+      if (
+        part &&
+        (width - p.keep <= this.limits.freePaddingTokens || p.keep * 2 >= width)
+      )
         part.push(p);
       else parts.push([p]);
     }
