@@ -58,7 +58,7 @@ async function bootstrap(): Promise<void> {
   }
   logger.log(
     { config: config.describe() },
-    `worker ${config.workerId} serving ${host.names.join(', ')} on ${config.executionProvider}`,
+    `worker ${config.workerId} serving ${host.names.join(', ')} on ${host.executionProvider ?? config.executionProvider}`,
     'Worker',
   );
 }

@@ -2,7 +2,11 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { readModelManifest } from '@marquee/shared/model-format';
-import { Embedder, TextGenerator } from '@marquee/worker/inference';
+import {
+  Embedder,
+  type ExecutionProvider,
+  TextGenerator,
+} from '@marquee/worker/inference';
 import type { WorkerConfig } from '@marquee/worker/util-config';
 
 /**
@@ -61,17 +65,28 @@ export class ModelHost {
   /** Loads one model folder, a causal LM or an encoder as its `marquee.json` says. */
   static async loadModel(
     dir: string,
-    config: Pick<WorkerConfig, 'executionProvider' | 'intraOpThreads'>,
+    config: Pick<
+      WorkerConfig,
+      'executionProvider' | 'cpuFallback' | 'intraOpThreads' | 'scheduler'
+    >,
   ): Promise<TextGenerator | Embedder> {
     const manifest = await readModelManifest(dir);
     const options = {
       executionProvider: config.executionProvider,
+      cpuFallback: config.cpuFallback,
+      onFallback: (reason: string) =>
+        ModelHost.logger.warn(
+          `${manifest.name}: ${reason} (EXECUTION_PROVIDER_FALLBACK=cpu)`,
+        ),
       intraOpThreads: config.intraOpThreads || undefined,
     };
     const model =
       manifest.task === 'embedding'
         ? await Embedder.load(dir, options)
-        : await TextGenerator.load(dir, options);
+        : await TextGenerator.load(dir, {
+            ...options,
+            scheduler: config.scheduler,
+          });
     ModelHost.logger.log(
       `loaded ${manifest.task} model ${manifest.name} from ${dir} on ${model.executionProvider}`,
     );
@@ -104,6 +119,19 @@ export class ModelHost {
     return [...this.names, ...this.embeddingNames]
       .filter((name) => !this.leaving.has(name))
       .sort();
+  }
+
+  /**
+   * The execution provider the models run on: `cpu` when any of them fell back to it, undefined
+   * while none is loaded.
+   */
+  get executionProvider(): ExecutionProvider | undefined {
+    const providers = [
+      ...this.generators.values(),
+      ...this.embedders.values(),
+    ].map((m) => m.executionProvider);
+    if (providers.length === 0) return undefined;
+    return providers.includes('cpu') ? 'cpu' : providers[0];
   }
 
   has(name: string): boolean {

@@ -55,7 +55,8 @@ export class WorkerPresenceReporter
     const presence: WorkerPresence = {
       workerId: this.config.workerId,
       models: this.host.allNames,
-      executionProvider: this.config.executionProvider,
+      executionProvider:
+        this.host.executionProvider ?? this.config.executionProvider,
       startedAt: this.startedAt,
       ...(this.modelErrors.size > 0
         ? { modelErrors: Object.fromEntries(this.modelErrors) }

@@ -4,7 +4,8 @@ import * as ort from 'onnxruntime-node';
 import { float16ToFloat32 } from './float16';
 import { InferenceError } from './inference-error';
 import { KvCache, type KvDtype, type KvLayer, type KvLayout } from './kv-cache';
-import type { TextGeneratorOptions } from './types';
+import { createSession } from './onnx-session';
+import type { ExecutionProvider, TextGeneratorOptions } from './types';
 
 /** One forward pass over a batch of equally long sequences. */
 export interface ForwardInput {
@@ -37,6 +38,8 @@ export class CausalLmSession {
     private readonly session: ort.InferenceSession,
     /** Shape and dtype of the KV cache this model reads and writes. */
     readonly kvLayout: KvLayout,
+    /** Where the graph runs (`cpu` after a configured fallback). */
+    readonly executionProvider: ExecutionProvider,
   ) {}
 
   /** Loads `model.onnx` from a model folder; reads `config.json` for shapes the graph leaves symbolic. */
@@ -44,15 +47,9 @@ export class CausalLmSession {
     modelDir: string,
     options: TextGeneratorOptions = {},
   ): Promise<CausalLmSession> {
-    const session = await ort.InferenceSession.create(
+    const { session, executionProvider } = await createSession(
       join(modelDir, 'model.onnx'),
-      {
-        executionProviders: [options.executionProvider ?? 'cpu'],
-        graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
-        ...(options.intraOpThreads
-          ? { intraOpNumThreads: options.intraOpThreads }
-          : {}),
-      },
+      options,
     );
     const config = JSON.parse(
       await readFile(join(modelDir, 'config.json'), 'utf8'),
@@ -60,6 +57,7 @@ export class CausalLmSession {
     return new CausalLmSession(
       session,
       CausalLmSession.readLayout(session, config),
+      executionProvider,
     );
   }
 

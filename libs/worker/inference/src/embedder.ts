@@ -5,6 +5,7 @@ import { MODEL_FILES, readModelManifest } from '@marquee/shared/model-format';
 import * as ort from 'onnxruntime-node';
 import { float16ToFloat32 } from './float16';
 import { InferenceError } from './inference-error';
+import { createSession } from './onnx-session';
 import type { ExecutionProvider, TextGeneratorOptions } from './types';
 
 /** Dynamic batching of embedding inputs. */
@@ -104,22 +105,16 @@ export class Embedder {
         'model_error',
         `${MODEL_FILES.config} of ${manifest.name} needs numeric hidden_size and vocab_size`,
       );
-    const session = await ort.InferenceSession.create(
+    const { session, executionProvider } = await createSession(
       join(modelDir, MODEL_FILES.onnx),
-      {
-        executionProviders: [options.executionProvider ?? 'cpu'],
-        graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
-        ...(options.intraOpThreads
-          ? { intraOpNumThreads: options.intraOpThreads }
-          : {}),
-      },
+      options,
     );
     return new Embedder(
       manifest.name,
       manifest.contextLength,
       hidden,
       vocab,
-      options.executionProvider ?? 'cpu',
+      executionProvider,
       session,
       new Tokenizer(tokenizerJson, tokenizerConfig),
       options.batching ?? {},

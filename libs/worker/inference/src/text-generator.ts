@@ -80,7 +80,7 @@ export class TextGenerator {
     return new TextGenerator(
       manifest.name,
       manifest.contextLength,
-      options.executionProvider ?? 'cpu',
+      session.executionProvider,
       config.vocab_size,
       session,
       tokenizer,

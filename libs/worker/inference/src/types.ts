@@ -84,6 +84,13 @@ export interface GenerationResult {
 export interface TextGeneratorOptions {
   /** Default `cpu`. */
   executionProvider?: ExecutionProvider;
+  /**
+   * When `executionProvider` cannot start, run on the CPU instead of failing to load. Off by
+   * default: a GPU worker silently serving from its CPU is an outage that looks like one slow.
+   */
+  cpuFallback?: boolean;
+  /** Told why, when `cpuFallback` was used (the worker logs it as a warning). */
+  onFallback?: (reason: string) => void;
   /** Threads for one operator; default: ONNX Runtime's choice (one per physical core). */
   intraOpThreads?: number;
   /** ONNX Runtime graph optimisation level; default `all`. */

@@ -18,6 +18,17 @@ export const workerEnvSchema = z.object({
   MODEL_ROOTS: z.string().default(''),
   WORKER_ID: z.string().min(1).optional(),
   EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
+  /**
+   * `cpu`: when EXECUTION_PROVIDER cannot start, serve from the CPU with a warning. `none`
+   * (default): the model fails to load, and the worker says why.
+   */
+  EXECUTION_PROVIDER_FALLBACK: z.enum(['none', 'cpu']).default('none'),
+  /** Most sequences one causal LM decodes together. */
+  MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(1024).default(32),
+  /** KV-cache memory each causal LM may reserve, in MiB. */
+  KV_CACHE_MIB: z.coerce.number().int().min(1).default(2048),
+  /** Prompt tokens per prefill run; longer prompts are prefilled in chunks of this many. */
+  MAX_PREFILL_TOKENS: z.coerce.number().int().min(16).default(2048),
   /** Threads ONNX Runtime may use inside one operator; 0 lets it decide. */
   INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0),
   /** Milliseconds between flushes of batched token frames to gateways. */
@@ -47,6 +58,13 @@ export class WorkerConfig {
   readonly modelRoots: string[];
   readonly workerId: string;
   readonly executionProvider: 'cpu' | 'cuda';
+  readonly cpuFallback: boolean;
+  /** Limits of each causal LM's continuous-batching scheduler. */
+  readonly scheduler: {
+    maxBatchSize: number;
+    kvBudgetBytes: number;
+    maxPrefillTokens: number;
+  };
   readonly intraOpThreads: number;
   readonly frameFlushMs: number;
   readonly heartbeatMs: number;
@@ -70,6 +88,12 @@ export class WorkerConfig {
     ];
     this.workerId = env.WORKER_ID ?? `${hostname()}-${process.pid}`;
     this.executionProvider = env.EXECUTION_PROVIDER;
+    this.cpuFallback = env.EXECUTION_PROVIDER_FALLBACK === 'cpu';
+    this.scheduler = {
+      maxBatchSize: env.MAX_BATCH_SIZE,
+      kvBudgetBytes: env.KV_CACHE_MIB * 2 ** 20,
+      maxPrefillTokens: env.MAX_PREFILL_TOKENS,
+    };
     this.intraOpThreads = env.INTRA_OP_THREADS;
     this.frameFlushMs = env.FRAME_FLUSH_MS;
     this.heartbeatMs = env.HEARTBEAT_MS;
@@ -88,6 +112,10 @@ export class WorkerConfig {
       modelRoots: this.modelRoots.join(','),
       workerId: this.workerId,
       executionProvider: this.executionProvider,
+      executionProviderFallback: this.cpuFallback ? 'cpu' : 'none',
+      maxBatchSize: this.scheduler.maxBatchSize,
+      kvCacheMiB: this.scheduler.kvBudgetBytes / 2 ** 20,
+      maxPrefillTokens: this.scheduler.maxPrefillTokens,
       intraOpThreads: this.intraOpThreads,
       metricsPort: this.metricsPort,
       shutdownGraceMs: this.shutdownGraceMs,
