@@ -1,7 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { DrainState } from '@marquee/shared/util-observability';
-import { InferenceProcessor, ModelHost } from '@marquee/worker/feature-jobs';
+import {
+  EmbeddingProcessor,
+  InferenceProcessor,
+  ModelHost,
+} from '@marquee/worker/feature-jobs';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -36,7 +40,10 @@ async function bootstrap(): Promise<void> {
       'draining',
       'Worker',
     );
-    await processor.drain(config.shutdownGraceMs);
+    await Promise.all([
+      processor.drain(config.shutdownGraceMs),
+      app.get(EmbeddingProcessor).drain(),
+    ]);
     logger.log('drained; closing', 'Worker');
     await app.close();
   };

@@ -10,8 +10,9 @@ export const embeddingInputSchema = z.discriminatedUnion('kind', [
 ]);
 
 /**
- * The payload of an embedding job on its model's {@link inferenceQueueName} queue (embedding
- * models have queues of their own, so one queue never mixes the two kinds). Job id = `requestId`.
+ * The payload of an embedding job on its tenant's {@link tenantQueueName} queue for the model
+ * (a model is either a generator or an encoder, so one queue never mixes the two kinds).
+ * Job id = `requestId`.
  * The worker answers with one `finished` event whose `embeddings` hold one vector per input.
  */
 export const embeddingJobSchema = z.object({

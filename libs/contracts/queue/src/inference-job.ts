@@ -46,7 +46,7 @@ export const samplingSchema = z.object({
 });
 
 /**
- * The payload of a job on an {@link inferenceQueueName} queue. Job id = `requestId`.
+ * The payload of a job on a {@link tenantQueueName} queue. Job id = `requestId`.
  * Produced by the gateway, consumed by workers: both validate it with this schema.
  */
 export const inferenceJobSchema = z.object({

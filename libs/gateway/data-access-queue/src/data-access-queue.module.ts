@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { InferenceQueue } from './inference-queue.service';
+import { EmbeddingQueue, InferenceQueue } from './inference-queue.service';
 import { ModelControl } from './model-control.service';
 import { REDIS_URL, RedisConnection } from './redis.provider';
 import { WorkerPresenceService } from './worker-presence.service';
@@ -7,6 +7,7 @@ import { WorkerPresenceService } from './worker-presence.service';
 const services = [
   RedisConnection,
   InferenceQueue,
+  EmbeddingQueue,
   WorkerPresenceService,
   ModelControl,
 ];

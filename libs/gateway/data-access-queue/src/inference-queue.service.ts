@@ -1,84 +1,75 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import {
+  type EmbeddingJob,
   type InferenceJob,
-  QUEUE_PREFIX,
   type TenantShare,
-  encodeTenantShare,
-  fairBellKey,
-  fairTenantsKey,
+  embeddingJobSchema,
   inferenceJobSchema,
-  tenantQueueName,
 } from '@marquee/contracts/queue';
-import { Queue } from 'bullmq';
 import { RedisConnection } from './redis.provider';
+import { TenantQueues } from './tenant-queues';
 
-/** Bell entries kept at most: a wake-up signal, not a work list. */
-const BELL_LENGTH = 64;
+/** Share of a tenant whose plan says nothing: the lowest tier, weight 1. */
+const DEFAULT_SHARE: TenantShare = { tier: 5, weight: 1 };
 
-/**
- * Producer side of the inference queues: one BullMQ queue per (model, tenant), so workers can
- * share a saturated pool fairly between tenants (see `fair-queues.ts` in the queue contracts).
- */
+/** Producer side of the text-generation queues: one BullMQ queue per (model, tenant). */
 @Injectable()
 export class InferenceQueue implements OnModuleDestroy {
-  private readonly queues = new Map<string, Queue<InferenceJob>>();
+  private readonly queues: TenantQueues<InferenceJob>;
 
-  constructor(private readonly redis: RedisConnection) {}
+  constructor(redis: RedisConnection) {
+    this.queues = new TenantQueues(redis, 'infer');
+  }
 
   /**
    * Enqueues a job (validated against the shared schema first) on its tenant's queue for the
    * model; job id = request id. Registers the tenant's share and wakes idle workers.
    */
-  async enqueue(
-    job: InferenceJob,
-    share: TenantShare = { tier: 5, weight: 1 },
-  ): Promise<void> {
-    const payload = inferenceJobSchema.parse(job);
-    await this.queue(payload.model, payload.tenantId).add('infer', payload, {
-      jobId: payload.requestId,
-      removeOnComplete: true,
-      removeOnFail: 1000,
-      attempts: 1,
-    });
-    await this.redis.client
-      .multi()
-      .hset(
-        fairTenantsKey(payload.model),
-        payload.tenantId,
-        encodeTenantShare(share),
-      )
-      .lpush(fairBellKey(payload.model), '1')
-      .ltrim(fairBellKey(payload.model), 0, BELL_LENGTH - 1)
-      .exec();
+  async enqueue(job: InferenceJob, share = DEFAULT_SHARE): Promise<void> {
+    await this.queues.add(inferenceJobSchema.parse(job), share);
   }
 
   /** Removes a job no worker has taken yet. False when a worker already has it (or it is gone). */
-  async withdraw(
+  withdraw(
     model: string,
     tenantId: string,
     requestId: string,
   ): Promise<boolean> {
-    try {
-      return (await this.queue(model, tenantId).remove(requestId)) === 1;
-    } catch {
-      return false;
-    }
-  }
-
-  private queue(model: string, tenantId: string): Queue<InferenceJob> {
-    const name = tenantQueueName(model, tenantId);
-    let queue = this.queues.get(name);
-    if (!queue) {
-      queue = new Queue<InferenceJob>(name, {
-        connection: this.redis.client,
-        prefix: QUEUE_PREFIX,
-      });
-      this.queues.set(name, queue);
-    }
-    return queue;
+    return this.queues.withdraw(model, tenantId, requestId);
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await this.queues.close();
+  }
+}
+
+/**
+ * Producer side of the embedding models' queues: per (model, tenant) like generation, so one
+ * tenant embedding a whole catalogue does not hold up another's single query.
+ */
+@Injectable()
+export class EmbeddingQueue implements OnModuleDestroy {
+  private readonly queues: TenantQueues<EmbeddingJob>;
+
+  constructor(redis: RedisConnection) {
+    this.queues = new TenantQueues(redis, 'embed');
+  }
+
+  /** Enqueues a job (validated against the shared schema first); job id = request id. */
+  async enqueue(job: EmbeddingJob, share = DEFAULT_SHARE): Promise<void> {
+    await this.queues.add(embeddingJobSchema.parse(job), share);
+  }
+
+  /** Removes a job no worker has taken yet. False when a worker already has it (or it is gone). */
+  withdraw(
+    model: string,
+    tenantId: string,
+    requestId: string,
+  ): Promise<boolean> {
+    return this.queues.withdraw(model, tenantId, requestId);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.queues.close();
   }
 }

@@ -7,7 +7,6 @@ import { CompletionsController } from './controllers/completions.controller';
 import { ModelsController } from './controllers/models.controller';
 import { CostPreviewController } from './cost-preview/cost-preview.controller';
 import { PromptCounter } from './cost-preview/prompt-counter.service';
-import { EmbeddingQueue } from './embeddings/embedding-queue.service';
 import { EmbeddingRunner } from './embeddings/embedding-runner.service';
 import { EmbeddingsController } from './embeddings/embeddings.controller';
 import { InferenceRunner } from './inference/inference-runner.service';
@@ -30,7 +29,6 @@ import { ResponseWriter } from './responses/response-writer.service';
     RequestAccounting,
     ResponseWriter,
     EmbeddingRunner,
-    EmbeddingQueue,
     PromptCounter,
   ],
 })

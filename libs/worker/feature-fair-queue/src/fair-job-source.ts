@@ -83,6 +83,40 @@ export class FairJobSource<T> {
   }
 
   /**
+   * One unit of a worker's concurrency: takes the next fair job, hands it to `handle` and settles
+   * it with the queue, until the source is stopped. When `handle` throws, the job fails for good,
+   * unless `handBack` accepts the error: then it goes back to its queue for another worker.
+   */
+  async consume(
+    handle: (job: Job<T>) => Promise<void>,
+    options: {
+      handBack?: (error: unknown) => boolean;
+      /** Told when taking a job failed (Redis down); the slot retries after half a second. */
+      onError?: (error: Error) => void;
+    } = {},
+  ): Promise<void> {
+    for (;;) {
+      const taken = await this.next().catch((error: Error) => {
+        options.onError?.(error);
+        return undefined;
+      });
+      if (taken === null) return;
+      if (taken === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
+      }
+      try {
+        await handle(taken.job);
+        await taken.complete();
+      } catch (error) {
+        await taken
+          .fail(error as Error, options.handBack?.(error) ?? false)
+          .catch(() => undefined);
+      }
+    }
+  }
+
+  /**
    * One blocking wait on the bell, shared by every idle slot: a connection serves one blocking
    * call at a time, so slots queuing their own would each wake up to a second late.
    */

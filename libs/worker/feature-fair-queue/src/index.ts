@@ -1,2 +1,3 @@
 export * from './deficit-round-robin';
 export * from './fair-job-source';
+export * from './fair-consumers';

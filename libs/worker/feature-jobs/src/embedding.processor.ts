@@ -6,34 +6,38 @@ import {
 } from '@nestjs/common';
 import {
   type EmbeddingJob,
-  QUEUE_PREFIX,
   embeddingJobSchema,
-  inferenceQueueName,
 } from '@marquee/contracts/queue';
+import { FairConsumers } from '@marquee/worker/feature-fair-queue';
 import { GatewayLinkPool } from '@marquee/worker/transport-grpc';
 import { WorkerConfig } from '@marquee/worker/util-config';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
 import { ModelHost } from './model-host.service';
 import { runEmbeddingJob } from './run-embedding-job';
 
 /**
- * Consumes the queues of the embedding models this worker serves. Takes up to a batch's worth
- * of jobs at once; the model's embedder batches their inputs dynamically.
+ * Consumes the queues of the embedding models this worker serves, from the tenants' queues in
+ * fair order like text generation. Takes up to a batch's worth of jobs at once; the model's
+ * embedder batches their inputs dynamically.
  */
 @Injectable()
 export class EmbeddingProcessor
   implements OnApplicationBootstrap, OnModuleDestroy
 {
   private readonly logger = new Logger(EmbeddingProcessor.name);
-  private readonly workers = new Map<string, Worker<EmbeddingJob>>();
-  private connection: Redis | null = null;
+  private readonly consumers: FairConsumers<EmbeddingJob>;
 
   constructor(
     private readonly config: WorkerConfig,
     private readonly host: ModelHost,
     private readonly links: GatewayLinkPool,
-  ) {}
+  ) {
+    this.consumers = new FairConsumers<EmbeddingJob>({
+      redisUrl: config.redisUrl,
+      handle: (job) => this.process(job),
+      onError: (error) => this.logger.warn(`queue: ${error.message}`),
+    });
+  }
 
   onApplicationBootstrap(): void {
     for (const model of this.host.embeddingNames) this.serve(model);
@@ -41,48 +45,28 @@ export class EmbeddingProcessor
 
   /** Starts taking jobs for an embedding model of the host (no-op if already). */
   serve(model: string): void {
-    if (this.workers.has(model)) return;
-    if (!this.connection) {
-      this.connection = new Redis(this.config.redisUrl, {
-        maxRetriesPerRequest: null,
-      });
-      this.connection.on('error', (error) =>
-        this.logger.warn(`redis: ${error.message}`),
-      );
-    }
-    const worker = new Worker<EmbeddingJob>(
-      inferenceQueueName(model),
-      (job) => this.process(job),
-      {
-        connection: this.connection,
-        prefix: QUEUE_PREFIX,
-        concurrency: this.host.concurrency(model),
-      },
-    );
-    worker.on('error', (error) =>
-      this.logger.warn(`queue ${model}: ${error.message}`),
-    );
-    this.workers.set(model, worker);
+    this.consumers.serve(model, this.host.concurrency(model));
   }
 
   /** Stops taking jobs for `model`; resolves once its running jobs have finished. */
-  async retire(model: string): Promise<void> {
-    const worker = this.workers.get(model);
-    if (!worker) return;
-    this.workers.delete(model);
-    await worker.close();
+  retire(model: string): Promise<void> {
+    return this.consumers.retire(model);
+  }
+
+  /** Takes no more jobs; resolves once the running ones have finished. */
+  drain(): Promise<void> {
+    return this.consumers.stop();
   }
 
   private async process(job: Job<EmbeddingJob>): Promise<void> {
     const parsed = embeddingJobSchema.safeParse(job.data);
     if (!parsed.success)
-      throw new UnrecoverableError(
+      throw new Error(
         `invalid job payload: ${parsed.error.issues[0]?.message}`,
       );
     const payload = parsed.data;
     const embedder = this.host.embedder(payload.model);
-    if (!embedder)
-      throw new UnrecoverableError(`model ${payload.model} is not served here`);
+    if (!embedder) throw new Error(`model ${payload.model} is not served here`);
     try {
       await runEmbeddingJob(
         payload,
@@ -94,12 +78,11 @@ export class EmbeddingProcessor
       this.logger.error(
         `request ${payload.requestId} failed: ${(error as Error).message}`,
       );
-      throw new UnrecoverableError('model_error');
+      throw new Error('model_error');
     }
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all([...this.workers.values()].map((w) => w.close()));
-    this.connection?.disconnect();
+    await this.consumers.close();
   }
 }

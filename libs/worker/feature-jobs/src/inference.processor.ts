@@ -12,11 +12,10 @@ import {
 } from '@marquee/contracts/queue';
 import { WorkerMetrics } from '@marquee/shared/util-observability';
 import { InferenceError, type TextGenerator } from '@marquee/worker/inference';
-import { FairJobSource } from '@marquee/worker/feature-fair-queue';
+import { FairConsumers } from '@marquee/worker/feature-fair-queue';
 import { GatewayLinkPool } from '@marquee/worker/transport-grpc';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import type { Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import { JobDrainer } from './job-drainer';
 import { ModelHost } from './model-host.service';
 import { runJob } from './run-job';
@@ -26,12 +25,6 @@ class HandBack extends Error {}
 
 /** A job that retrying cannot fix. */
 class JobFailed extends Error {}
-
-interface ModelConsumer {
-  source: FairJobSource<InferenceJob>;
-  bell: Redis;
-  slots: Promise<void>[];
-}
 
 /**
  * Consumes the queues of the models this worker serves and runs each job in the engine,
@@ -44,10 +37,8 @@ export class InferenceProcessor
   implements OnApplicationBootstrap, OnModuleDestroy
 {
   private readonly logger = new Logger(InferenceProcessor.name);
-  /** Per model served: its fair source, the bell connection it sleeps on, and its slots. */
-  private readonly consumers = new Map<string, ModelConsumer>();
+  private readonly consumers: FairConsumers<InferenceJob>;
   private readonly active = new Map<string, AbortController>();
-  private connection: Redis | null = null;
   private readonly drainer: JobDrainer;
   private draining = false;
 
@@ -58,6 +49,12 @@ export class InferenceProcessor
     @Optional() metrics?: WorkerMetrics,
   ) {
     this.drainer = new JobDrainer(metrics);
+    this.consumers = new FairConsumers<InferenceJob>({
+      redisUrl: config.redisUrl,
+      handle: (job) => this.process(job),
+      handBack: (error) => error instanceof HandBack,
+      onError: (error) => this.logger.warn(`queue: ${error.message}`),
+    });
     links.onCancel((requestId) => this.active.get(requestId)?.abort());
     links.reportActiveRequests(() => this.active.size);
   }
@@ -68,78 +65,17 @@ export class InferenceProcessor
 
   /** Starts taking jobs for a text-generation model of the host (no-op if already, or draining). */
   serve(model: string): void {
-    if (this.draining || this.consumers.has(model)) return;
-    const bell = new Redis(this.config.redisUrl, {
-      maxRetriesPerRequest: null,
-    });
-    bell.on('error', () => undefined);
-    const source = new FairJobSource<InferenceJob>({
-      model,
-      connection: this.commands(),
-      bellConnection: bell,
-    });
+    if (this.draining) return;
     // As many jobs in flight as the model's batch holds: they all share its scheduler.
-    const slots = Array.from({ length: this.host.concurrency(model) }, () =>
-      this.slot(source),
-    );
-    this.consumers.set(model, { source, bell, slots });
+    this.consumers.serve(model, this.host.concurrency(model));
   }
 
   /**
    * Stops taking jobs for `model` and resolves once its running jobs have finished (jobs still
    * queued stay there for other workers). The caller then frees the model.
    */
-  async retire(model: string): Promise<void> {
-    const consumer = this.consumers.get(model);
-    if (!consumer) return;
-    this.consumers.delete(model);
-    this.stopIntake(consumer);
-    await Promise.all(consumer.slots);
-    await consumer.source.close();
-  }
-
-  /**
-   * No more jobs from this consumer. Its idle slots all wait on the one bell connection, where
-   * blocking pops queue behind each other (a second each): closing it ends them at once.
-   */
-  private stopIntake(consumer: ModelConsumer): void {
-    consumer.source.stop();
-    consumer.bell.disconnect();
-  }
-
-  private commands(): Redis {
-    if (!this.connection) {
-      this.connection = new Redis(this.config.redisUrl, {
-        maxRetriesPerRequest: null,
-      });
-      this.connection.on('error', (error) =>
-        this.logger.warn(`redis: ${error.message}`),
-      );
-    }
-    return this.connection;
-  }
-
-  /** One unit of concurrency: take the next fair job, run it, settle it with the queue. */
-  private async slot(source: FairJobSource<InferenceJob>): Promise<void> {
-    for (;;) {
-      const taken = await source.next().catch((error: Error) => {
-        this.logger.warn(`queue: ${error.message}`);
-        return undefined;
-      });
-      if (taken === null) return;
-      if (taken === undefined) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        continue;
-      }
-      try {
-        await this.process(taken.job);
-        await taken.complete();
-      } catch (error) {
-        await taken
-          .fail(error as Error, error instanceof HandBack)
-          .catch(() => undefined);
-      }
-    }
+  retire(model: string): Promise<void> {
+    return this.consumers.retire(model);
   }
 
   private async process(job: Job<InferenceJob>): Promise<void> {
@@ -185,9 +121,7 @@ export class InferenceProcessor
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
-    const consumers = [...this.consumers.values()];
-    for (const consumer of consumers) this.stopIntake(consumer);
-    const closing = Promise.all(consumers.flatMap((c) => c.slots));
+    const closing = this.consumers.stop();
     const deadline = setTimeout(() => {
       const { handedBack, lost } = this.drainer.abortAll();
       if (handedBack + lost > 0)
@@ -204,8 +138,7 @@ export class InferenceProcessor
 
   async onModuleDestroy(): Promise<void> {
     this.draining = true;
-    await Promise.all([...this.consumers.keys()].map((m) => this.retire(m)));
-    this.connection?.disconnect();
+    await this.consumers.close();
     await this.host.dispose();
   }
 }

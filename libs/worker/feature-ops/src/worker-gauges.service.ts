@@ -2,7 +2,6 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import {
   QUEUE_PREFIX,
   fairTenantsKey,
-  inferenceQueueName,
   tenantQueueName,
 } from '@marquee/contracts/queue';
 import {
@@ -65,16 +64,13 @@ export class WorkerGauges implements OnModuleDestroy {
   private async countQueue(model: string): Promise<void> {
     try {
       const tenants = await this.redis.hkeys(fairTenantsKey(model));
-      const names = [
-        inferenceQueueName(model),
-        ...tenants.flatMap((tenant) => {
-          try {
-            return [tenantQueueName(model, tenant)];
-          } catch {
-            return [];
-          }
-        }),
-      ];
+      const names = tenants.flatMap((tenant) => {
+        try {
+          return [tenantQueueName(model, tenant)];
+        } catch {
+          return [];
+        }
+      });
       const totals = { waiting: 0, active: 0, delayed: 0 };
       for (const name of names) {
         const counts = await this.queue(name).getJobCounts(

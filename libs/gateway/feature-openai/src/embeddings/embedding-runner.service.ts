@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EmbeddingInputPayload } from '@marquee/contracts/queue';
 import type { Model } from '@marquee/gateway/data-access-db';
+import { EmbeddingQueue } from '@marquee/gateway/data-access-queue';
 import {
   type Admission,
   AdmissionService,
@@ -19,7 +20,6 @@ import {
   failure,
   prices,
 } from '../inference/request-accounting.service';
-import { EmbeddingQueue } from './embedding-queue.service';
 
 /** A validated embeddings request, ready to queue. */
 export interface EmbeddingCall {
@@ -79,22 +79,28 @@ export class EmbeddingRunner {
     });
     const channel = this.registry.open(call.requestId);
     try {
-      await this.queue.enqueue({
-        kind: 'embedding',
-        requestId: call.requestId,
-        tenantId: call.principal.tenantId,
-        apiKeyId: call.principal.apiKeyId,
-        model: model.name,
-        inputs: call.inputs,
-        ...(call.dimensions !== undefined
-          ? { dimensions: call.dimensions }
-          : {}),
-        replyTo: {
-          gatewayId: this.config.gatewayId,
-          address: this.config.grpcAdvertiseAddress,
+      await this.queue.enqueue(
+        {
+          kind: 'embedding',
+          requestId: call.requestId,
+          tenantId: call.principal.tenantId,
+          apiKeyId: call.principal.apiKeyId,
+          model: model.name,
+          inputs: call.inputs,
+          ...(call.dimensions !== undefined
+            ? { dimensions: call.dimensions }
+            : {}),
+          replyTo: {
+            gatewayId: this.config.gatewayId,
+            address: this.config.grpcAdvertiseAddress,
+          },
+          enqueuedAt: Date.now(),
         },
-        enqueuedAt: Date.now(),
-      });
+        {
+          tier: call.principal.priorityTier,
+          weight: call.principal.fairnessWeight,
+        },
+      );
     } catch (error) {
       this.registry.fail(
         call.requestId,
@@ -114,16 +120,18 @@ export class EmbeddingRunner {
     let started = false;
     const timer = setTimeout(() => {
       if (started) return;
-      void this.queue.withdraw(model.name, call.requestId).then((withdrawn) => {
-        if (withdrawn)
-          this.registry.fail(
-            call.requestId,
-            failure(
-              'no_worker_available',
-              'No worker took the request in time.',
-            ),
-          );
-      });
+      void this.queue
+        .withdraw(model.name, call.principal.tenantId, call.requestId)
+        .then((withdrawn) => {
+          if (withdrawn)
+            this.registry.fail(
+              call.requestId,
+              failure(
+                'no_worker_available',
+                'No worker took the request in time.',
+              ),
+            );
+        });
     }, this.config.queueTimeoutMs);
     try {
       for await (const event of channel) {
@@ -140,9 +148,9 @@ export class EmbeddingRunner {
   }
 
   /** Cancels a request whose client went away (before a worker took it, the job is withdrawn). */
-  cancel(model: string, requestId: string): void {
+  cancel(model: string, tenantId: string, requestId: string): void {
     this.registry.cancel(requestId);
-    void this.queue.withdraw(model, requestId).then((withdrawn) => {
+    void this.queue.withdraw(model, tenantId, requestId).then((withdrawn) => {
       if (withdrawn)
         this.registry.fail(
           requestId,

@@ -1,0 +1,99 @@
+import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { FairJobSource } from './fair-job-source';
+
+export interface FairConsumersOptions<T> {
+  redisUrl: string;
+  /** Runs one job; resolves when it is done. */
+  handle: (job: Job<T>) => Promise<void>;
+  /** Errors after which the job goes back to its queue instead of failing. */
+  handBack?: (error: unknown) => boolean;
+  /** Told of Redis and queue errors (the consumers retry on their own). */
+  onError?: (error: Error) => void;
+}
+
+interface ModelConsumer<T> {
+  source: FairJobSource<T>;
+  /** The connection its idle slots block on, waiting for the bell. */
+  bell: Redis;
+  slots: Promise<void>[];
+}
+
+/**
+ * A worker's intake: per model it serves, a {@link FairJobSource} and as many slots taking jobs
+ * from it as the model runs at once. Shared by text generation and embeddings.
+ */
+export class FairConsumers<T> {
+  private readonly consumers = new Map<string, ModelConsumer<T>>();
+  private connection: Redis | null = null;
+
+  constructor(private readonly options: FairConsumersOptions<T>) {}
+
+  /** Starts taking jobs for `model` with `slots` at once (no-op if already). */
+  serve(model: string, slots: number): void {
+    if (this.consumers.has(model)) return;
+    const bell = new Redis(this.options.redisUrl, {
+      maxRetriesPerRequest: null,
+    });
+    bell.on('error', () => undefined);
+    const source = new FairJobSource<T>({
+      model,
+      connection: this.commands(),
+      bellConnection: bell,
+    });
+    const { handle, handBack, onError } = this.options;
+    this.consumers.set(model, {
+      source,
+      bell,
+      slots: Array.from({ length: slots }, () =>
+        source.consume(handle, { handBack, onError }),
+      ),
+    });
+  }
+
+  /**
+   * Stops taking jobs for `model`; resolves once its running jobs have finished (jobs still
+   * queued stay there for other workers).
+   */
+  async retire(model: string): Promise<void> {
+    const consumer = this.consumers.get(model);
+    if (!consumer) return;
+    this.consumers.delete(model);
+    FairConsumers.stopIntake(consumer);
+    await Promise.all(consumer.slots);
+    await consumer.source.close();
+  }
+
+  /** Takes no more jobs for any model; resolves once the running ones have finished. */
+  async stop(): Promise<void> {
+    const consumers = [...this.consumers.values()];
+    for (const consumer of consumers) FairConsumers.stopIntake(consumer);
+    await Promise.all(consumers.flatMap((c) => c.slots));
+  }
+
+  /** Retires every model and closes the shared connection. */
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers.keys()].map((m) => this.retire(m)));
+    this.connection?.disconnect();
+    this.connection = null;
+  }
+
+  /**
+   * Idle slots all wait on the one bell connection, where blocking pops queue behind each other
+   * (a second each): closing it ends them at once.
+   */
+  private static stopIntake<T>(consumer: ModelConsumer<T>): void {
+    consumer.source.stop();
+    consumer.bell.disconnect();
+  }
+
+  private commands(): Redis {
+    if (!this.connection) {
+      this.connection = new Redis(this.options.redisUrl, {
+        maxRetriesPerRequest: null,
+      });
+      this.connection.on('error', (error) => this.options.onError?.(error));
+    }
+    return this.connection;
+  }
+}
