@@ -1,0 +1,148 @@
+import {
+  QUEUE_PREFIX,
+  encodeTenantShare,
+  fairBellKey,
+  fairTenantsKey,
+  tenantQueueName,
+} from '@marquee/contracts/queue';
+import { type Job, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { FairConsumers } from './fair-consumers';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+interface Payload {
+  tenant: string;
+  n: number;
+}
+
+class Retry extends Error {}
+
+describe('FairConsumers (Redis)', () => {
+  let redis: Redis;
+  let model: string;
+  const queues = new Map<string, Queue<Payload>>();
+
+  const queue = (tenant: string) => {
+    let q = queues.get(tenant);
+    if (!q) {
+      q = new Queue<Payload>(tenantQueueName(model, tenant), {
+        connection: redis,
+        prefix: QUEUE_PREFIX,
+      });
+      queues.set(tenant, q);
+    }
+    return q;
+  };
+
+  /** Enqueues the way the gateway does: the tenant's queue, its share, the bell. */
+  async function enqueue(tenant: string, count: number, from = 0) {
+    await (queue(tenant) as Queue).addBulk(
+      Array.from({ length: count }, (_, i) => ({
+        name: 'embed',
+        data: { tenant, n: from + i },
+        opts: { jobId: `${tenant}-${from + i}`, removeOnComplete: true },
+      })),
+    );
+    await redis.hset(
+      fairTenantsKey(model),
+      tenant,
+      encodeTenantShare({ tier: 5, weight: 1 }),
+    );
+    await redis.lpush(fairBellKey(model), '1');
+  }
+
+  beforeEach(() => {
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    model = `consumers-test-${process.pid}-${Date.now()}`;
+  });
+
+  afterEach(async () => {
+    for (const q of queues.values()) {
+      await q.obliterate({ force: true }).catch(() => undefined);
+      await q.close();
+    }
+    queues.clear();
+    await redis.del(fairTenantsKey(model), fairBellKey(model));
+    redis.disconnect();
+  });
+
+  it('serves a tenant’s single job within a few of another tenant’s backlog, and stops cleanly', async () => {
+    const served: string[] = [];
+    const consumers = new FairConsumers<Payload>({
+      redisUrl: REDIS_URL,
+      handle: async (job: Job<Payload>) => {
+        served.push(job.data.tenant);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+    });
+    await enqueue('catalogue', 200);
+    consumers.serve(model, 2);
+    while (served.length < 4)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    await enqueue('search', 1);
+    const servedBefore = served.length;
+    while (!served.includes('search'))
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    // Behind at most the two jobs in hand and one turn of the other tenant per slot, not its
+    // backlog of ~195.
+    expect(served.indexOf('search')).toBeLessThanOrEqual(servedBefore + 4);
+    expect(served.length).toBeLessThan(20);
+
+    await consumers.close();
+    const left = await queue('catalogue').getWaitingCount();
+    expect(left).toBe(200 - served.filter((t) => t === 'catalogue').length);
+    expect(await queue('catalogue').getActiveCount()).toBe(0);
+  });
+
+  it('hands a job back to its queue when the handler asks, and fails it for good otherwise', async () => {
+    let attempts = 0;
+    const consumers = new FairConsumers<Payload>({
+      redisUrl: REDIS_URL,
+      handle: async (job: Job<Payload>) => {
+        if (job.data.n === 0) {
+          attempts++;
+          if (attempts === 1) throw new Retry('shutting down');
+          return;
+        }
+        throw new Error('bad input');
+      },
+      handBack: (error) => error instanceof Retry,
+    });
+    await enqueue('t', 2);
+    consumers.serve(model, 1);
+    const q = queue('t');
+    for (
+      let i = 0;
+      i < 200 && (attempts < 2 || (await q.getFailedCount()) < 1);
+      i++
+    )
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    await consumers.close();
+    expect(attempts).toBe(2); // handed back, then taken again and completed
+    expect(await q.getFailedCount()).toBe(1);
+    expect((await q.getFailed())[0]?.failedReason).toBe('bad input');
+  });
+
+  it('retire waits for the job in hand and takes no more', async () => {
+    let finished = 0;
+    let started = 0;
+    const consumers = new FairConsumers<Payload>({
+      redisUrl: REDIS_URL,
+      handle: async () => {
+        started++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        finished++;
+      },
+    });
+    await enqueue('t', 5);
+    consumers.serve(model, 1);
+    while (started === 0)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    await consumers.retire(model);
+    expect(finished).toBe(started);
+    expect(started).toBe(1);
+    expect(await queue('t').getWaitingCount()).toBe(4);
+    await consumers.close();
+  });
+});
