@@ -66,6 +66,8 @@ describe('BatchScheduler', () => {
   /** Batch sizes and padded widths of every model run, as the model saw them. */
   let runs: { rows: number; seq: number; width: number; padded: boolean }[];
   let model: BatchModel;
+  /** A model with room for long prompts (context 256). */
+  let longSession: CausalLmSession;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'mq-scheduler-'));
@@ -80,6 +82,18 @@ describe('BatchScheduler', () => {
       seed: 21,
     });
     session = await CausalLmSession.load(dir, { intraOpThreads: 1 });
+    makeCausalLm({
+      out: join(root, 'long'),
+      layers: 2,
+      hidden: 64,
+      heads: 4,
+      vocab: VOCAB,
+      context: 256,
+      seed: 22,
+    });
+    longSession = await CausalLmSession.load(join(root, 'long'), {
+      intraOpThreads: 1,
+    });
     model = {
       kvLayout: session.kvLayout,
       forward: (input, last) => {
@@ -100,6 +114,7 @@ describe('BatchScheduler', () => {
 
   afterAll(async () => {
     await session?.release();
+    await longSession?.release();
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -237,19 +252,6 @@ describe('BatchScheduler', () => {
   });
 
   it('decodes sequences of very different lengths in separate runs, each with the logits it gets alone', async () => {
-    const longDir = join(root, 'long');
-    makeCausalLm({
-      out: longDir,
-      layers: 2,
-      hidden: 64,
-      heads: 4,
-      vocab: VOCAB,
-      context: 256,
-      seed: 22,
-    });
-    const longSession = await CausalLmSession.load(longDir, {
-      intraOpThreads: 1,
-    });
     const seen: { rows: number; width: number }[] = [];
     const scheduler = new BatchScheduler(
       {
@@ -313,7 +315,43 @@ describe('BatchScheduler', () => {
         expect(maxAbsDiff(row, rows[step])).toBeLessThan(1e-4),
       );
     }
-    await longSession.release();
+  });
+
+  it('fails only the requests of a length group whose run fails; the other group decodes on', async () => {
+    const scheduler = new BatchScheduler(
+      {
+        kvLayout: longSession.kvLayout,
+        forward: (input, last) => {
+          const width = input.attentionMask?.[0]?.length ?? 0;
+          if (input.inputIds[0]?.length === 1 && width > 150)
+            return Promise.reject(new Error('device lost'));
+          return longSession.forward(input, last);
+        },
+      },
+      256,
+    );
+    const run = (ids: number[], max: number) =>
+      scheduler
+        .submit({
+          promptTokenIds: ids,
+          choices: choices(ids, params(max)),
+          maxTokens: max,
+          onDelta: () => undefined,
+        })
+        .catch((e: unknown) => e);
+    const [short, long, other] = await Promise.all([
+      run(prompt(4, 1), 10),
+      run(prompt(180, 2), 10),
+      run(prompt(6, 3), 10),
+    ]);
+    expect(long).toMatchObject({ code: 'model_error' });
+    expect(short).toMatchObject({ completionTokens: 10 });
+    expect(other).toMatchObject({ completionTokens: 10 });
+    expect(scheduler.load).toEqual({
+      running: 0,
+      waiting: 0,
+      reservedTokens: 0,
+    });
   });
 
   it('ends a request cancelled during its chunked prefill at once, with nothing generated', async () => {
@@ -432,6 +470,33 @@ describe('BatchScheduler', () => {
     ).rejects.toMatchObject({
       code: 'context_length_exceeded',
       param: 'max_tokens',
+    });
+  });
+
+  it('gives back nothing it did not reserve when a waiting request is cancelled', async () => {
+    const scheduler = new BatchScheduler(model, 64, { maxBatchSize: 1 });
+    const controller = new AbortController();
+    const running = scheduler.submit({
+      promptTokenIds: prompt(4, 1),
+      choices: choices(prompt(4, 1), params(8)),
+      maxTokens: 8,
+      onDelta: () => controller.abort(),
+    });
+    const waiting = scheduler
+      .submit({
+        promptTokenIds: prompt(4, 2),
+        choices: choices(prompt(4, 2), params(4)),
+        maxTokens: 4,
+        signal: controller.signal,
+        onDelta: () => undefined,
+      })
+      .catch((e: unknown) => e);
+    expect(((await waiting) as InferenceError).code).toBe('cancelled');
+    expect((await running).completionTokens).toBe(8);
+    expect(scheduler.load).toEqual({
+      running: 0,
+      waiting: 0,
+      reservedTokens: 0,
     });
   });
 

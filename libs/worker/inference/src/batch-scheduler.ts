@@ -425,10 +425,8 @@ export class BatchScheduler {
   // Ends cancelled requests, waiting or running, with their partial result.
   private dropCancelled(): void {
     const cancelled = (r: Pending) => r.spec.signal?.aborted === true;
-    for (const request of this.waiting.filter(cancelled)) {
-      this.waiting.splice(this.waiting.indexOf(request), 1);
-      this.cancel(request);
-    }
+    // settle() takes a waiting request off the queue; only admitted ones give back a reservation.
+    for (const request of this.waiting.filter(cancelled)) this.cancel(request);
     for (const request of this.prefilling?.requests ?? [])
       if (cancelled(request)) this.cancel(request);
     const running = new Set(
