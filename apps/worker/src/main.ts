@@ -42,7 +42,7 @@ async function bootstrap(): Promise<void> {
     );
     await Promise.all([
       processor.drain(config.shutdownGraceMs),
-      app.get(EmbeddingProcessor).drain(),
+      app.get(EmbeddingProcessor).drain(config.shutdownGraceMs),
     ]);
     logger.log('drained; closing', 'Worker');
     await app.close();

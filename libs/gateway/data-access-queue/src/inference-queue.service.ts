@@ -7,7 +7,7 @@ import {
   inferenceJobSchema,
 } from '@marquee/contracts/queue';
 import { RedisConnection } from './redis.provider';
-import { TenantQueues } from './tenant-queues';
+import { TenantQueues, type WithdrawOutcome } from './tenant-queues';
 
 /** Share of a tenant whose plan says nothing: the lowest tier, weight 1. */
 const DEFAULT_SHARE: TenantShare = { tier: 5, weight: 1 };
@@ -29,12 +29,12 @@ export class InferenceQueue implements OnModuleDestroy {
     await this.queues.add(inferenceJobSchema.parse(job), share);
   }
 
-  /** Removes a job no worker has taken yet. False when a worker already has it (or it is gone). */
+  /** Takes a job back if no worker has it (see {@link TenantQueues.withdraw}). */
   withdraw(
     model: string,
     tenantId: string,
     requestId: string,
-  ): Promise<boolean> {
+  ): Promise<WithdrawOutcome> {
     return this.queues.withdraw(model, tenantId, requestId);
   }
 
@@ -60,12 +60,12 @@ export class EmbeddingQueue implements OnModuleDestroy {
     await this.queues.add(embeddingJobSchema.parse(job), share);
   }
 
-  /** Removes a job no worker has taken yet. False when a worker already has it (or it is gone). */
+  /** Takes a job back if no worker has it (see {@link TenantQueues.withdraw}). */
   withdraw(
     model: string,
     tenantId: string,
     requestId: string,
-  ): Promise<boolean> {
+  ): Promise<WithdrawOutcome> {
     return this.queues.withdraw(model, tenantId, requestId);
   }
 

@@ -78,10 +78,11 @@ describe('EmbeddingQueue (Redis)', () => {
     expect(await redis.client.llen(fairBellKey(model))).toBe(3);
   });
 
-  it('withdraws a waiting job once, and only from its own tenant', async () => {
-    expect(await queue.withdraw(model, 'tenant-b', 'req-a2')).toBe(false);
-    expect(await queue.withdraw(model, 'tenant-a', 'req-a2')).toBe(true);
-    expect(await queue.withdraw(model, 'tenant-a', 'req-a2')).toBe(false);
+  it('withdraws a waiting job once, and only from its own tenant; a missing job is gone', async () => {
+    // Another tenant's queue does not have it: nothing is removed there.
+    expect(await queue.withdraw(model, 'tenant-b', 'req-a2')).toBe('gone');
+    expect(await queue.withdraw(model, 'tenant-a', 'req-a2')).toBe('withdrawn');
+    expect(await queue.withdraw(model, 'tenant-a', 'req-a2')).toBe('gone');
   });
 
   it('does not withdraw a job a worker has taken', async () => {
@@ -94,7 +95,7 @@ describe('EmbeddingQueue (Redis)', () => {
     try {
       const taken = await worker.getNextJob('token-1', { block: false });
       expect(taken?.id).toBe('req-b1');
-      expect(await queue.withdraw(model, 'tenant-b', 'req-b1')).toBe(false);
+      expect(await queue.withdraw(model, 'tenant-b', 'req-b1')).toBe('taken');
       expect(await taken?.getState()).toBe('active');
     } finally {
       await worker.close();

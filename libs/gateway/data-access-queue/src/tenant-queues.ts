@@ -12,6 +12,9 @@ import type { RedisConnection } from './redis.provider';
 /** Bell entries kept at most: a wake-up signal, not a work list. */
 const BELL_LENGTH = 64;
 
+/** What {@link TenantQueues.withdraw} found. */
+export type WithdrawOutcome = 'withdrawn' | 'taken' | 'gone';
+
 /** What every queued job carries for routing. */
 export interface RoutedJob {
   requestId: string;
@@ -54,19 +57,24 @@ export class TenantQueues<T extends RoutedJob> {
       .exec();
   }
 
-  /** Removes a job no worker has taken yet. False when a worker already has it (or it is gone). */
+  /**
+   * Takes a job back if no worker has it: `withdrawn` (removed now), `taken` (a worker holds it
+   * and will report), or `gone` (not in the queue: finished, failed or never there — no worker
+   * will report on it any more).
+   */
   async withdraw(
     model: string,
     tenantId: string,
     requestId: string,
-  ): Promise<boolean> {
+  ): Promise<WithdrawOutcome> {
     const queue = this.queue(model, tenantId);
     try {
-      // BullMQ's remove answers 1 for a job that does not exist too; 0 when a worker holds it.
-      if (!(await queue.getJob(requestId))) return false;
-      return (await queue.remove(requestId)) === 1;
+      // BullMQ's remove answers 1 for a missing job too, so look first.
+      if (!(await queue.getJob(requestId))) return 'gone';
+      return (await queue.remove(requestId)) === 1 ? 'withdrawn' : 'taken';
     } catch {
-      return false;
+      // remove throws for a locked job: a worker has it.
+      return 'taken';
     }
   }
 

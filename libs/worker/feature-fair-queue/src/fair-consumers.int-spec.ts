@@ -7,7 +7,7 @@ import {
 } from '@marquee/contracts/queue';
 import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { FairConsumers } from './fair-consumers';
+import { FairConsumers, type FairConsumersOptions } from './fair-consumers';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -22,6 +22,18 @@ describe('FairConsumers (Redis)', () => {
   let redis: Redis;
   let model: string;
   const queues = new Map<string, Queue<Payload>>();
+  /** Every FairConsumers made, closed after each test even when an assertion failed. */
+  let made: FairConsumers<Payload>[] = [];
+  const consumersOf = (
+    options: Omit<FairConsumersOptions<Payload>, 'redisUrl'>,
+  ) => {
+    const consumers = new FairConsumers<Payload>({
+      redisUrl: REDIS_URL,
+      ...options,
+    });
+    made.push(consumers);
+    return consumers;
+  };
 
   const queue = (tenant: string) => {
     let q = queues.get(tenant);
@@ -58,6 +70,8 @@ describe('FairConsumers (Redis)', () => {
   });
 
   afterEach(async () => {
+    await Promise.all(made.map((c) => c.close()));
+    made = [];
     for (const q of queues.values()) {
       await q.obliterate({ force: true }).catch(() => undefined);
       await q.close();
@@ -69,8 +83,7 @@ describe('FairConsumers (Redis)', () => {
 
   it('serves a tenant’s single job within a few of another tenant’s backlog, and stops cleanly', async () => {
     const served: string[] = [];
-    const consumers = new FairConsumers<Payload>({
-      redisUrl: REDIS_URL,
+    const consumers = consumersOf({
       handle: async (job: Job<Payload>) => {
         served.push(job.data.tenant);
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -87,7 +100,15 @@ describe('FairConsumers (Redis)', () => {
     // Behind at most the two jobs in hand and one turn of the other tenant per slot, not its
     // backlog of ~195.
     expect(served.indexOf('search')).toBeLessThanOrEqual(servedBefore + 4);
-    expect(served.length).toBeLessThan(20);
+
+    // Stopped: no more intake, not even when the model is served again after the stop (a model
+    // load finishing during shutdown).
+    await consumers.stop();
+    await consumers.retire(model);
+    const servedAtStop = served.length;
+    consumers.serve(model, 2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(served).toHaveLength(servedAtStop);
 
     await consumers.close();
     const left = await queue('catalogue').getWaitingCount();
@@ -97,8 +118,7 @@ describe('FairConsumers (Redis)', () => {
 
   it('hands a job back to its queue when the handler asks, and fails it for good otherwise', async () => {
     let attempts = 0;
-    const consumers = new FairConsumers<Payload>({
-      redisUrl: REDIS_URL,
+    const consumers = consumersOf({
       handle: async (job: Job<Payload>) => {
         if (job.data.n === 0) {
           attempts++;
@@ -127,8 +147,7 @@ describe('FairConsumers (Redis)', () => {
   it('retire waits for the job in hand and takes no more', async () => {
     let finished = 0;
     let started = 0;
-    const consumers = new FairConsumers<Payload>({
-      redisUrl: REDIS_URL,
+    const consumers = consumersOf({
       handle: async () => {
         started++;
         await new Promise((resolve) => setTimeout(resolve, 100));

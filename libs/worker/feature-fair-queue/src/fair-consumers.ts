@@ -26,12 +26,13 @@ interface ModelConsumer<T> {
 export class FairConsumers<T> {
   private readonly consumers = new Map<string, ModelConsumer<T>>();
   private connection: Redis | null = null;
+  private stopped = false;
 
   constructor(private readonly options: FairConsumersOptions<T>) {}
 
-  /** Starts taking jobs for `model` with `slots` at once (no-op if already). */
+  /** Starts taking jobs for `model` with `slots` at once (no-op if already, or once stopped). */
   serve(model: string, slots: number): void {
-    if (this.consumers.has(model)) return;
+    if (this.stopped || this.consumers.has(model)) return;
     const bell = new Redis(this.options.redisUrl, {
       maxRetriesPerRequest: null,
     });
@@ -64,8 +65,12 @@ export class FairConsumers<T> {
     await consumer.source.close();
   }
 
-  /** Takes no more jobs for any model; resolves once the running ones have finished. */
+  /**
+   * Takes no more jobs for any model, now or later (a model loaded meanwhile is not served);
+   * resolves once the running ones have finished.
+   */
   async stop(): Promise<void> {
+    this.stopped = true;
     const consumers = [...this.consumers.values()];
     for (const consumer of consumers) FairConsumers.stopIntake(consumer);
     await Promise.all(consumers.flatMap((c) => c.slots));
@@ -73,6 +78,7 @@ export class FairConsumers<T> {
 
   /** Retires every model and closes the shared connection. */
   async close(): Promise<void> {
+    this.stopped = true;
     await Promise.all([...this.consumers.keys()].map((m) => this.retire(m)));
     this.connection?.disconnect();
     this.connection = null;

@@ -53,9 +53,17 @@ export class EmbeddingProcessor
     return this.consumers.retire(model);
   }
 
-  /** Takes no more jobs; resolves once the running ones have finished. */
-  drain(): Promise<void> {
-    return this.consumers.stop();
+  /**
+   * Takes no more jobs; resolves once the running ones have finished, or at `graceMs` (jobs still
+   * running then fail as the models close; embedding jobs take milliseconds, so this is rare).
+   */
+  async drain(graceMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.consumers.stop(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+    ]);
+    clearTimeout(timer);
   }
 
   private async process(job: Job<EmbeddingJob>): Promise<void> {

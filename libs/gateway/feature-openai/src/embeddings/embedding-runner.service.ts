@@ -16,6 +16,7 @@ import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { promptTokenBound } from '../inference/prompt-bound';
 import {
+  type FailedEvent,
   RequestAccounting,
   failure,
   prices,
@@ -44,6 +45,11 @@ export type EmbeddingOutcome = Extract<
 @Injectable()
 export class EmbeddingRunner {
   private readonly logger = new Logger(EmbeddingRunner.name);
+  /** Requests queued and not yet ended: where to withdraw each from. */
+  private readonly queued = new Map<
+    string,
+    { model: string; tenantId: string }
+  >();
 
   constructor(
     private readonly config: GatewayConfig,
@@ -118,20 +124,16 @@ export class EmbeddingRunner {
     }
 
     let started = false;
+    this.queued.set(call.requestId, {
+      model: model.name,
+      tenantId: call.principal.tenantId,
+    });
     const timer = setTimeout(() => {
       if (started) return;
-      void this.queue
-        .withdraw(model.name, call.principal.tenantId, call.requestId)
-        .then((withdrawn) => {
-          if (withdrawn)
-            this.registry.fail(
-              call.requestId,
-              failure(
-                'no_worker_available',
-                'No worker took the request in time.',
-              ),
-            );
-        });
+      this.withdraw(
+        call.requestId,
+        failure('no_worker_available', 'No worker took the request in time.'),
+      );
     }, this.config.queueTimeoutMs);
     try {
       for await (const event of channel) {
@@ -143,20 +145,29 @@ export class EmbeddingRunner {
       }
     } finally {
       clearTimeout(timer);
+      this.queued.delete(call.requestId);
     }
     throw ApiError.internal(call.requestId);
   }
 
   /** Cancels a request whose client went away (before a worker took it, the job is withdrawn). */
-  cancel(model: string, tenantId: string, requestId: string): void {
+  cancel(requestId: string): void {
     this.registry.cancel(requestId);
-    void this.queue.withdraw(model, tenantId, requestId).then((withdrawn) => {
-      if (withdrawn)
-        this.registry.fail(
-          requestId,
-          failure('cancelled', 'The client disconnected.'),
-        );
-    });
+    this.withdraw(requestId, failure('cancelled', 'The client disconnected.'));
+  }
+
+  /**
+   * Takes a queued job back if no worker has it yet and ends the request locally; also when the
+   * job is gone without the gateway hearing of it (no worker will report any more).
+   */
+  private withdraw(requestId: string, event: FailedEvent): void {
+    const queued = this.queued.get(requestId);
+    if (!queued) return;
+    void this.queue
+      .withdraw(queued.model, queued.tenantId, requestId)
+      .then((outcome) => {
+        if (outcome !== 'taken') this.registry.fail(requestId, event);
+      });
   }
 
   private async settle(

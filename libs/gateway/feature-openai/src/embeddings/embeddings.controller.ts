@@ -28,7 +28,7 @@ export class EmbeddingsController {
     const body = parseBody(embeddingRequestSchema, rawBody);
     let done = false;
     reply.raw.on('close', () => {
-      if (!done) this.runner.cancel(body.model, principal.tenantId, request.id);
+      if (!done) this.runner.cancel(request.id);
     });
     try {
       const { model, outcome, headers } = await this.runner.run({

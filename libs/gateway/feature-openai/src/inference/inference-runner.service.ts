@@ -191,14 +191,17 @@ export class InferenceRunner {
     };
   }
 
-  /** Takes a job back from the queue if no worker has it yet, and ends the request locally. */
+  /**
+   * Takes a job back from the queue if no worker has it yet, and ends the request locally; also
+   * when the job is gone without the gateway hearing of it (no worker will report any more).
+   */
   private async withdraw(
     model: string,
     tenantId: string,
     requestId: string,
     event: FailedEvent,
   ) {
-    if (await this.queue.withdraw(model, tenantId, requestId))
+    if ((await this.queue.withdraw(model, tenantId, requestId)) !== 'taken')
       this.registry.fail(requestId, event);
   }
 
