@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCausalLm } from '@marquee/shared/model-maker';
@@ -44,7 +44,28 @@ describe('execution provider', () => {
     }).catch((e: unknown) => e)) as InferenceError;
     expect(error).toBeInstanceOf(InferenceError);
     expect(error.code).toBe('model_error');
-    expect(error.message).toMatch(/cannot start the cuda execution provider/);
+    expect(error.message).toMatch(/on the cuda execution provider/);
+  });
+
+  it('reports a broken model file as such, without a false fallback warning', async () => {
+    const broken = join(root, 'broken.onnx');
+    writeFileSync(broken, 'not an onnx file');
+    await expect(createSession(broken, {})).rejects.toMatchObject({
+      code: 'model_error',
+      message: expect.stringMatching(/^cannot load .*broken\.onnx: /),
+    });
+    const warnings: string[] = [];
+    await expect(
+      createSession(broken, {
+        executionProvider: 'cuda',
+        cpuFallback: true,
+        onFallback: (reason) => warnings.push(reason),
+      }),
+    ).rejects.toMatchObject({
+      code: 'model_error',
+      message: expect.stringMatching(/on cuda .* or on the CPU/),
+    });
+    expect(warnings).toEqual([]);
   });
 
   it('runs on the CPU, and says why, only when the fallback is configured', async () => {

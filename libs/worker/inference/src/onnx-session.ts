@@ -33,18 +33,36 @@ export async function createSession(
         ? { intraOpNumThreads: options.intraOpThreads }
         : {}),
     });
+  let reason: string;
   try {
     return { session: await create(provider), executionProvider: provider };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    if (provider === 'cpu' || !options.cpuFallback)
-      throw new InferenceError(
-        'model_error',
-        `cannot start the ${provider} execution provider for ${modelPath}: ${reason}`,
-      );
-    options.onFallback?.(
-      `the ${provider} execution provider cannot start (${reason}); running ${modelPath} on the CPU`,
-    );
-    return { session: await create('cpu'), executionProvider: 'cpu' };
+    reason = error instanceof Error ? error.message : String(error);
   }
+  if (provider === 'cpu')
+    throw new InferenceError(
+      'model_error',
+      `cannot load ${modelPath}: ${reason}`,
+    );
+  // The provider, or the model itself, failed. Only a CPU session tells which.
+  if (!options.cpuFallback)
+    throw new InferenceError(
+      'model_error',
+      `cannot load ${modelPath} on the ${provider} execution provider: ${reason}`,
+    );
+  let session: ort.InferenceSession;
+  try {
+    session = await create('cpu');
+  } catch (error) {
+    throw new InferenceError(
+      'model_error',
+      `cannot load ${modelPath} on ${provider} (${reason}) or on the CPU (${
+        error instanceof Error ? error.message : String(error)
+      })`,
+    );
+  }
+  options.onFallback?.(
+    `the ${provider} execution provider cannot start (${reason}); running ${modelPath} on the CPU`,
+  );
+  return { session, executionProvider: 'cpu' };
 }
