@@ -160,7 +160,10 @@ async function longPromptBench(
           if (r === 0 && last !== undefined)
             gaps.push({ start: last, end: now });
           last = now;
-          if (++streamed === longPrompt.running * Math.min(8, newTokens / 4))
+          if (
+            ++streamed >=
+            longPrompt.running * Math.ceil(Math.min(8, newTokens / 4))
+          )
             arrive();
         },
       );
@@ -353,7 +356,16 @@ async function main() {
           ? r.freePaddingTokens
           : null,
       })),
-      stallRatioChunking: round(before.runningStallMs / now.runningStallMs, 2),
+      // Chunking alone, then chunking with length groups (the stall window ends with the first
+      // decode step after the long prompt joins, which length groups shorten).
+      stallRatioChunking: round(
+        before.runningStallMs / chunkedOnly.runningStallMs,
+        2,
+      ),
+      stallRatioChunkingAndGroups: round(
+        before.runningStallMs / now.runningStallMs,
+        2,
+      ),
       stepAfterJoinRatioGroups: round(
         chunkedOnly.runningStepMsAfterJoin / now.runningStepMsAfterJoin,
         2,
