@@ -129,6 +129,37 @@ describe('FairJobSource (Redis)', () => {
     await Promise.all(taken.map((t) => t?.complete()));
   });
 
+  it('keeps an idle pool cheap: one sweep of the tenants per wake-up, not one per slot', async () => {
+    for (let t = 0; t < 10; t++)
+      await redis.hset(
+        fairTenantsKey(model),
+        `quiet-${t}`,
+        encodeTenantShare({ tier: 5, weight: 1 }),
+      );
+    let commands = 0;
+    for (const connection of [redis, bell]) {
+      const send = connection.sendCommand.bind(connection);
+      connection.sendCommand = ((...args: Parameters<typeof send>) => {
+        commands++;
+        return send(...args);
+      }) as typeof connection.sendCommand;
+    }
+    const slots = Array.from({ length: 8 }, () => source.next());
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    commands = 0;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Per second: a bell look per slot, one wait, one tenant list and one sweep of 10 tenants
+    // (~20), where every slot sweeping every tenant would be ~100.
+    expect(commands).toBeLessThan(80);
+
+    const started = Date.now();
+    await enqueue(redis, queues, model, 'late', 8);
+    const taken = await Promise.all(slots);
+    expect(taken.every((t) => t?.job.data.tenant === 'late')).toBe(true);
+    expect(Date.now() - started).toBeLessThan(900);
+    await Promise.all(taken.map((t) => t?.complete()));
+  });
+
   it('wakes on the bell when work arrives at an idle pool', async () => {
     const waiting = source.next();
     await new Promise((resolve) => setTimeout(resolve, 100));

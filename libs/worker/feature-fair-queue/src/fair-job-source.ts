@@ -45,6 +45,11 @@ export class FairJobSource<T> {
   private readonly workers = new Map<string, Worker<T>>();
   private refreshedAt = 0;
   private bellWait: Promise<void> | null = null;
+  /** Bumped whenever work may have appeared: a bell rang, a job was handed back or found idle. */
+  private generation = 0;
+  /** The generation at which a sweep of every tenant last found nothing, and when it began. */
+  private emptyGeneration = -1;
+  private idleSweepAt = 0;
   private closed = false;
   private readonly lockDurationMs: number;
   private readonly refreshMs: number;
@@ -54,7 +59,13 @@ export class FairJobSource<T> {
     this.refreshMs = options.refreshMs ?? 1_000;
   }
 
-  /** The next job by fair order, waiting for one; null once closed. */
+  /**
+   * The next job by fair order, waiting for one; null once closed.
+   *
+   * Idle slots do not each sweep every tenant's queue: after a sweep found nothing, the others
+   * wait for the bell, and only one sweep per `refreshMs` looks again (for jobs that come back
+   * without a ring: stalled ones of a crashed worker). Any ring starts sweeps at once.
+   */
   async next(): Promise<FairJob<T> | null> {
     while (!this.closed) {
       // Every enqueue rings the bell, so a tenant that just arrived is a candidate at once.
@@ -62,7 +73,16 @@ export class FairJobSource<T> {
         fairBellKey(this.options.model),
         BELL_DRAIN,
       );
-      if (rang || Date.now() - this.refreshedAt >= this.refreshMs)
+      if (rang) this.generation++;
+      const now = Date.now();
+      const idle = this.generation === this.emptyGeneration;
+      if (idle && now - this.idleSweepAt < this.refreshMs) {
+        await this.bell();
+        continue;
+      }
+      const generation = this.generation;
+      if (idle) this.idleSweepAt = now; // this slot takes the period's sweep
+      if (rang || now - this.refreshedAt >= this.refreshMs)
         await this.refreshTenants();
       for (const tenantId of this.drr.candidates()) {
         const token = randomUUID();
@@ -71,13 +91,18 @@ export class FairJobSource<T> {
         })) as Job<T> | undefined;
         if (job) {
           this.drr.served(tenantId);
+          // Found while idle: more may have come back; let the other slots look too.
+          if (idle) this.generation++;
           return this.take(job, tenantId, token);
         }
         this.drr.idle(tenantId);
       }
+      if (this.generation === generation) {
+        this.emptyGeneration = generation;
+        if (!idle) this.idleSweepAt = now;
+      }
       // Nothing queued anywhere: sleep until a gateway rings (or a second passes).
       await this.bell();
-      this.refreshedAt = 0;
     }
     return null;
   }
@@ -124,7 +149,12 @@ export class FairJobSource<T> {
     this.bellWait ??= this.options.bellConnection
       .blpop(fairBellKey(this.options.model), 1)
       .then(
-        () => undefined,
+        (rang) => {
+          if (rang) {
+            this.generation++;
+            this.refreshedAt = 0; // a new tenant may have rung
+          }
+        },
         () => undefined,
       )
       .finally(() => {
@@ -162,8 +192,10 @@ export class FairJobSource<T> {
       complete: () => finish(() => job.moveToCompleted(null, token, false)),
       fail: (error, retry = false) =>
         finish(async () => {
-          if (retry) await job.moveToWait(token);
-          else await job.moveToFailed(error, token, false);
+          if (retry) {
+            await job.moveToWait(token);
+            this.generation++; // back in its queue, without a ring
+          } else await job.moveToFailed(error, token, false);
         }),
     };
   }
