@@ -1,3 +1,4 @@
+import type { OnModuleDestroy } from '@nestjs/common';
 import {
   QUEUE_PREFIX,
   type TenantShare,
@@ -22,22 +23,34 @@ export interface RoutedJob {
   model: string;
 }
 
+/** Share of a tenant whose plan says nothing: the lowest tier, weight 1. */
+const DEFAULT_SHARE: TenantShare = { tier: 5, weight: 1 };
+
 /**
  * The producer side of the fair queues (see `fair-queues.ts` in the queue contracts): a BullMQ
  * queue per (model, tenant), the tenant's share registered beside them and the model's bell rung
- * on every job, so workers can share a saturated pool fairly between tenants.
+ * on every job, so workers can share a saturated pool fairly between tenants. One subclass per
+ * kind of job.
  */
-export class TenantQueues<T extends RoutedJob> {
+export abstract class TenantQueues<T extends RoutedJob>
+  implements OnModuleDestroy
+{
   private readonly queues = new Map<string, Queue<T>>();
 
-  constructor(
+  protected constructor(
     private readonly redis: RedisConnection,
     /** BullMQ job name (`infer`, `embed`): for people reading the queues. */
     private readonly jobName: string,
+    /** The shared schema both ends validate a job with. */
+    private readonly schema: { parse(value: unknown): T },
   ) {}
 
-  /** Adds an already validated job; job id = request id. */
-  async add(job: T, share: TenantShare): Promise<void> {
+  /**
+   * Enqueues a job (validated against the shared schema first) on its tenant's queue for the
+   * model; job id = request id. Registers the tenant's share and wakes idle workers.
+   */
+  async enqueue(input: T, share = DEFAULT_SHARE): Promise<void> {
+    const job = this.schema.parse(input);
     // BullMQ's generics cannot relate a generic T to its own job-name type; the value is a T.
     await (this.queue(job.model, job.tenantId) as Queue).add(
       this.jobName,
@@ -78,7 +91,7 @@ export class TenantQueues<T extends RoutedJob> {
     }
   }
 
-  async close(): Promise<void> {
+  async onModuleDestroy(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 
