@@ -354,6 +354,65 @@ describe('BatchScheduler', () => {
     });
   });
 
+  it('lets a short prompt that arrives during a long chunked prefill go between its chunks', async () => {
+    const long = prompt(40, 5);
+    const short = prompt(3, 6);
+    const longChoice = choices(long, params(3));
+    const shortChoice = choices(short, params(3));
+    const events: string[] = [];
+    let later: Promise<unknown> | undefined;
+    const scheduler = new BatchScheduler(
+      {
+        kvLayout: model.kvLayout,
+        forward: (input, last) => {
+          const seq = input.inputIds[0]?.length ?? 0;
+          const width = input.attentionMask?.[0]?.length ?? 0;
+          events.push(`run ${seq}/${width}`);
+          if (width === 8 && seq === 8)
+            later = scheduler.submit({
+              promptTokenIds: short,
+              choices: shortChoice,
+              maxTokens: 3,
+              onDelta: () => events.push('short token'),
+            });
+          return model.forward(input, last);
+        },
+      },
+      64,
+      { maxPrefillTokens: 8 },
+    );
+    await scheduler.submit({
+      promptTokenIds: long,
+      choices: longChoice,
+      maxTokens: 3,
+      onDelta: () => events.push('long token'),
+    });
+    await later;
+
+    // The short prompt's prefill ran right after the long one's first chunk (then its decode
+    // step), and the long prompt's next chunk came after it.
+    expect(events.slice(0, 6)).toEqual([
+      'run 8/8',
+      'run 3/3',
+      'short token',
+      'run 1/4',
+      'short token',
+      'run 8/16',
+    ]);
+    expect(events.indexOf('short token')).toBeLessThan(
+      events.indexOf('run 8/40'),
+    );
+    for (const [ids, made] of [
+      [long, longChoice[0]],
+      [short, shortChoice[0]],
+    ] as const) {
+      const expected = await alone(ids, [...made.tokenIds]);
+      made.seen.forEach((row, step) =>
+        expect(maxAbsDiff(row, expected[step])).toBeLessThan(1e-4),
+      );
+    }
+  });
+
   it('ends a request cancelled during its chunked prefill at once, with nothing generated', async () => {
     const controller = new AbortController();
     let chunksSeen = 0;

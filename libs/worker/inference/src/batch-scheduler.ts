@@ -99,7 +99,7 @@ export const DEFAULT_SCHEDULER_LIMITS = {
  * are prefilled together (left-padded), and their choices then join the running batch. A prompt
  * longer than `maxPrefillTokens` is prefilled in chunks of that many tokens, one chunk between
  * decode steps, so a long prompt arriving stalls the running sequences by one chunk, not its
- * whole length. Every
+ * whole length; prompts arriving meanwhile that fit in one run take turns with its chunks. Every
  * step decodes one token for every running sequence in a single model run, whatever their
  * lengths: the batch cache is left-padded to the longest sequence, the attention mask hides the
  * padding, and position ids count from each sequence's first real token, so each sequence gets
@@ -123,6 +123,8 @@ export class BatchScheduler {
   private readonly waiting: Pending[] = [];
   private groups: Group[] = [];
   private prefilling: Prefill | undefined;
+  /** Whether the last prefill run was a chunk of {@link prefilling} (short prompts go next). */
+  private chunkRanLast = false;
   private reservedTokens = 0;
   private loop: Promise<void> | undefined;
 
@@ -222,18 +224,7 @@ export class BatchScheduler {
     while (this.busy) {
       const started = performance.now();
       this.dropCancelled();
-      if (!this.prefilling) {
-        const admitted = this.admit();
-        if (admitted.length > 0)
-          this.prefilling = {
-            requests: admitted,
-            width: Math.max(
-              ...admitted.map((r) => r.spec.promptTokenIds.length),
-            ),
-            done: 0,
-          };
-      }
-      if (this.prefilling) await this.prefillChunk(this.prefilling);
+      await this.prefillStep();
       if (this.groups.length > 0) await this.decode();
       this.stats.loopMs += performance.now() - started;
       // Let submissions, cancels and report I/O in between steps.
@@ -241,10 +232,38 @@ export class BatchScheduler {
     }
   }
 
-  // FIFO: the head of the queue waits until it fits, so a large request is never starved.
-  private admit(): Pending[] {
+  /**
+   * At most one prefill run per loop iteration. A long prompt part-way through its chunks takes
+   * turns with prompts that arrived after it and fit in one run: they wait for one chunk, not all.
+   */
+  private async prefillStep(): Promise<void> {
+    const long = this.prefilling;
+    if (long) {
+      const short = this.chunkRanLast ? this.admit(true) : [];
+      this.chunkRanLast = short.length === 0;
+      await this.prefillChunk(short.length > 0 ? prefillOf(short) : long);
+      return;
+    }
+    const admitted = this.admit(false);
+    if (admitted.length === 0) return;
+    this.prefilling = prefillOf(admitted);
+    this.chunkRanLast = true;
+    await this.prefillChunk(this.prefilling);
+  }
+
+  /**
+   * Takes waiting requests, in FIFO order, while the limits allow. The head of the queue waits
+   * until it fits, so a large request is never starved; with `oneRunOnly` (beside a long prompt
+   * still prefilling) it also waits when its prompt would need chunks of its own.
+   */
+  private admit(oneRunOnly: boolean): Pending[] {
     const admitted: Pending[] = [];
-    let sequences = this.running;
+    // Sequences decoding now, and those of the prompts still prefilling (they join soon).
+    let sequences =
+      this.running +
+      (this.prefilling?.requests ?? [])
+        .filter((r) => !r.settled)
+        .reduce((sum, r) => sum + r.spec.choices.length, 0);
     let widest = 0;
     while (this.waiting.length > 0) {
       const next = this.waiting[0];
@@ -260,7 +279,7 @@ export class BatchScheduler {
       )
         break;
       if (
-        admitted.length > 0 &&
+        (admitted.length > 0 || oneRunOnly) &&
         width * (admitted.length + 1) > this.limits.maxPrefillTokens
       )
         break;
@@ -276,8 +295,11 @@ export class BatchScheduler {
   // Runs the group's next chunk; after the last one its choices sample their first token and join.
   private async prefillChunk(group: Prefill): Promise<void> {
     const { requests, width, done } = group;
+    const finish = () => {
+      if (this.prefilling === group) this.prefilling = undefined;
+    };
     if (requests.every((r) => r.settled)) {
-      this.prefilling = undefined;
+      finish();
       return;
     }
     const chunk = Math.max(
@@ -304,7 +326,7 @@ export class BatchScheduler {
         past: group.cache,
       });
     } catch (error) {
-      this.prefilling = undefined;
+      finish();
       for (const r of requests) this.fail(r, error);
       return;
     }
@@ -314,7 +336,7 @@ export class BatchScheduler {
       group.done = end;
       return;
     }
-    this.prefilling = undefined;
+    finish();
     this.stats.prefills++;
     const { logits, logitsDims, present } = out;
     const vocab = logitsDims[2];
@@ -534,6 +556,15 @@ export class BatchScheduler {
       this.stats.forwardMs += performance.now() - started;
     }
   }
+}
+
+/** A prefill group of admitted requests, left-padded to the longest prompt. */
+function prefillOf(requests: Pending[]): Prefill {
+  return {
+    requests,
+    width: Math.max(...requests.map((r) => r.spec.promptTokenIds.length)),
+    done: 0,
+  };
 }
 
 /** `pad` zeros then ones, `width` in all. */
