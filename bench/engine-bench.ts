@@ -183,7 +183,24 @@ async function longPromptBench(
         )
         .finally(() => (longDoneAt = performance.now()));
     });
-    await Promise.all([...short, long]);
+    // A short prompt arriving just after the long one: how long until its first token.
+    const late = arrival.then(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      const submitted = performance.now();
+      let ttft = NaN;
+      await generator.generate(
+        Array.from(
+          { length: promptTokens },
+          (_, i) => (i * 7 + 3) % (lm.vocab - 3),
+        ),
+        params(8),
+        () => {
+          if (Number.isNaN(ttft)) ttft = performance.now() - submitted;
+        },
+      );
+      return ttft;
+    });
+    const [lateTtftMs] = await Promise.all([late, ...short, long]);
     const ms = (g: { start: number; end: number }) => g.end - g.start;
     return {
       stepMsBefore: percentile(
@@ -203,6 +220,7 @@ async function longPromptBench(
         50,
       ),
       longPromptTtftMs: firstTokenAt - arrivedAt,
+      shortArrivingTtftMs: lateTtftMs,
     };
   };
   await run(); // warm-up
@@ -216,6 +234,7 @@ async function longPromptBench(
     runningStallMs: round(measured.stallMs),
     runningStepMsAfterJoin: round(measured.stepMsAfterJoin),
     longPromptTtftMs: round(measured.longPromptTtftMs),
+    shortArrivingTtftMs: round(measured.shortArrivingTtftMs),
   };
 }
 
@@ -364,6 +383,10 @@ async function main() {
       ),
       stallRatioChunkingAndGroups: round(
         before.runningStallMs / now.runningStallMs,
+        2,
+      ),
+      shortArrivingTtftRatio: round(
+        before.shortArrivingTtftMs / now.shortArrivingTtftMs,
         2,
       ),
       stepAfterJoinRatioGroups: round(
