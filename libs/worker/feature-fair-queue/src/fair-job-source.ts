@@ -73,7 +73,15 @@ export class FairJobSource<T> {
         fairBellKey(this.options.model),
         BELL_DRAIN,
       );
-      if (rang) this.generation++;
+      if (rang) {
+        this.generation++;
+        // Slots asleep on the bell missed this ring (this one took it): pass it on.
+        if (this.bellWait)
+          await this.options.connection.lpush(
+            fairBellKey(this.options.model),
+            '1',
+          );
+      }
       const now = Date.now();
       const idle = this.generation === this.emptyGeneration;
       if (idle && now - this.idleSweepAt < this.refreshMs) {
@@ -97,10 +105,10 @@ export class FairJobSource<T> {
         }
         this.drr.idle(tenantId);
       }
-      if (this.generation === generation) {
-        this.emptyGeneration = generation;
-        if (!idle) this.idleSweepAt = now;
-      }
+      // A ring during the sweep (its job may sit in a queue swept before it came): look again.
+      if (this.generation !== generation) continue;
+      this.emptyGeneration = generation;
+      if (!idle) this.idleSweepAt = now;
       // Nothing queued anywhere: sleep until a gateway rings (or a second passes).
       await this.bell();
     }
