@@ -124,7 +124,7 @@ export interface SchedulerLimits {
    * Padding a running sequence may carry to decode in the same model run as longer ones: up to
    * this many positions, or up to half the longest one's length. Sequences further apart decode
    * in separate runs, because attending over (and copying) padding every step costs more than a
-   * run: in `npm run bench:engine` on CPU, eight short sequences took 71 ms a step sharing a
+   * run: in `npm run bench:engine` on CPU, eight short sequences took 57 ms a step sharing a
    * 1,536-token sequence's width and 12 ms (both runs) in groups. On a GPU, where a run has a
    * fixed launch cost, a larger value trades padding for fewer runs; `Infinity` keeps one padded
    * batch. Default 64.
