@@ -7,8 +7,9 @@
  */
 import {
   QUEUE_PREFIX,
-  encodeTenantShare,
+  announceQueuedJob,
   fairBellKey,
+  fairReadyKey,
   fairTenantsKey,
   tenantQueueName,
 } from '@marquee/contracts/queue';
@@ -48,12 +49,7 @@ async function fair(flood: boolean): Promise<number> {
         opts: { removeOnComplete: true },
       })),
     );
-    await redis.hset(
-      fairTenantsKey(model),
-      tenant,
-      encodeTenantShare({ tier: 5, weight: 1 }),
-    );
-    await redis.lpush(fairBellKey(model), '1');
+    await announceQueuedJob(redis, model, tenant, { tier: 5, weight: 1 });
   };
   const source = new FairJobSource<Payload>({
     model,
@@ -80,7 +76,11 @@ async function fair(flood: boolean): Promise<number> {
   for (const queue of queues)
     await queue.obliterate({ force: true }).catch(() => undefined);
   await Promise.all(queues.map((q) => q.close()));
-  await redis.del(fairTenantsKey(model), fairBellKey(model));
+  await redis.del(
+    fairTenantsKey(model),
+    fairBellKey(model),
+    fairReadyKey(model),
+  );
   redis.disconnect();
   bell.disconnect();
   return waited;

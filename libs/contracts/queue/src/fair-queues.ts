@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { QUEUE_PREFIX, inferenceQueueName } from './queue-names';
 
 /**
@@ -21,6 +22,34 @@ export function fairTenantsKey(model: string): string {
   return `${QUEUE_PREFIX}:fair:${inferenceQueueName(model)}:tenants`;
 }
 
+/**
+ * Set of the tenants that may have jobs queued for the model: the gateway adds the tenant after
+ * each job; a worker removes it only when its queue is found empty, atomically with that check
+ * (see {@link DROP_IF_EMPTY_SCRIPT}). Workers sweep these tenants, not every tenant that ever
+ * queued, so a model's cost per job does not grow with its tenant count.
+ */
+export function fairReadyKey(model: string): string {
+  return `${QUEUE_PREFIX}:fair:${inferenceQueueName(model)}:ready`;
+}
+
+/** BullMQ's keys of a tenant queue's waiting jobs (a list, a list when paused, a sorted set). */
+export function tenantWaitKeys(model: string, tenantId: string): string[] {
+  const base = `${QUEUE_PREFIX}:${tenantQueueName(model, tenantId)}`;
+  return [`${base}:wait`, `${base}:paused`, `${base}:prioritized`];
+}
+
+/**
+ * KEYS: ready set, then {@link tenantWaitKeys}; ARGV: tenant id. Removes the tenant from the
+ * ready set only if none of its jobs waits, in one step, so a job enqueued meanwhile is never
+ * left behind. Returns 1 when removed.
+ */
+export const DROP_IF_EMPTY_SCRIPT = `
+if redis.call('LLEN', KEYS[2]) == 0 and redis.call('LLEN', KEYS[3]) == 0
+  and redis.call('ZCARD', KEYS[4]) == 0 then
+  return redis.call('SREM', KEYS[1], ARGV[1])
+end
+return 0`;
+
 /** List the gateway pushes to on every enqueue, so idle workers wake at once. */
 export function fairBellKey(model: string): string {
   return `${QUEUE_PREFIX}:fair:${inferenceQueueName(model)}:bell`;
@@ -42,4 +71,27 @@ export function decodeTenantShare(value: string): TenantShare {
     tier: Number.isInteger(tier) && tier >= 0 ? tier : 5,
     weight: Number.isInteger(weight) && weight >= 1 ? weight : 1,
   };
+}
+
+/** Bell entries kept at most: a wake-up signal, not a work list. */
+const BELL_LENGTH = 64;
+
+/**
+ * What a producer does after adding a job to a tenant's queue (in one MULTI): registers the
+ * tenant's share, marks the tenant ready and rings the model's bell. The gateway does this on
+ * every enqueue; tests and benchmarks that play the gateway call it too.
+ */
+export async function announceQueuedJob(
+  redis: Redis,
+  model: string,
+  tenantId: string,
+  share: TenantShare,
+): Promise<void> {
+  await redis
+    .multi()
+    .hset(fairTenantsKey(model), tenantId, encodeTenantShare(share))
+    .sadd(fairReadyKey(model), tenantId)
+    .lpush(fairBellKey(model), '1')
+    .ltrim(fairBellKey(model), 0, BELL_LENGTH - 1)
+    .exec();
 }

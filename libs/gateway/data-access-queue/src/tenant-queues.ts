@@ -2,16 +2,11 @@ import type { OnModuleDestroy } from '@nestjs/common';
 import {
   QUEUE_PREFIX,
   type TenantShare,
-  encodeTenantShare,
-  fairBellKey,
-  fairTenantsKey,
+  announceQueuedJob,
   tenantQueueName,
 } from '@marquee/contracts/queue';
 import { Queue } from 'bullmq';
 import type { RedisConnection } from './redis.provider';
-
-/** Bell entries kept at most: a wake-up signal, not a work list. */
-const BELL_LENGTH = 64;
 
 /** What {@link TenantQueues.withdraw} found. */
 export type WithdrawOutcome = 'withdrawn' | 'taken' | 'gone';
@@ -62,12 +57,7 @@ export abstract class TenantQueues<T extends RoutedJob>
         attempts: 1,
       },
     );
-    await this.redis.client
-      .multi()
-      .hset(fairTenantsKey(job.model), job.tenantId, encodeTenantShare(share))
-      .lpush(fairBellKey(job.model), '1')
-      .ltrim(fairBellKey(job.model), 0, BELL_LENGTH - 1)
-      .exec();
+    await announceQueuedJob(this.redis.client, job.model, job.tenantId, share);
   }
 
   /**

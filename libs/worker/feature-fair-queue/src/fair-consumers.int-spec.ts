@@ -1,7 +1,8 @@
 import {
   QUEUE_PREFIX,
-  encodeTenantShare,
+  announceQueuedJob,
   fairBellKey,
+  fairReadyKey,
   fairTenantsKey,
   tenantQueueName,
 } from '@marquee/contracts/queue';
@@ -56,12 +57,7 @@ describe('FairConsumers (Redis)', () => {
         opts: { jobId: `${tenant}-${from + i}`, removeOnComplete: true },
       })),
     );
-    await redis.hset(
-      fairTenantsKey(model),
-      tenant,
-      encodeTenantShare({ tier: 5, weight: 1 }),
-    );
-    await redis.lpush(fairBellKey(model), '1');
+    await announceQueuedJob(redis, model, tenant, { tier: 5, weight: 1 });
   }
 
   beforeEach(() => {
@@ -77,7 +73,11 @@ describe('FairConsumers (Redis)', () => {
       await q.close();
     }
     queues.clear();
-    await redis.del(fairTenantsKey(model), fairBellKey(model));
+    await redis.del(
+      fairTenantsKey(model),
+      fairBellKey(model),
+      fairReadyKey(model),
+    );
     redis.disconnect();
   });
 

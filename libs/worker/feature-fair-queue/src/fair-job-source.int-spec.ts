@@ -1,7 +1,9 @@
 import {
   QUEUE_PREFIX,
+  announceQueuedJob,
   encodeTenantShare,
   fairBellKey,
+  fairReadyKey,
   fairTenantsKey,
   tenantQueueName,
 } from '@marquee/contracts/queue';
@@ -40,12 +42,7 @@ async function enqueue(
       opts: { removeOnComplete: true },
     })),
   );
-  await redis.hset(
-    fairTenantsKey(model),
-    tenant,
-    encodeTenantShare({ tier: 5, weight }),
-  );
-  await redis.lpush(fairBellKey(model), '1');
+  await announceQueuedJob(redis, model, tenant, { tier: 5, weight });
 }
 
 /** Drains `count` jobs with `slots` parallel consumers, returning tenants in service order. */
@@ -93,7 +90,11 @@ describe('FairJobSource (Redis)', () => {
     for (const queue of queues.values())
       await queue.obliterate({ force: true }).catch(() => undefined);
     await Promise.all([...queues.values()].map((q) => q.close()));
-    await redis.del(fairTenantsKey(model), fairBellKey(model));
+    await redis.del(
+      fairTenantsKey(model),
+      fairBellKey(model),
+      fairReadyKey(model),
+    );
     redis.disconnect();
     bell.disconnect();
   });
@@ -127,6 +128,75 @@ describe('FairJobSource (Redis)', () => {
     expect(taken.every((t) => t?.job.data.tenant === 'burst')).toBe(true);
     expect(Date.now() - started).toBeLessThan(900);
     await Promise.all(taken.map((t) => t?.complete()));
+  });
+
+  it('costs a few Redis commands per job however many tenants once queued for the model', async () => {
+    // 500 tenants that queued once and have nothing now; one busy tenant.
+    await redis.hset(
+      fairTenantsKey(model),
+      Object.fromEntries(
+        Array.from({ length: 500 }, (_, t) => [
+          `past-${t}`,
+          encodeTenantShare({ tier: 5, weight: 1 }),
+        ]),
+      ),
+    );
+    await enqueue(redis, queues, model, 'busy', 20);
+    let commands = 0;
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = ((...args: Parameters<typeof send>) => {
+      commands++;
+      return send(...args);
+    }) as typeof redis.sendCommand;
+    const order = await drain(source, 20, 2);
+    expect(order.every((t) => t === 'busy')).toBe(true);
+    // Taking and completing a job is a handful of commands; trying every past tenant would be
+    // ~500 per job.
+    expect(commands / 20).toBeLessThan(12);
+  });
+
+  it('leaves a tenant found empty out of later sweeps until it queues again', async () => {
+    await enqueue(redis, queues, model, 'once', 2);
+    await drain(source, 2, 1);
+    // The next look finds the queue empty and drops the mark, atomically with that check.
+    const waiting = source.next();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await redis.smembers(fairReadyKey(model))).toEqual([]);
+    await enqueue(redis, queues, model, 'once', 1);
+    expect(await redis.smembers(fairReadyKey(model))).toEqual(['once']);
+    const taken = await waiting;
+    expect(taken?.job.data.tenant).toBe('once');
+    await taken?.complete();
+  });
+
+  it('finds a job back in a queue without a mark or a ring (a stalled job) by a full sweep', async () => {
+    const sweeping = new FairJobSource<Payload>({
+      model,
+      connection: redis,
+      bellConnection: bell,
+      refreshMs: 50,
+      fullSweepMs: 300,
+    });
+    try {
+      const queue = new Queue(tenantQueueName(model, 'stalled'), {
+        connection: redis,
+        prefix: QUEUE_PREFIX,
+      });
+      queues.set('stalled', queue);
+      await queue.add('infer', { tenant: 'stalled', n: 0 });
+      await redis.hset(
+        fairTenantsKey(model),
+        'stalled',
+        encodeTenantShare({ tier: 5, weight: 1 }),
+      );
+      const started = Date.now();
+      const taken = await sweeping.next();
+      expect(taken?.job.data.tenant).toBe('stalled');
+      expect(Date.now() - started).toBeLessThan(2500);
+      await taken?.complete();
+    } finally {
+      await sweeping.close();
+    }
   });
 
   it('keeps an idle pool cheap: one sweep of the tenants per wake-up, not one per slot', async () => {

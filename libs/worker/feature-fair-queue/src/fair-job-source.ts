@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
+  DROP_IF_EMPTY_SCRIPT,
   QUEUE_PREFIX,
   type TenantShare,
   decodeTenantShare,
   fairBellKey,
+  fairReadyKey,
   fairTenantsKey,
   tenantQueueName,
+  tenantWaitKeys,
 } from '@marquee/contracts/queue';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -24,6 +27,11 @@ export interface FairJobSourceOptions {
   lockDurationMs?: number;
   /** The tenant list is re-read at least this often, and whenever the bell rang, ms. Default 1 s. */
   refreshMs?: number;
+  /**
+   * Sweeps look only at tenants marked ready; this often, one looks at every tenant, for jobs
+   * back in a queue without a mark (stalled jobs of a crashed worker), ms. Default 30 s.
+   */
+  fullSweepMs?: number;
 }
 
 /** A job taken from a tenant's queue; finish it exactly once. */
@@ -53,10 +61,15 @@ export class FairJobSource<T> {
   private closed = false;
   private readonly lockDurationMs: number;
   private readonly refreshMs: number;
+  private readonly fullSweepMs: number;
+  /** Tenants that may have jobs queued (the model's ready set, as last read and since updated). */
+  private ready = new Set<string>();
+  private fullSweepAt = Date.now();
 
   constructor(private readonly options: FairJobSourceOptions) {
     this.lockDurationMs = options.lockDurationMs ?? 30_000;
     this.refreshMs = options.refreshMs ?? 1_000;
+    this.fullSweepMs = options.fullSweepMs ?? 30_000;
   }
 
   /**
@@ -92,7 +105,10 @@ export class FairJobSource<T> {
       if (idle) this.idleSweepAt = now; // this slot takes the period's sweep
       if (rang || now - this.refreshedAt >= this.refreshMs)
         await this.refreshTenants();
+      const full = now - this.fullSweepAt >= this.fullSweepMs;
+      if (full) this.fullSweepAt = now;
       for (const tenantId of this.drr.candidates()) {
+        if (!full && !this.ready.has(tenantId)) continue;
         const token = randomUUID();
         const job = (await this.worker(tenantId).getNextJob(token, {
           block: false,
@@ -104,6 +120,7 @@ export class FairJobSource<T> {
           return this.take(job, tenantId, token);
         }
         this.drr.idle(tenantId);
+        await this.dropIfEmpty(tenantId);
       }
       // A ring during the sweep (its job may sit in a queue swept before it came): look again.
       if (this.generation !== generation) continue;
@@ -202,21 +219,41 @@ export class FairJobSource<T> {
         finish(async () => {
           if (retry) {
             await job.moveToWait(token);
-            this.generation++; // back in its queue, without a ring
+            // Back in its queue: mark the tenant ready again and ring.
+            await this.options.connection
+              .multi()
+              .sadd(fairReadyKey(this.options.model), tenantId)
+              .lpush(fairBellKey(this.options.model), '1')
+              .exec();
           } else await job.moveToFailed(error, token, false);
         }),
     };
   }
 
   private async refreshTenants(): Promise<void> {
-    const raw = await this.options.connection.hgetall(
-      fairTenantsKey(this.options.model),
-    );
+    const [raw, ready] = await Promise.all([
+      this.options.connection.hgetall(fairTenantsKey(this.options.model)),
+      this.options.connection.smembers(fairReadyKey(this.options.model)),
+    ]);
     const shares = new Map<string, TenantShare>(
       Object.entries(raw).map(([id, value]) => [id, decodeTenantShare(value)]),
     );
     this.drr.update(shares);
+    this.ready = new Set(ready);
     this.refreshedAt = Date.now();
+  }
+
+  /** A tenant's queue was found empty: it is not ready any more, unless a job came meanwhile. */
+  private async dropIfEmpty(tenantId: string): Promise<void> {
+    if (!this.ready.delete(tenantId)) return;
+    const { model } = this.options;
+    await this.options.connection.eval(
+      DROP_IF_EMPTY_SCRIPT,
+      4,
+      fairReadyKey(model),
+      ...tenantWaitKeys(model, tenantId),
+      tenantId,
+    );
   }
 
   private worker(tenantId: string): Worker<T> {
