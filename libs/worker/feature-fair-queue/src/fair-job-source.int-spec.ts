@@ -141,7 +141,8 @@ describe('FairJobSource (Redis)', () => {
         ]),
       ),
     );
-    await enqueue(redis, queues, model, 'busy', 20);
+    // More than are drained: drain's slots each wait for one more job at the end.
+    await enqueue(redis, queues, model, 'busy', 40);
     let commands = 0;
     const send = redis.sendCommand.bind(redis);
     redis.sendCommand = ((...args: Parameters<typeof send>) => {
