@@ -85,7 +85,7 @@ describe('EmbeddingQueue (Redis)', () => {
     expect(await queue.withdraw(model, 'tenant-a', 'req-a2')).toBe('gone');
   });
 
-  it('does not withdraw a job a worker has taken', async () => {
+  it('does not withdraw a job a worker has taken; once it failed, it is gone', async () => {
     const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const worker = new Worker(tenantQueueName(model, 'tenant-b'), null, {
       connection,
@@ -97,6 +97,10 @@ describe('EmbeddingQueue (Redis)', () => {
       expect(taken?.id).toBe('req-b1');
       expect(await queue.withdraw(model, 'tenant-b', 'req-b1')).toBe('taken');
       expect(await taken?.getState()).toBe('active');
+      // Failed without a report (kept for inspection): gone, and not removed.
+      await taken?.moveToFailed(new Error('stalled'), 'token-1', false);
+      expect(await queue.withdraw(model, 'tenant-b', 'req-b1')).toBe('gone');
+      expect(await taken?.getState()).toBe('failed');
     } finally {
       await worker.close();
       connection.disconnect();

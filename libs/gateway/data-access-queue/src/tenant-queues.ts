@@ -62,8 +62,8 @@ export abstract class TenantQueues<T extends RoutedJob>
 
   /**
    * Takes a job back if no worker has it: `withdrawn` (removed now), `taken` (a worker holds it
-   * and will report), or `gone` (not in the queue: finished, failed or never there — no worker
-   * will report on it any more).
+   * and will report), or `gone` (finished, failed or never there: no worker will report on it
+   * any more).
    */
   async withdraw(
     model: string,
@@ -72,8 +72,12 @@ export abstract class TenantQueues<T extends RoutedJob>
   ): Promise<WithdrawOutcome> {
     const queue = this.queue(model, tenantId);
     try {
-      // BullMQ's remove answers 1 for a missing job too, so look first.
-      if (!(await queue.getJob(requestId))) return 'gone';
+      // BullMQ's remove answers 1 for a missing or ended job too, so look first.
+      const job = await queue.getJob(requestId);
+      if (!job) return 'gone';
+      const state = await job.getState();
+      if (state === 'completed' || state === 'failed') return 'gone';
+      if (state === 'active') return 'taken';
       return (await queue.remove(requestId)) === 1 ? 'withdrawn' : 'taken';
     } catch {
       // remove throws for a locked job: a worker has it.

@@ -15,6 +15,7 @@ import { costMicros } from '@marquee/gateway/util-billing';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { promptTokenBound } from '../inference/prompt-bound';
+import { queueDeadline } from '../inference/queue-deadline';
 import {
   type FailedEvent,
   RequestAccounting,
@@ -128,13 +129,17 @@ export class EmbeddingRunner {
       model: model.name,
       tenantId: call.principal.tenantId,
     });
-    const timer = setTimeout(() => {
-      if (started) return;
-      this.withdraw(
-        call.requestId,
-        failure('no_worker_available', 'No worker took the request in time.'),
-      );
-    }, this.config.queueTimeoutMs);
+    const deadline = queueDeadline({
+      timeoutMs: this.config.queueTimeoutMs,
+      started: () => started,
+      withdraw: () =>
+        this.queue.withdraw(
+          model.name,
+          call.principal.tenantId,
+          call.requestId,
+        ),
+      fail: (event) => this.registry.fail(call.requestId, event),
+    });
     try {
       for await (const event of channel) {
         if (event.type === 'started') started = true;
@@ -144,7 +149,7 @@ export class EmbeddingRunner {
         }
       }
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
       this.queued.delete(call.requestId);
     }
     throw ApiError.internal(call.requestId);

@@ -21,6 +21,7 @@ import {
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { promptTokenBound } from './prompt-bound';
+import { queueDeadline } from './queue-deadline';
 
 /** A validated generation request, ready to queue. */
 export interface InferenceCall {
@@ -108,15 +109,17 @@ export class InferenceRunner {
     }
 
     let started = false;
-    const timer = setTimeout(() => {
-      if (started) return;
-      void this.withdraw(
-        model.name,
-        call.principal.tenantId,
-        call.requestId,
-        failure('no_worker_available', 'No worker took the request in time.'),
-      );
-    }, this.config.queueTimeoutMs);
+    const deadline = queueDeadline({
+      timeoutMs: this.config.queueTimeoutMs,
+      started: () => started,
+      withdraw: () =>
+        this.queue.withdraw(
+          model.name,
+          call.principal.tenantId,
+          call.requestId,
+        ),
+      fail: (event) => this.registry.fail(call.requestId, event),
+    });
 
     const settle = (event: RequestEvent) =>
       this.settle(call, model, admission, event, started);
@@ -128,13 +131,13 @@ export class InferenceRunner {
           for await (const event of channel) {
             if (event.type === 'started') started = true;
             if (isTerminal(event)) {
-              clearTimeout(timer);
+              deadline.clear();
               await settle(event);
             }
             yield event;
           }
         } finally {
-          clearTimeout(timer);
+          deadline.clear();
         }
       },
       cancel: () => {

@@ -1,0 +1,65 @@
+import type { WithdrawOutcome } from '@marquee/gateway/data-access-queue';
+import { queueDeadline } from './queue-deadline';
+import type { FailedEvent } from './request-accounting.service';
+
+describe('queueDeadline', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  function watch(outcomes: WithdrawOutcome[], timeoutMs = 60_000) {
+    const state = { started: false, withdrawals: 0 };
+    const failures: FailedEvent[] = [];
+    const deadline = queueDeadline({
+      timeoutMs,
+      started: () => state.started,
+      withdraw: async () => {
+        state.withdrawals++;
+        return outcomes.shift() ?? 'taken';
+      },
+      fail: (event) => failures.push(event),
+    });
+    return { state, failures, deadline };
+  }
+
+  it('takes back a job no worker took by the timeout: 503 no_worker_available', async () => {
+    const { state, failures } = watch(['withdrawn']);
+    await jest.advanceTimersByTimeAsync(59_999);
+    expect(state.withdrawals).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(failures.map((f) => f.code)).toEqual(['no_worker_available']);
+  });
+
+  it('leaves a started request alone', async () => {
+    const { state, failures } = watch(['withdrawn']);
+    state.started = true;
+    await jest.advanceTimersByTimeAsync(120_000);
+    expect(state.withdrawals).toBe(0);
+    expect(failures).toEqual([]);
+  });
+
+  it('keeps looking at a job a worker holds without starting it, and ends the request once the job is gone', async () => {
+    const { state, failures } = watch(['taken', 'taken', 'gone']);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(state.withdrawals).toBe(1);
+    expect(failures).toEqual([]);
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(state.withdrawals).toBe(3);
+    expect(failures.map((f) => f.code)).toEqual(['worker_lost']);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(state.withdrawals).toBe(3);
+  });
+
+  it('stops looking once the worker reports the start, or the request ends', async () => {
+    const a = watch(['taken', 'taken', 'gone']);
+    await jest.advanceTimersByTimeAsync(60_000);
+    a.state.started = true;
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(a.state.withdrawals).toBe(1);
+    expect(a.failures).toEqual([]);
+
+    const b = watch(['withdrawn']);
+    b.deadline.clear();
+    await jest.advanceTimersByTimeAsync(120_000);
+    expect(b.state.withdrawals).toBe(0);
+  });
+});

@@ -1,0 +1,53 @@
+import type { WithdrawOutcome } from '@marquee/gateway/data-access-queue';
+import { type FailedEvent, failure } from './request-accounting.service';
+
+/** How often a job a worker holds without having started it is looked at again, at most. */
+const RECHECK_MS = 5_000;
+
+export interface QueueDeadlineOptions {
+  timeoutMs: number;
+  /** Whether a worker has reported the request started. */
+  started: () => boolean;
+  withdraw: () => Promise<WithdrawOutcome>;
+  /** Ends the request locally (no worker will report on it). */
+  fail: (event: FailedEvent) => void;
+}
+
+/**
+ * The queue timeout of one request. At `timeoutMs`, unless a worker has started it, the job is
+ * taken back (503 `no_worker_available`). A job a worker holds without starting it (a worker
+ * that died holding its lock, whose job BullMQ's stalled check hands back or fails) is looked at
+ * again until it is started, taken back or gone; a job gone without any report ends the request
+ * with `worker_lost`. So a request never waits forever for a report that cannot come.
+ */
+export function queueDeadline(options: QueueDeadlineOptions): {
+  clear(): void;
+} {
+  let timer: NodeJS.Timeout | undefined;
+  let cleared = false;
+  const check = async () => {
+    if (cleared || options.started()) return;
+    const outcome = await options.withdraw();
+    if (cleared || options.started()) return;
+    if (outcome === 'withdrawn')
+      options.fail(
+        failure('no_worker_available', 'No worker took the request in time.'),
+      );
+    else if (outcome === 'gone')
+      options.fail(
+        failure('worker_lost', 'The worker running the request was lost.'),
+      );
+    else arm(Math.min(options.timeoutMs, RECHECK_MS));
+  };
+  const arm = (ms: number) => {
+    timer = setTimeout(() => void check(), ms);
+    timer.unref();
+  };
+  arm(options.timeoutMs);
+  return {
+    clear: () => {
+      cleared = true;
+      clearTimeout(timer);
+    },
+  };
+}
