@@ -8,10 +8,8 @@
 import {
   QUEUE_PREFIX,
   announceQueuedJob,
-  fairBellKey,
-  fairReadyKey,
-  fairTenantsKey,
   tenantQueueName,
+  fairKeys,
 } from '@marquee/contracts/queue';
 import { FairJobSource } from '@marquee/worker/feature-fair-queue';
 import { Queue, Worker } from 'bullmq';
@@ -76,11 +74,7 @@ async function fair(flood: boolean): Promise<number> {
   for (const queue of queues)
     await queue.obliterate({ force: true }).catch(() => undefined);
   await Promise.all(queues.map((q) => q.close()));
-  await redis.del(
-    fairTenantsKey(model),
-    fairBellKey(model),
-    fairReadyKey(model),
-  );
+  await redis.del(...fairKeys(model));
   redis.disconnect();
   bell.disconnect();
   return waited;

@@ -1,9 +1,7 @@
 import {
   QUEUE_PREFIX,
-  fairBellKey,
-  fairReadyKey,
-  fairTenantsKey,
   tenantQueueName,
+  fairKeys,
 } from '@marquee/contracts/queue';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -49,11 +47,7 @@ describe('queue deadline (PostgreSQL, Redis)', () => {
     });
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
-    await redis.del(
-      fairTenantsKey(model),
-      fairBellKey(model),
-      fairReadyKey(model),
-    );
+    await redis.del(...fairKeys(model));
     redis.disconnect();
     await gw?.close();
   });

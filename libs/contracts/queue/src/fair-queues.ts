@@ -55,6 +55,11 @@ export function fairBellKey(model: string): string {
   return `${QUEUE_PREFIX}:fair:${inferenceQueueName(model)}:bell`;
 }
 
+/** Every fair-sharing key of a model (for tools and tests that clean up after themselves). */
+export function fairKeys(model: string): string[] {
+  return [fairTenantsKey(model), fairBellKey(model), fairReadyKey(model)];
+}
+
 /** How a tenant shares a saturated pool: strict by tier (0 first), then by weight within a tier. */
 export interface TenantShare {
   tier: number;

@@ -1,10 +1,8 @@
 import {
   QUEUE_PREFIX,
   announceQueuedJob,
-  fairBellKey,
-  fairReadyKey,
-  fairTenantsKey,
   tenantQueueName,
+  fairKeys,
 } from '@marquee/contracts/queue';
 import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -73,11 +71,7 @@ describe('FairConsumers (Redis)', () => {
       await q.close();
     }
     queues.clear();
-    await redis.del(
-      fairTenantsKey(model),
-      fairBellKey(model),
-      fairReadyKey(model),
-    );
+    await redis.del(...fairKeys(model));
     redis.disconnect();
   });
 

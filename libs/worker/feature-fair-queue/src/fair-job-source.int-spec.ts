@@ -2,10 +2,10 @@ import {
   QUEUE_PREFIX,
   announceQueuedJob,
   encodeTenantShare,
-  fairBellKey,
   fairReadyKey,
   fairTenantsKey,
   tenantQueueName,
+  fairKeys,
 } from '@marquee/contracts/queue';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -90,11 +90,7 @@ describe('FairJobSource (Redis)', () => {
     for (const queue of queues.values())
       await queue.obliterate({ force: true }).catch(() => undefined);
     await Promise.all([...queues.values()].map((q) => q.close()));
-    await redis.del(
-      fairTenantsKey(model),
-      fairBellKey(model),
-      fairReadyKey(model),
-    );
+    await redis.del(...fairKeys(model));
     redis.disconnect();
     bell.disconnect();
   });
