@@ -32,11 +32,22 @@ export function fairReadyKey(model: string): string {
   return `${QUEUE_PREFIX}:fair:${inferenceQueueName(model)}:ready`;
 }
 
-/** BullMQ's keys of a tenant queue's waiting jobs (a list, a list when paused, a sorted set). */
+/**
+ * BullMQ's keys of a tenant queue's jobs not yet taken: `wait` and `paused` (lists),
+ * `prioritized` and `delayed` (sorted sets).
+ */
 export function tenantWaitKeys(model: string, tenantId: string): string[] {
   const base = `${QUEUE_PREFIX}:${tenantQueueName(model, tenantId)}`;
-  return [`${base}:wait`, `${base}:paused`, `${base}:prioritized`];
+  return [
+    `${base}:wait`,
+    `${base}:paused`,
+    `${base}:prioritized`,
+    `${base}:delayed`,
+  ];
 }
+
+const ANY_WAITING = `(redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3])
+  + redis.call('ZCARD', KEYS[4]) + redis.call('ZCARD', KEYS[5])) > 0`;
 
 /**
  * KEYS: ready set, then {@link tenantWaitKeys}; ARGV: tenant id. Removes the tenant from the
@@ -44,9 +55,15 @@ export function tenantWaitKeys(model: string, tenantId: string): string[] {
  * left behind. Returns 1 when removed.
  */
 export const DROP_IF_EMPTY_SCRIPT = `
-if redis.call('LLEN', KEYS[2]) == 0 and redis.call('LLEN', KEYS[3]) == 0
-  and redis.call('ZCARD', KEYS[4]) == 0 then
+if not (${ANY_WAITING}) then
   return redis.call('SREM', KEYS[1], ARGV[1])
+end
+return 0`;
+
+/** The twin of {@link DROP_IF_EMPTY_SCRIPT}: marks the tenant ready if a job waits. 1 when added. */
+export const MARK_IF_WAITING_SCRIPT = `
+if ${ANY_WAITING} then
+  return redis.call('SADD', KEYS[1], ARGV[1])
 end
 return 0`;
 

@@ -57,7 +57,18 @@ export abstract class TenantQueues<T extends RoutedJob>
         attempts: 1,
       },
     );
-    await announceQueuedJob(this.redis.client, job.model, job.tenantId, share);
+    try {
+      await announceQueuedJob(
+        this.redis.client,
+        job.model,
+        job.tenantId,
+        share,
+      );
+    } catch (error) {
+      // The caller answers 503: take the unannounced job back so no worker runs it unseen.
+      await this.withdraw(job.model, job.tenantId, job.requestId);
+      throw error;
+    }
   }
 
   /**
@@ -76,7 +87,8 @@ export abstract class TenantQueues<T extends RoutedJob>
       const job = await queue.getJob(requestId);
       if (!job) return 'gone';
       const state = await job.getState();
-      if (state === 'completed' || state === 'failed') return 'gone';
+      if (state === 'completed' || state === 'failed' || state === 'unknown')
+        return 'gone';
       if (state === 'active') return 'taken';
       return (await queue.remove(requestId)) === 1 ? 'withdrawn' : 'taken';
     } catch {

@@ -139,6 +139,8 @@ describe('FairJobSource (Redis)', () => {
     );
     // More than are drained: drain's slots each wait for one more job at the end.
     await enqueue(redis, queues, model, 'busy', 40);
+    // The first look runs the marking pass over every known tenant (once per 30 s).
+    await drain(source, 1, 1);
     let commands = 0;
     const send = redis.sendCommand.bind(redis);
     redis.sendCommand = ((...args: Parameters<typeof send>) => {
@@ -194,6 +196,58 @@ describe('FairJobSource (Redis)', () => {
     } finally {
       await sweeping.close();
     }
+  });
+
+  it('marks a tenant whose jobs came back without a mark, and serves all of them beside busy tenants', async () => {
+    const marking = new FairJobSource<Payload>({
+      model,
+      connection: redis,
+      bellConnection: bell,
+      refreshMs: 50,
+      fullSweepMs: 200,
+    });
+    try {
+      for (const busy of ['busy-1', 'busy-2', 'busy-3'])
+        await enqueue(redis, queues, model, busy, 60);
+      const queue = new Queue(tenantQueueName(model, 'unmarked'), {
+        connection: redis,
+        prefix: QUEUE_PREFIX,
+      });
+      queues.set('unmarked', queue);
+      await queue.addBulk(
+        Array.from({ length: 4 }, (_, n) => ({
+          name: 'infer',
+          data: { tenant: 'unmarked', n },
+        })),
+      );
+      await redis.hset(
+        fairTenantsKey(model),
+        'unmarked',
+        encodeTenantShare({ tier: 5, weight: 1 }),
+      );
+      const order = await drain(marking, 40, 2);
+      // Once marked it is one of four equal tenants: its 4 jobs run within the first 40.
+      expect(order.filter((t) => t === 'unmarked')).toHaveLength(4);
+    } finally {
+      await marking.close();
+    }
+  });
+
+  it('serves a returning tenant at once on every idle slot', async () => {
+    await enqueue(redis, queues, model, 'returning', 1);
+    await drain(source, 1, 1);
+    const slots = [source.next(), source.next()];
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await redis.smembers(fairReadyKey(model))).toEqual([]);
+    const started = Date.now();
+    await enqueue(redis, queues, model, 'returning', 2);
+    const taken = await Promise.all(slots);
+    expect(taken.map((t) => t?.job.data.tenant)).toEqual([
+      'returning',
+      'returning',
+    ]);
+    expect(Date.now() - started).toBeLessThan(500);
+    await Promise.all(taken.map((t) => t?.complete()));
   });
 
   it('keeps an idle pool cheap: one sweep of the tenants per wake-up, not one per slot', async () => {

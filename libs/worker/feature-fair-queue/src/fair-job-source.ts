@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   DROP_IF_EMPTY_SCRIPT,
+  MARK_IF_WAITING_SCRIPT,
   QUEUE_PREFIX,
   type TenantShare,
   decodeTenantShare,
@@ -28,8 +29,8 @@ export interface FairJobSourceOptions {
   /** The tenant list is re-read at least this often, and whenever the bell rang, ms. Default 1 s. */
   refreshMs?: number;
   /**
-   * Sweeps look only at tenants marked ready; this often, one looks at every tenant, for jobs
-   * back in a queue without a mark (stalled jobs of a crashed worker), ms. Default 30 s.
+   * Sweeps look only at tenants marked ready; this often, a marking pass looks at every tenant
+   * for jobs back in a queue without a mark (stalled jobs of a crashed worker), ms. Default 30 s.
    */
   fullSweepMs?: number;
 }
@@ -64,7 +65,12 @@ export class FairJobSource<T> {
   private readonly fullSweepMs: number;
   /** Tenants that may have jobs queued (the model's ready set, as last read and since updated). */
   private ready = new Set<string>();
-  private fullSweepAt = Date.now();
+  /** When the last marking pass ran (0: at the first look, so a restarted worker catches up). */
+  private markedAt = 0;
+  private marking: Promise<void> | null = null;
+  /** The generation the tenant list was last read at (a ring bumps it; slots share the read). */
+  private refreshedGeneration = -1;
+  private refreshing: Promise<void> | null = null;
 
   constructor(private readonly options: FairJobSourceOptions) {
     this.lockDurationMs = options.lockDurationMs ?? 30_000;
@@ -75,9 +81,11 @@ export class FairJobSource<T> {
   /**
    * The next job by fair order, waiting for one; null once closed.
    *
-   * Idle slots do not each sweep every tenant's queue: after a sweep found nothing, the others
-   * wait for the bell, and only one sweep per `refreshMs` looks again (for jobs that come back
-   * without a ring: stalled ones of a crashed worker). Any ring starts sweeps at once.
+   * Sweeps look only at tenants marked ready. Idle slots do not each sweep: after a sweep found
+   * nothing, the others wait for the bell, and one sweep per `refreshMs` looks again. Any ring
+   * starts sweeps at once, each over a tenant list read after the ring. Every `fullSweepMs`, a
+   * marking pass over every known tenant marks those with jobs waiting but no mark (stalled jobs
+   * of a crashed worker, put back by BullMQ's stalled check).
    */
   async next(): Promise<FairJob<T> | null> {
     while (!this.closed) {
@@ -95,20 +103,27 @@ export class FairJobSource<T> {
             '1',
           );
       }
-      const now = Date.now();
+      let now = Date.now();
+      if (now - this.markedAt >= this.fullSweepMs) await this.markWaiting();
       const idle = this.generation === this.emptyGeneration;
       if (idle && now - this.idleSweepAt < this.refreshMs) {
         await this.bell();
         continue;
       }
-      const generation = this.generation;
       if (idle) this.idleSweepAt = now; // this slot takes the period's sweep
-      if (rang || now - this.refreshedAt >= this.refreshMs)
-        await this.refreshTenants();
-      const full = now - this.fullSweepAt >= this.fullSweepMs;
-      if (full) this.fullSweepAt = now;
+      // The list must be newer than the last ring: its tenant may be marked only since.
+      if (
+        this.refreshedGeneration !== this.generation ||
+        now - this.refreshedAt >= this.refreshMs
+      )
+        await this.refresh();
+      now = Date.now();
+      const generation = this.generation;
       for (const tenantId of this.drr.candidates()) {
-        if (!full && !this.ready.has(tenantId)) continue;
+        if (!this.ready.has(tenantId)) {
+          this.drr.idle(tenantId); // no credit kept while it has nothing queued
+          continue;
+        }
         const token = randomUUID();
         const job = (await this.worker(tenantId).getNextJob(token, {
           block: false,
@@ -230,6 +245,50 @@ export class FairJobSource<T> {
     };
   }
 
+  /** Reads the tenant list and marks; slots that need it at once share one read. */
+  private refresh(): Promise<void> {
+    this.refreshing ??= (async () => {
+      const generation = this.generation;
+      await this.refreshTenants();
+      this.refreshedGeneration = generation;
+    })().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  /**
+   * Marks every known tenant that has jobs waiting but no mark, and makes sure each has a BullMQ
+   * worker here, whose stalled check puts a crashed worker's jobs back in the queue.
+   */
+  private markWaiting(): Promise<void> {
+    this.markedAt = Date.now();
+    this.marking ??= (async () => {
+      const { connection, model } = this.options;
+      const tenants = Object.keys(
+        await connection.hgetall(fairTenantsKey(model)),
+      );
+      if (tenants.length === 0) return;
+      for (const tenantId of tenants) this.worker(tenantId);
+      const pipeline = connection.pipeline();
+      for (const tenantId of tenants)
+        pipeline.eval(
+          MARK_IF_WAITING_SCRIPT,
+          5,
+          fairReadyKey(model),
+          ...tenantWaitKeys(model, tenantId),
+          tenantId,
+        );
+      const results = (await pipeline.exec()) ?? [];
+      if (results.some(([, added]) => added === 1)) this.generation++;
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        this.marking = null;
+      });
+    return this.marking;
+  }
+
   private async refreshTenants(): Promise<void> {
     const [raw, ready] = await Promise.all([
       this.options.connection.hgetall(fairTenantsKey(this.options.model)),
@@ -245,15 +304,17 @@ export class FairJobSource<T> {
 
   /** A tenant's queue was found empty: it is not ready any more, unless a job came meanwhile. */
   private async dropIfEmpty(tenantId: string): Promise<void> {
-    if (!this.ready.delete(tenantId)) return;
+    if (!this.ready.has(tenantId)) return;
     const { model } = this.options;
-    await this.options.connection.eval(
+    const dropped = await this.options.connection.eval(
       DROP_IF_EMPTY_SCRIPT,
-      4,
+      5,
       fairReadyKey(model),
       ...tenantWaitKeys(model, tenantId),
       tenantId,
     );
+    // Kept when a job came meanwhile: the next sweep looks again.
+    if (dropped === 1) this.ready.delete(tenantId);
   }
 
   private worker(tenantId: string): Worker<T> {
@@ -270,6 +331,15 @@ export class FairJobSource<T> {
         },
       );
       worker.on('error', () => undefined);
+      // Its stalled check put a dead worker's job back in the queue: mark the tenant and ring.
+      worker.on('stalled', () => {
+        void this.options.connection
+          .multi()
+          .sadd(fairReadyKey(this.options.model), tenantId)
+          .lpush(fairBellKey(this.options.model), '1')
+          .exec()
+          .catch(() => undefined);
+      });
       void worker.startStalledCheckTimer().catch(() => undefined);
       this.workers.set(tenantId, worker);
     }

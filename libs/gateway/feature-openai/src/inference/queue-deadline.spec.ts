@@ -37,16 +37,46 @@ describe('queueDeadline', () => {
     expect(failures).toEqual([]);
   });
 
-  it('keeps looking at a job a worker holds without starting it, and ends the request once the job is gone', async () => {
-    const { state, failures } = watch(['taken', 'taken', 'gone']);
+  it('keeps looking at a job a worker holds without starting it, and ends the request once the job stays gone', async () => {
+    const { state, failures } = watch(['taken', 'taken', 'gone', 'gone']);
     await jest.advanceTimersByTimeAsync(60_000);
     expect(state.withdrawals).toBe(1);
     expect(failures).toEqual([]);
     await jest.advanceTimersByTimeAsync(10_000);
     expect(state.withdrawals).toBe(3);
+    expect(failures).toEqual([]);
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(state.withdrawals).toBe(4);
     expect(failures.map((f) => f.code)).toEqual(['worker_lost']);
     await jest.advanceTimersByTimeAsync(60_000);
-    expect(state.withdrawals).toBe(3);
+    expect(state.withdrawals).toBe(4);
+  });
+
+  it('gives a job that just ended time for its report before calling the worker lost', async () => {
+    const { state, failures } = watch(['gone', 'gone']);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(state.withdrawals).toBe(1);
+    state.started = true; // the report arrives
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(failures).toEqual([]);
+  });
+
+  it('looks again later when Redis cannot be asked', async () => {
+    const failures: FailedEvent[] = [];
+    let calls = 0;
+    queueDeadline({
+      timeoutMs: 1_000,
+      started: () => false,
+      withdraw: async () => {
+        calls++;
+        if (calls === 1) throw new Error('connection refused');
+        return 'withdrawn';
+      },
+      fail: (event) => failures.push(event),
+    });
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(calls).toBe(2);
+    expect(failures.map((f) => f.code)).toEqual(['no_worker_available']);
   });
 
   it('stops looking once the worker reports the start, or the request ends', async () => {

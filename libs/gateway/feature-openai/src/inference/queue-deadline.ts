@@ -3,6 +3,11 @@ import { type FailedEvent, failure } from './request-accounting.service';
 
 /** How often a job a worker holds without having started it is looked at again, at most. */
 const RECHECK_MS = 5_000;
+/**
+ * A job found gone is looked at once more after this long (at most) before the request ends: a
+ * worker that just finished it may have removed it before its report reached this gateway.
+ */
+const GONE_GRACE_MS = 2_000;
 
 export interface QueueDeadlineOptions {
   timeoutMs: number;
@@ -17,27 +22,33 @@ export interface QueueDeadlineOptions {
  * The queue timeout of one request. At `timeoutMs`, unless a worker has started it, the job is
  * taken back (503 `no_worker_available`). A job a worker holds without starting it (a worker
  * that died holding its lock, whose job BullMQ's stalled check hands back or fails) is looked at
- * again until it is started, taken back or gone; a job gone without any report ends the request
- * with `worker_lost`. So a request never waits forever for a report that cannot come.
+ * again until it is started, taken back or gone; a job still gone, without any report, after a
+ * short grace ends the request with `worker_lost`. So a request never waits forever for a report
+ * that cannot come.
  */
 export function queueDeadline(options: QueueDeadlineOptions): {
   clear(): void;
 } {
   let timer: NodeJS.Timeout | undefined;
   let cleared = false;
+  let goneBefore = false;
   const check = async () => {
     if (cleared || options.started()) return;
-    const outcome = await options.withdraw();
+    // Redis unreachable: look again later, as for a job a worker holds.
+    const outcome = await options.withdraw().catch(() => 'taken' as const);
     if (cleared || options.started()) return;
     if (outcome === 'withdrawn')
       options.fail(
         failure('no_worker_available', 'No worker took the request in time.'),
       );
-    else if (outcome === 'gone')
+    else if (outcome === 'gone' && goneBefore)
       options.fail(
         failure('worker_lost', 'The worker running the request was lost.'),
       );
-    else arm(Math.min(options.timeoutMs, RECHECK_MS));
+    else if (outcome === 'gone') {
+      goneBefore = true;
+      arm(Math.min(options.timeoutMs, GONE_GRACE_MS));
+    } else arm(Math.min(options.timeoutMs, RECHECK_MS));
   };
   const arm = (ms: number) => {
     timer = setTimeout(() => void check(), ms);
