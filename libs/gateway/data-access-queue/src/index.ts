@@ -3,4 +3,4 @@ export * from './worker-presence.service';
 export * from './data-access-queue.module';
 export * from './redis.provider';
 export * from './model-control.service';
-export type { WithdrawOutcome } from './tenant-queues';
+export type { RoutedJob, TenantQueues, WithdrawOutcome } from './tenant-queues';

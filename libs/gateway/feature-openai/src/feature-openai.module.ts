@@ -9,6 +9,7 @@ import { CostPreviewController } from './cost-preview/cost-preview.controller';
 import { PromptCounter } from './cost-preview/prompt-counter.service';
 import { EmbeddingRunner } from './embeddings/embedding-runner.service';
 import { EmbeddingsController } from './embeddings/embeddings.controller';
+import { JobDispatch } from './inference/job-dispatch.service';
 import { InferenceRunner } from './inference/inference-runner.service';
 import { RequestAccounting } from './inference/request-accounting.service';
 import { ResponseWriter } from './responses/response-writer.service';
@@ -26,6 +27,7 @@ import { ResponseWriter } from './responses/response-writer.service';
   ],
   providers: [
     InferenceRunner,
+    JobDispatch,
     RequestAccounting,
     ResponseWriter,
     EmbeddingRunner,

@@ -15,7 +15,7 @@ import { costMicros } from '@marquee/gateway/util-billing';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { promptTokenBound } from '../inference/prompt-bound';
-import { queueDeadline } from '../inference/queue-deadline';
+import { JobDispatch } from '../inference/job-dispatch.service';
 import {
   type FailedEvent,
   RequestAccounting,
@@ -58,6 +58,7 @@ export class EmbeddingRunner {
     private readonly registry: RequestRegistry,
     private readonly admission: AdmissionService,
     private readonly accounting: RequestAccounting,
+    private readonly dispatch: JobDispatch,
   ) {}
 
   /** Runs the request to its end; the caller maps a `failed` outcome to an API error. */
@@ -85,8 +86,14 @@ export class EmbeddingRunner {
       limits: call.principal,
     });
     const channel = this.registry.open(call.requestId);
-    try {
-      await this.queue.enqueue(
+    let started = false;
+    this.queued.set(call.requestId, {
+      model: model.name,
+      tenantId: call.principal.tenantId,
+    });
+    const deadline = await this.dispatch
+      .dispatch(
+        this.queue,
         {
           kind: 'embedding',
           requestId: call.requestId,
@@ -97,49 +104,15 @@ export class EmbeddingRunner {
           ...(call.dimensions !== undefined
             ? { dimensions: call.dimensions }
             : {}),
-          replyTo: {
-            gatewayId: this.config.gatewayId,
-            address: this.config.grpcAdvertiseAddress,
-          },
-          enqueuedAt: Date.now(),
         },
-        {
-          tier: call.principal.priorityTier,
-          weight: call.principal.fairnessWeight,
-        },
-      );
-    } catch (error) {
-      this.registry.fail(
-        call.requestId,
-        failure('queue_unavailable', 'queue unavailable'),
-      );
-      await this.admission.settle(admission, 0, 0n).catch(() => undefined);
-      this.logger.error(
-        { requestId: call.requestId, err: String(error) },
-        'enqueue failed',
-      );
-      throw ApiError.unavailable(
-        'The request queue is unavailable; try again shortly.',
-        'queue_unavailable',
-      );
-    }
-
-    let started = false;
-    this.queued.set(call.requestId, {
-      model: model.name,
-      tenantId: call.principal.tenantId,
-    });
-    const deadline = queueDeadline({
-      timeoutMs: this.config.queueTimeoutMs,
-      started: () => started,
-      withdraw: () =>
-        this.queue.withdraw(
-          model.name,
-          call.principal.tenantId,
-          call.requestId,
-        ),
-      fail: (event) => this.registry.fail(call.requestId, event),
-    });
+        call.principal,
+        admission,
+        () => started,
+      )
+      .catch((error: unknown) => {
+        this.queued.delete(call.requestId);
+        throw error;
+      });
     try {
       for await (const event of channel) {
         if (event.type === 'started') started = true;

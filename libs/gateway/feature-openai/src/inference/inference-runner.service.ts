@@ -21,7 +21,7 @@ import {
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { promptTokenBound } from './prompt-bound';
-import { queueDeadline } from './queue-deadline';
+import { JobDispatch } from './job-dispatch.service';
 
 /** A validated generation request, ready to queue. */
 export interface InferenceCall {
@@ -58,6 +58,7 @@ export class InferenceRunner {
     private readonly registry: RequestRegistry,
     private readonly admission: AdmissionService,
     private readonly accounting: RequestAccounting,
+    private readonly dispatch: JobDispatch,
   ) {}
 
   async start(call: InferenceCall): Promise<RunningRequest> {
@@ -71,55 +72,22 @@ export class InferenceRunner {
     });
 
     const channel = this.registry.open(call.requestId);
-    try {
-      await this.queue.enqueue(
-        {
-          requestId: call.requestId,
-          tenantId: call.principal.tenantId,
-          apiKeyId: call.principal.apiKeyId,
-          model: model.name,
-          endpoint: call.endpoint,
-          prompts: call.prompts,
-          sampling: call.sampling,
-          replyTo: {
-            gatewayId: this.config.gatewayId,
-            address: this.config.grpcAdvertiseAddress,
-          },
-          enqueuedAt: Date.now(),
-        },
-        {
-          tier: call.principal.priorityTier,
-          weight: call.principal.fairnessWeight,
-        },
-      );
-    } catch (error) {
-      this.registry.fail(
-        call.requestId,
-        failure('queue_unavailable', 'queue unavailable'),
-      );
-      await this.admission.settle(admission, 0, 0n).catch(() => undefined);
-      this.logger.error(
-        { requestId: call.requestId, err: String(error) },
-        'enqueue failed',
-      );
-      throw ApiError.unavailable(
-        'The request queue is unavailable; try again shortly.',
-        'queue_unavailable',
-      );
-    }
-
     let started = false;
-    const deadline = queueDeadline({
-      timeoutMs: this.config.queueTimeoutMs,
-      started: () => started,
-      withdraw: () =>
-        this.queue.withdraw(
-          model.name,
-          call.principal.tenantId,
-          call.requestId,
-        ),
-      fail: (event) => this.registry.fail(call.requestId, event),
-    });
+    const deadline = await this.dispatch.dispatch(
+      this.queue,
+      {
+        requestId: call.requestId,
+        tenantId: call.principal.tenantId,
+        apiKeyId: call.principal.apiKeyId,
+        model: model.name,
+        endpoint: call.endpoint,
+        prompts: call.prompts,
+        sampling: call.sampling,
+      },
+      call.principal,
+      admission,
+      () => started,
+    );
 
     const settle = (event: RequestEvent) =>
       this.settle(call, model, admission, event, started);
