@@ -29,7 +29,8 @@ local function trim_tokens(set, amounts)
   local expired = redis.call('ZRANGEBYSCORE', set, '-inf', now - window)
   for _, member in ipairs(expired) do
     local amount = tonumber(redis.call('HGET', amounts, member) or '0')
-    redis.call('HINCRBY', amounts, '__sum', -amount)
+    -- Not -amount: Lua writes -0 as "-0", which HINCRBY refuses (a request settled at 0 tokens).
+    if amount ~= 0 then redis.call('HINCRBY', amounts, '__sum', 0 - amount) end
     redis.call('HDEL', amounts, member)
   end
   if #expired > 0 then redis.call('ZREMRANGEBYSCORE', set, '-inf', now - window) end
@@ -154,7 +155,8 @@ for _, s in ipairs({ {1, 2, 3, tonumber(ARGV[1]), tonumber(ARGV[2])}, {4, 5, 6, 
   redis.call('ZREMRANGEBYSCORE', rpm, '-inf', now - window)
   local expired = redis.call('ZRANGEBYSCORE', tset, '-inf', now - window)
   for _, member in ipairs(expired) do
-    redis.call('HINCRBY', tamt, '__sum', -tonumber(redis.call('HGET', tamt, member) or '0'))
+    local amount = tonumber(redis.call('HGET', tamt, member) or '0')
+    if amount ~= 0 then redis.call('HINCRBY', tamt, '__sum', 0 - amount) end
     redis.call('HDEL', tamt, member)
   end
   if #expired > 0 then redis.call('ZREMRANGEBYSCORE', tset, '-inf', now - window) end

@@ -197,6 +197,31 @@ describe('AdmissionService (Redis + PostgreSQL)', () => {
     expect(second.headers['x-ratelimit-remaining-tokens']).toBe('700');
   });
 
+  it('keeps admitting after a request settled at 0 tokens leaves the window', async () => {
+    const tenantId = await tenantWithCredit(1_000n);
+    const lost = ticket(tenantId, { tokens: 300 });
+    const failed = await admission.admit(lost);
+    // It never ran (no worker took it, say): settled at 0 tokens.
+    await admission.settle(failed, 0, 0n);
+    // A minute passes: age its window entries (scores are admission times in ms).
+    const tag = `{mq:t:${tenantId}}`;
+    for (const set of [
+      `${tag}:tpm:k:key-1`,
+      `${tag}:tpm:t`,
+      `${tag}:rpm:k:key-1`,
+      `${tag}:rpm:t`,
+    ])
+      await redis.client.zadd(set, 'XX', Date.now() - 61_000, lost.requestId);
+    const next = await admission.admit(ticket(tenantId, { tokens: 100 }));
+    expect(next.headers['x-ratelimit-remaining-tokens']).toBe(
+      String(roomy.tokensPerMinute - 100),
+    );
+    const peek = await admission.peek(tenantId, 'key-1', roomy);
+    expect(peek['x-ratelimit-remaining-tokens']).toBe(
+      String(roomy.tokensPerMinute - 100),
+    );
+  });
+
   it('tells a client whose single request exceeds tokens per minute not to retry', async () => {
     const tenantId = await tenantWithCredit(1_000n);
     const limits = {
