@@ -8,7 +8,8 @@
  * crashed gateway's entries age out. Budget: remaining micro-units of the month.
  *
  * KEYS: 1 key rpm, 2 key tpm set, 3 key tpm amounts, 4 key concurrency,
- *       5 tenant rpm, 6 tenant tpm set, 7 tenant tpm amounts, 8 tenant concurrency, 9 budget
+ *       5 tenant rpm, 6 tenant tpm set, 7 tenant tpm amounts, 8 tenant concurrency, 9 budget,
+ *       10 budget reservations (request id -> reserved cost, until settled)
  * ARGV: 1 request id, 2 tokens to reserve, 3 cost to reserve (micros, integer string),
  *       4 key rpm limit, 5 key tpm limit, 6 concurrency limit, 7 lease ms,
  *       8 tenant rpm limit, 9 tenant tpm limit
@@ -85,6 +86,10 @@ local remaining = redis.call('GET', KEYS[9])
 if not remaining then return {0, 'budget_unloaded', 0, 0, 0, 0, 0} end
 if tonumber(remaining) < cost then return {0, 'budget', 0, 0, 0, 0, 0} end
 redis.call('DECRBY', KEYS[9], ARGV[3])
+-- Kept beside the counter until settled: a counter reloaded from PostgreSQL meanwhile (which
+-- knows nothing of requests in flight) takes them off again.
+redis.call('HSET', KEYS[10], id, ARGV[3])
+redis.call('PEXPIRE', KEYS[10], lease * 2)
 
 for _, s in ipairs(scopes) do
   redis.call('ZADD', KEYS[s[1]], now, id)
@@ -105,7 +110,12 @@ return {1, '', 0, rpm_remaining, rpm_reset, tpm_remaining, tpm_reset}
  * count, its concurrency slot frees, unused budget returns. Only the first settlement of a request
  * changes anything (the concurrency entry is the marker), so retries can never refund twice.
  *
- * KEYS: as {@link ADMIT_SCRIPT}. ARGV: 1 request id, 2 actual tokens, 3 reserved cost, 4 actual cost.
+ * The refund goes to the budget the request reserved from (its month), and only while that
+ * reservation is outstanding, so a lease that expired or a counter reloaded meanwhile never
+ * refunds twice or into the wrong month.
+ *
+ * KEYS: as {@link ADMIT_SCRIPT}. ARGV: 1 request id, 2 actual tokens, 3 refund (reserved cost
+ * minus actual cost, micros, an integer string computed exactly by the caller).
  * Returns 1 when this call settled the request, 0 when it was already settled.
  */
 export const SETTLE_SCRIPT = `
@@ -113,6 +123,10 @@ local id = ARGV[1]
 local actual = tonumber(ARGV[2])
 local first = redis.call('ZREM', KEYS[4], id)
 redis.call('ZREM', KEYS[8], id)
+local reserved_cost = redis.call('HDEL', KEYS[10], id)
+if reserved_cost == 1 and ARGV[3] ~= '0' and redis.call('EXISTS', KEYS[9]) == 1 then
+  redis.call('INCRBY', KEYS[9], ARGV[3])
+end
 if first == 0 then return 0 end
 for _, amounts in ipairs({KEYS[3], KEYS[7]}) do
   local reserved = redis.call('HGET', amounts, id)
@@ -120,10 +134,6 @@ for _, amounts in ipairs({KEYS[3], KEYS[7]}) do
     redis.call('HSET', amounts, id, actual)
     redis.call('HINCRBY', amounts, '__sum', actual - tonumber(reserved))
   end
-end
-local refund = tonumber(ARGV[3]) - tonumber(ARGV[4])
-if refund ~= 0 and redis.call('EXISTS', KEYS[9]) == 1 then
-  redis.call('INCRBY', KEYS[9], refund)
 end
 return 1
 `;

@@ -222,6 +222,40 @@ describe('AdmissionService (Redis + PostgreSQL)', () => {
     );
   });
 
+  it('keeps in-flight reservations when the budget counter is reloaded, so a tenant never spends past its credit', async () => {
+    const tenantId = await tenantWithCredit(1_000n);
+    const running = await admission.admit(
+      ticket(tenantId, { costMicros: 1_000n }),
+    );
+    // The counter expires (or is evicted) while the request runs; the ledger has not charged it.
+    await redis.client.del(budgets.key(tenantId));
+    const refused = await refusal(
+      admission.admit(ticket(tenantId, { costMicros: 1_000n })),
+    );
+    expect(refused.code).toBe('insufficient_quota');
+    // It ends having used 100: 900 come back, once.
+    await admission.settle(running, 2, 100n);
+    await admission.settle(running, 2, 100n);
+    await admission.admit(ticket(tenantId, { costMicros: 900n }));
+    expect(
+      (await refusal(admission.admit(ticket(tenantId, { costMicros: 1n }))))
+        .code,
+    ).toBe('insufficient_quota');
+  });
+
+  it('admits a tenant whose credit is beyond a 64-bit counter, and takes more top-ups', async () => {
+    const tenantId = await tenantWithCredit(2n ** 63n - 1n);
+    await prisma.creditTransaction.create({
+      data: { tenantId, kind: 'topup', amountMicros: 2n ** 63n - 1n },
+    });
+    const granted = await admission.admit(
+      ticket(tenantId, { costMicros: 5_000n }),
+    );
+    await budgets.credit(tenantId, 2n ** 63n - 1n);
+    await admission.settle(granted, 10, 1n);
+    await admission.admit(ticket(tenantId, { costMicros: 5_000n }));
+  });
+
   it('tells a client whose single request exceeds tokens per minute not to retry', async () => {
     const tenantId = await tenantWithCredit(1_000n);
     const limits = {

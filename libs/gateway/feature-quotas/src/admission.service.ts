@@ -6,7 +6,7 @@ import {
   GatewayMetrics,
 } from '@marquee/shared/util-observability';
 import { ADMIT_SCRIPT, PEEK_SCRIPT, SETTLE_SCRIPT } from './admission.lua';
-import { BudgetSource } from './budget-source';
+import { BudgetSource, budgetReservationsKey } from './budget-source';
 import { type RateLimitSnapshot, rateLimitHeaders } from './rate-limit-headers';
 
 /** A plan's limits, as admission applies them to the tenant, and to the key unless it has its own. */
@@ -49,6 +49,8 @@ export interface AdmissionTicket {
 export interface Admission {
   ticket: AdmissionTicket;
   headers: Record<string, string>;
+  /** The budget counter the cost was reserved from (its month): settlement refunds there. */
+  budgetKey: string;
 }
 
 /** In-flight slots are leased; a gateway that dies mid-request frees its slots after this. */
@@ -79,10 +81,12 @@ export class AdmissionService {
 
   /** Admits or throws a 429 in OpenAI's shape with retry and rate-limit headers. */
   async admit(ticket: AdmissionTicket): Promise<Admission> {
-    let reply = await this.run(ticket);
+    const now = new Date();
+    const budgetKey = this.budgets.key(ticket.tenantId, now);
+    let reply = await this.run(ticket, budgetKey);
     if (reply[1] === 'budget_unloaded') {
-      await this.budgets.load(ticket.tenantId);
-      reply = await this.run(ticket);
+      await this.budgets.load(ticket.tenantId, now);
+      reply = await this.run(ticket, budgetKey);
     }
     const [
       admitted,
@@ -103,7 +107,7 @@ export class AdmissionService {
       resetTokensMs: tpmReset,
     };
     const headers = rateLimitHeaders(snapshot);
-    if (admitted === 1) return { ticket, headers };
+    if (admitted === 1) return { ticket, headers, budgetKey };
     this.metrics?.recordAdmissionRefusal(REFUSAL_METRIC[reason] ?? reason);
     throw refusal(reason, retryAfterMs, headers, ticket);
   }
@@ -117,12 +121,12 @@ export class AdmissionService {
     const { ticket } = admission;
     await this.redis.client.eval(
       SETTLE_SCRIPT,
-      9,
-      ...this.keys(ticket),
+      10,
+      ...this.keys(ticket, admission.budgetKey),
       ticket.requestId,
       String(actualTokens),
-      ticket.costMicros.toString(),
-      actualCostMicros.toString(),
+      // Exact in BigInt: Lua numbers lose precision (and print as 1e+17) on large amounts.
+      (ticket.costMicros - actualCostMicros).toString(),
     );
   }
 
@@ -159,12 +163,15 @@ export class AdmissionService {
     });
   }
 
-  private async run(ticket: AdmissionTicket): Promise<ScriptReply> {
+  private async run(
+    ticket: AdmissionTicket,
+    budgetKey: string,
+  ): Promise<ScriptReply> {
     const key = keyLimits(ticket.limits);
     return (await this.redis.client.eval(
       ADMIT_SCRIPT,
-      9,
-      ...this.keys(ticket),
+      10,
+      ...this.keys(ticket, budgetKey),
       ticket.requestId,
       String(ticket.tokens),
       ticket.costMicros.toString(),
@@ -180,6 +187,7 @@ export class AdmissionService {
   /** Every key of a tenant shares one Redis Cluster hash slot (the `{...}` tag). */
   private keys(
     ticket: Pick<AdmissionTicket, 'tenantId' | 'apiKeyId'>,
+    budgetKey = this.budgets.key(ticket.tenantId),
   ): string[] {
     const tag = `{mq:t:${ticket.tenantId}}`;
     const k = ticket.apiKeyId;
@@ -192,7 +200,8 @@ export class AdmissionService {
       `${tag}:tpm:t`,
       `${tag}:tpma:t`,
       `${tag}:conc:t`,
-      this.budgets.key(ticket.tenantId),
+      budgetKey,
+      budgetReservationsKey(budgetKey),
     ];
   }
 }

@@ -116,6 +116,20 @@ export class RequestAccounting {
           costMicros: cost,
         });
       }
+    } catch (error) {
+      this.logger.error(
+        {
+          requestId: request.requestId,
+          err: String(error),
+          promptTokens,
+          completionTokens,
+          costMicros: cost.toString(),
+        },
+        'billing failed',
+      );
+    }
+    // Whatever became of the ledger, the request's slot and unused reservation come back.
+    try {
       await this.admission.settle(
         request.admission,
         promptTokens + completionTokens,
