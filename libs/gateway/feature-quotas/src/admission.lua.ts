@@ -63,18 +63,24 @@ for _, s in ipairs(scopes) do
   local rpm_limit, tpm_limit = s[5], s[6]
   redis.call('ZREMRANGEBYSCORE', rpm, '-inf', now - window)
   local count = redis.call('ZCARD', rpm)
-  if count + 1 > rpm_limit then
-    return {0, 'requests', oldest_reset(rpm), 0, oldest_reset(rpm), 0, 0}
-  end
   local used = trim_tokens(tset, tamt)
-  if tokens > tpm_limit then return {0, 'tokens_too_large', 0, 0, 0, 0, 0} end
+  -- A refusal reports where both limits really stand (nothing of this request is counted).
+  local function refuse(reason, retry, tpm_reset_ms)
+    return {0, reason, retry,
+      math.min(rpm_remaining, math.max(0, rpm_limit - count)),
+      math.max(rpm_reset, oldest_reset(rpm)),
+      math.min(tpm_remaining, math.max(0, tpm_limit - used)),
+      math.max(tpm_reset, tpm_reset_ms or oldest_reset(tset))}
+  end
+  if count + 1 > rpm_limit then return refuse('requests', oldest_reset(rpm)) end
+  if tokens > tpm_limit then return refuse('tokens_too_large', 0) end
   if used + tokens > tpm_limit then
     local wait = tokens_retry(tset, tamt, used, tpm_limit)
-    return {0, 'tokens', wait, 0, 0, math.max(0, tpm_limit - used), wait}
+    return refuse('tokens', wait, wait)
   end
   redis.call('ZREMRANGEBYSCORE', conc, '-inf', now)
   if redis.call('ZCARD', conc) + 1 > conc_limit then
-    return {0, 'concurrency', 1000, 0, 0, 0, 0}
+    return refuse('concurrency', 1000)
   end
   rpm_remaining = math.min(rpm_remaining, rpm_limit - count - 1)
   rpm_reset = math.max(rpm_reset, count == 0 and window or oldest_reset(rpm))

@@ -256,6 +256,28 @@ describe('AdmissionService (Redis + PostgreSQL)', () => {
     await admission.admit(ticket(tenantId, { costMicros: 5_000n }));
   });
 
+  it('reports where every limit stands on a refusal, not zeros', async () => {
+    const tenantId = await tenantWithCredit(1_000n);
+    const limits = {
+      requestsPerMinute: 100,
+      tokensPerMinute: 1_000,
+      maxConcurrentRequests: 1,
+    };
+    await admission.admit(ticket(tenantId, { limits, tokens: 900 }));
+    const tokens = await refusal(
+      admission.admit(ticket(tenantId, { limits, tokens: 200 })),
+    );
+    expect(tokens.code).toBe('rate_limit_exceeded');
+    expect(tokens.headers['x-ratelimit-remaining-requests']).toBe('99');
+    expect(tokens.headers['x-ratelimit-remaining-tokens']).toBe('100');
+    expect(tokens.headers['x-ratelimit-reset-requests']).not.toBe('0s');
+    const busy = await refusal(
+      admission.admit(ticket(tenantId, { limits, tokens: 50 })),
+    );
+    expect(busy.headers['x-ratelimit-remaining-requests']).toBe('99');
+    expect(busy.headers['x-ratelimit-remaining-tokens']).toBe('100');
+  });
+
   it('tells a client whose single request exceeds tokens per minute not to retry', async () => {
     const tenantId = await tenantWithCredit(1_000n);
     const limits = {
