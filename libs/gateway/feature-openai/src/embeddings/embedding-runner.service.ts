@@ -16,10 +16,9 @@ import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { promptTokenBound } from '../inference/prompt-bound';
 import { JobDispatch } from '../inference/job-dispatch.service';
+import type { QueueDeadline } from '../inference/queue-deadline';
 import {
-  type FailedEvent,
   RequestAccounting,
-  failure,
   prices,
 } from '../inference/request-accounting.service';
 
@@ -46,11 +45,8 @@ export type EmbeddingOutcome = Extract<
 @Injectable()
 export class EmbeddingRunner {
   private readonly logger = new Logger(EmbeddingRunner.name);
-  /** Requests queued and not yet ended: where to withdraw each from. */
-  private readonly queued = new Map<
-    string,
-    { model: string; tenantId: string }
-  >();
+  /** Requests queued and not yet ended, by request id. */
+  private readonly queued = new Map<string, QueueDeadline>();
 
   constructor(
     private readonly config: GatewayConfig,
@@ -87,32 +83,24 @@ export class EmbeddingRunner {
     });
     const channel = this.registry.open(call.requestId);
     let started = false;
-    this.queued.set(call.requestId, {
-      model: model.name,
-      tenantId: call.principal.tenantId,
-    });
-    const deadline = await this.dispatch
-      .dispatch(
-        this.queue,
-        {
-          kind: 'embedding',
-          requestId: call.requestId,
-          tenantId: call.principal.tenantId,
-          apiKeyId: call.principal.apiKeyId,
-          model: model.name,
-          inputs: call.inputs,
-          ...(call.dimensions !== undefined
-            ? { dimensions: call.dimensions }
-            : {}),
-        },
-        call.principal,
-        admission,
-        () => started,
-      )
-      .catch((error: unknown) => {
-        this.queued.delete(call.requestId);
-        throw error;
-      });
+    const deadline = await this.dispatch.dispatch(
+      this.queue,
+      {
+        kind: 'embedding',
+        requestId: call.requestId,
+        tenantId: call.principal.tenantId,
+        apiKeyId: call.principal.apiKeyId,
+        model: model.name,
+        inputs: call.inputs,
+        ...(call.dimensions !== undefined
+          ? { dimensions: call.dimensions }
+          : {}),
+      },
+      call.principal,
+      admission,
+      () => started,
+    );
+    this.queued.set(call.requestId, deadline);
     try {
       for await (const event of channel) {
         if (event.type === 'started') started = true;
@@ -131,21 +119,7 @@ export class EmbeddingRunner {
   /** Cancels a request whose client went away (before a worker took it, the job is withdrawn). */
   cancel(requestId: string): void {
     this.registry.cancel(requestId);
-    this.withdraw(requestId, failure('cancelled', 'The client disconnected.'));
-  }
-
-  /**
-   * Takes a queued job back if no worker has it yet and ends the request locally; also when the
-   * job is gone without the gateway hearing of it (no worker will report any more).
-   */
-  private withdraw(requestId: string, event: FailedEvent): void {
-    const queued = this.queued.get(requestId);
-    if (!queued) return;
-    void this.queue
-      .withdraw(queued.model, queued.tenantId, requestId)
-      .then((outcome) => {
-        if (outcome !== 'taken') this.registry.fail(requestId, event);
-      });
+    this.queued.get(requestId)?.cancel();
   }
 
   private async settle(

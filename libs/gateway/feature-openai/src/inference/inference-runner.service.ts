@@ -12,12 +12,7 @@ import {
   RequestRegistry,
 } from '@marquee/gateway/transport-grpc';
 import { costMicros } from '@marquee/gateway/util-billing';
-import {
-  type FailedEvent,
-  RequestAccounting,
-  failure,
-  prices,
-} from './request-accounting.service';
+import { RequestAccounting, prices } from './request-accounting.service';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { promptTokenBound } from './prompt-bound';
@@ -110,13 +105,7 @@ export class InferenceRunner {
       },
       cancel: () => {
         this.registry.cancel(call.requestId);
-        if (!started)
-          void this.withdraw(
-            model.name,
-            call.principal.tenantId,
-            call.requestId,
-            failure('cancelled', 'The client disconnected.'),
-          );
+        deadline.cancel();
       },
     };
   }
@@ -160,20 +149,6 @@ export class InferenceRunner {
         ...prices(model),
       }),
     };
-  }
-
-  /**
-   * Takes a job back from the queue if no worker has it yet, and ends the request locally; also
-   * when the job is gone without the gateway hearing of it (no worker will report any more).
-   */
-  private async withdraw(
-    model: string,
-    tenantId: string,
-    requestId: string,
-    event: FailedEvent,
-  ) {
-    if ((await this.queue.withdraw(model, tenantId, requestId)) !== 'taken')
-      this.registry.fail(requestId, event);
   }
 
   /** Bills what the worker reports (finished, or cancelled/failed after it started). */

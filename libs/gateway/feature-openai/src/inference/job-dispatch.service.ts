@@ -10,7 +10,7 @@ import {
 import { RequestRegistry } from '@marquee/gateway/transport-grpc';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
-import { queueDeadline } from './queue-deadline';
+import { type QueueDeadline, queueDeadline } from './queue-deadline';
 import { failure } from './request-accounting.service';
 
 /** Where a worker reports a job of this gateway, and when it was queued. */
@@ -46,7 +46,7 @@ export class JobDispatch {
     principal: Principal,
     admission: Admission,
     started: () => boolean,
-  ): Promise<{ clear(): void }> {
+  ): Promise<QueueDeadline> {
     try {
       await queue.enqueue(
         {

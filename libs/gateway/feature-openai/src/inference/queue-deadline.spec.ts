@@ -92,4 +92,22 @@ describe('queueDeadline', () => {
     await jest.advanceTimersByTimeAsync(120_000);
     expect(b.state.withdrawals).toBe(0);
   });
+
+  it('on cancel takes the job back and ends the request as cancelled, unless a worker holds or started it', async () => {
+    const queued = watch(['withdrawn']);
+    queued.deadline.cancel();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(queued.failures.map((f) => f.code)).toEqual(['cancelled']);
+
+    const held = watch(['taken']);
+    held.deadline.cancel();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(held.failures).toEqual([]);
+
+    const running = watch(['withdrawn']);
+    running.state.started = true;
+    running.deadline.cancel();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(running.state.withdrawals).toBe(0);
+  });
 });

@@ -26,9 +26,17 @@ export interface QueueDeadlineOptions {
  * short grace ends the request with `worker_lost`. So a request never waits forever for a report
  * that cannot come.
  */
-export function queueDeadline(options: QueueDeadlineOptions): {
+export interface QueueDeadline {
+  /** Stops watching (the request ended). */
   clear(): void;
-} {
+  /**
+   * The client went away: unless a worker has started the request, takes its job back and ends
+   * it as `cancelled` (also when the job is gone; not when a worker holds it and will report).
+   */
+  cancel(): void;
+}
+
+export function queueDeadline(options: QueueDeadlineOptions): QueueDeadline {
   let timer: NodeJS.Timeout | undefined;
   let cleared = false;
   let goneBefore = false;
@@ -59,6 +67,16 @@ export function queueDeadline(options: QueueDeadlineOptions): {
     clear: () => {
       cleared = true;
       clearTimeout(timer);
+    },
+    cancel: () => {
+      if (options.started()) return;
+      void options
+        .withdraw()
+        .catch(() => 'taken' as const)
+        .then((outcome) => {
+          if (outcome !== 'taken')
+            options.fail(failure('cancelled', 'The client disconnected.'));
+        });
     },
   };
 }
