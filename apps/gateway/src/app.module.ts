@@ -4,6 +4,7 @@ import { DataAccessDbModule } from '@marquee/gateway/data-access-db';
 import { DataAccessQueueModule } from '@marquee/gateway/data-access-queue';
 import { FeatureAdminModule } from '@marquee/gateway/feature-admin';
 import { FeatureHealthModule } from '@marquee/gateway/feature-health';
+import { FeatureIdempotencyModule } from '@marquee/gateway/feature-idempotency';
 import { FeatureOpenAiModule } from '@marquee/gateway/feature-openai';
 import { FeatureUsageModule } from '@marquee/gateway/feature-usage';
 import { TransportGrpcModule } from '@marquee/gateway/transport-grpc';
@@ -33,6 +34,7 @@ export class AppModule {
         FeatureAdminModule,
         FeatureUsageModule,
         FeatureHealthModule,
+        FeatureIdempotencyModule,
       ],
       providers: [
         { provide: GatewayConfig, useValue: config },

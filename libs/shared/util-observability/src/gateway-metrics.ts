@@ -96,6 +96,19 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * POSTs carrying an `Idempotency-Key`, by outcome: on arrival `claimed`, `replayed`,
+   * `in_progress` (409), `mismatch` (422), `invalid` (400), `unavailable` (503); as a claimed
+   * request ends `stored`, `released`, `too_large`, `store_failed`; `lease_lost` and
+   * `renew_failed` while it runs.
+   */
+  readonly idempotency = new Counter({
+    name: 'marquee_idempotency_requests_total',
+    help: 'POSTs with an Idempotency-Key, by outcome (replayed, in_progress, mismatch, stored, released, ...)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   /** Counts a refused request (rate limit, quota, budget, ...). */
   recordAdmissionRefusal(reason: AdmissionRefusalReason): void {
     this.admissionRefusals.inc({ reason });
