@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jobBillingSchema } from './usage-ledger';
 
 /** One input to embed: text, or token ids the client tokenized itself. */
 export const embeddingInputSchema = z.discriminatedUnion('kind', [
@@ -30,6 +31,11 @@ export const embeddingJobSchema = z.object({
   replyTo: z.object({ gatewayId: z.string(), address: z.string() }),
   /** Unix ms when the gateway enqueued the job. */
   enqueuedAt: z.number(),
+  /**
+   * Where the worker's usage entry bills the job (absent in jobs of older gateways: the worker
+   * then records nothing and that gateway bills as before).
+   */
+  billing: jobBillingSchema.optional(),
 });
 
 export type EmbeddingInputPayload = z.infer<typeof embeddingInputSchema>;

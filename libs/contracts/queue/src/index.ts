@@ -4,3 +4,4 @@ export * from './worker-presence';
 export * from './embedding-job';
 export * from './fair-queues';
 export * from './model-control';
+export * from './usage-ledger';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jobBillingSchema } from './usage-ledger';
 
 /** One chat message as the worker sees it (content already flattened to text). */
 export const chatMessageSchema = z.object({
@@ -68,6 +69,11 @@ export const inferenceJobSchema = z.object({
   }),
   /** Unix ms when the gateway enqueued the job. */
   enqueuedAt: z.number(),
+  /**
+   * Where the worker's usage entry bills the job (absent in jobs of older gateways: the worker
+   * then records nothing and that gateway bills as before).
+   */
+  billing: jobBillingSchema.optional(),
 });
 
 export type ChatMessagePayload = z.infer<typeof chatMessageSchema>;

@@ -11,7 +11,9 @@ import { EmbeddingRunner } from './embeddings/embedding-runner.service';
 import { EmbeddingsController } from './embeddings/embeddings.controller';
 import { JobDispatch } from './inference/job-dispatch.service';
 import { InferenceRunner } from './inference/inference-runner.service';
+import { GatewayPresence } from './inference/gateway-presence.service';
 import { RequestAccounting } from './inference/request-accounting.service';
+import { UsageSettler } from './inference/usage-settler.service';
 import { ResponseWriter } from './responses/response-writer.service';
 
 /** The OpenAI-compatible API: `/v1/completions`, `/v1/chat/completions`, `/v1/embeddings`, `/v1/models`,
@@ -32,6 +34,8 @@ import { ResponseWriter } from './responses/response-writer.service';
     ResponseWriter,
     EmbeddingRunner,
     PromptCounter,
+    UsageSettler,
+    GatewayPresence,
   ],
 })
 export class FeatureOpenAiModule {}

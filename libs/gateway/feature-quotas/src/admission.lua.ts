@@ -5,11 +5,16 @@
  * Sliding 60 s windows (exact, not approximated): a sorted set of request ids scored by admission
  * time per scope, and for tokens a hash of each request's reserved tokens plus their running sum
  * (field `__sum`). Concurrency: a sorted set of in-flight request ids scored by lease expiry, so a
- * crashed gateway's entries age out. Budget: remaining micro-units of the month.
+ * crashed gateway's entries age out within a lease (the live gateway renews its requests' leases).
+ * Budget: remaining micro-units of the month, and each request's reservation until it is charged;
+ * a reservation whose lease lapsed (its gateway died) is given back here and remembered as lapsed,
+ * so that the charge, when the job's usage settles, is taken from the counter instead.
  *
  * KEYS: 1 key rpm, 2 key tpm set, 3 key tpm amounts, 4 key concurrency,
  *       5 tenant rpm, 6 tenant tpm set, 7 tenant tpm amounts, 8 tenant concurrency, 9 budget,
- *       10 budget reservations (request id -> reserved cost, until settled)
+ *       10 budget reservations (request id -> reserved cost, until settled),
+ *       11 lapsed reservations (request id -> cost given back, until charged),
+ *       12 reservation leases (sorted set: request id scored by lease expiry)
  * ARGV: 1 request id, 2 tokens to reserve, 3 cost to reserve (micros, integer string),
  *       4 key rpm limit, 5 key tpm limit, 6 concurrency limit, 7 lease ms,
  *       8 tenant rpm limit, 9 tenant tpm limit
@@ -25,6 +30,8 @@ local tokens = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local conc_limit = tonumber(ARGV[6])
 local lease = tonumber(ARGV[7])
+-- Reservation bookkeeping outlives any lease by far: settlement may wait for PostgreSQL.
+local ledger_ttl = 2 * 86400000
 
 local function trim_tokens(set, amounts)
   local expired = redis.call('ZRANGEBYSCORE', set, '-inf', now - window)
@@ -88,6 +95,22 @@ for _, s in ipairs(scopes) do
   tpm_reset = math.max(tpm_reset, used == 0 and window or oldest_reset(tset))
 end
 
+-- Reservations of requests whose gateway stopped renewing them: back to the budget.
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[12], '-inf', now)
+if #lapsed > 0 then
+  local loaded = redis.call('EXISTS', KEYS[9]) == 1
+  for _, rid in ipairs(lapsed) do
+    local reserved = redis.call('HGET', KEYS[10], rid)
+    if reserved then
+      redis.call('HDEL', KEYS[10], rid)
+      if loaded and reserved ~= '0' then redis.call('INCRBY', KEYS[9], reserved) end
+      redis.call('HSET', KEYS[11], rid, reserved)
+    end
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[12], '-inf', now)
+  redis.call('PEXPIRE', KEYS[11], ledger_ttl)
+end
+
 local remaining = redis.call('GET', KEYS[9])
 if not remaining then return {0, 'budget_unloaded', 0, 0, 0, 0, 0} end
 if tonumber(remaining) < cost then return {0, 'budget', 0, 0, 0, 0, 0} end
@@ -95,7 +118,9 @@ redis.call('DECRBY', KEYS[9], ARGV[3])
 -- Kept beside the counter until settled: a counter reloaded from PostgreSQL meanwhile (which
 -- knows nothing of requests in flight) takes them off again.
 redis.call('HSET', KEYS[10], id, ARGV[3])
-redis.call('PEXPIRE', KEYS[10], lease * 2)
+redis.call('PEXPIRE', KEYS[10], ledger_ttl)
+redis.call('ZADD', KEYS[12], now + lease, id)
+redis.call('PEXPIRE', KEYS[12], ledger_ttl)
 
 for _, s in ipairs(scopes) do
   redis.call('ZADD', KEYS[s[1]], now, id)
@@ -112,36 +137,72 @@ return {1, '', 0, rpm_remaining, rpm_reset, tpm_remaining, tpm_reset}
 `;
 
 /**
- * Settles an admitted request with what it really used: its token reservation becomes the actual
- * count, its concurrency slot frees, unused budget returns. Only the first settlement of a request
- * changes anything (the concurrency entry is the marker), so retries can never refund twice.
+ * Ends an admitted request's hold on its limits; safe to repeat, in any order with the others.
+ * Its concurrency slot frees, and (the first time only: the slot is the marker) its token
+ * reservation becomes the actual count when one is given. The budget, by action:
+ * - `keep`: untouched (the job's usage is still to be charged by the settler);
+ * - `release`: the reservation goes back, remembered as lapsed (a charge may still come, if the
+ *   job ran after all: a client's cancel racing a worker's finish);
+ * - `charge`: the actual cost replaces the reservation (refund = reserved - actual), or, if the
+ *   reservation already lapsed and was given back, is taken from the counter. Charged once only.
  *
- * The refund goes to the budget the request reserved from (its month), and only while that
- * reservation is outstanding, so a lease that expired or a counter reloaded meanwhile never
- * refunds twice or into the wrong month.
- *
- * KEYS: as {@link ADMIT_SCRIPT}. ARGV: 1 request id, 2 actual tokens, 3 refund (reserved cost
- * minus actual cost, micros, an integer string computed exactly by the caller).
- * Returns 1 when this call settled the request, 0 when it was already settled.
+ * KEYS: as {@link ADMIT_SCRIPT}. ARGV: 1 request id, 2 actual tokens ('' to leave the token
+ * windows), 3 action, 4 refund (micros, integer string computed exactly by the caller),
+ * 5 actual cost (micros, integer string).
+ * Returns 1 when this call freed the request's slot, 0 when it was already free.
  */
 export const SETTLE_SCRIPT = `
 local id = ARGV[1]
-local actual = tonumber(ARGV[2])
 local first = redis.call('ZREM', KEYS[4], id)
 redis.call('ZREM', KEYS[8], id)
-local reserved_cost = redis.call('HDEL', KEYS[10], id)
-if reserved_cost == 1 and ARGV[3] ~= '0' and redis.call('EXISTS', KEYS[9]) == 1 then
-  redis.call('INCRBY', KEYS[9], ARGV[3])
-end
-if first == 0 then return 0 end
-for _, amounts in ipairs({KEYS[3], KEYS[7]}) do
-  local reserved = redis.call('HGET', amounts, id)
-  if reserved then
-    redis.call('HSET', amounts, id, actual)
-    redis.call('HINCRBY', amounts, '__sum', actual - tonumber(reserved))
+if first == 1 and ARGV[2] ~= '' then
+  local actual = tonumber(ARGV[2])
+  for _, amounts in ipairs({KEYS[3], KEYS[7]}) do
+    local reserved = redis.call('HGET', amounts, id)
+    if reserved then
+      redis.call('HSET', amounts, id, actual)
+      redis.call('HINCRBY', amounts, '__sum', actual - tonumber(reserved))
+    end
   end
 end
-return 1
+local action = ARGV[3]
+local loaded = redis.call('EXISTS', KEYS[9]) == 1
+if action == 'release' then
+  local reserved = redis.call('HGET', KEYS[10], id)
+  if reserved then
+    redis.call('HDEL', KEYS[10], id)
+    redis.call('ZREM', KEYS[12], id)
+    if loaded and reserved ~= '0' then redis.call('INCRBY', KEYS[9], reserved) end
+    redis.call('HSET', KEYS[11], id, reserved)
+    redis.call('PEXPIRE', KEYS[11], 2 * 86400000)
+  end
+elseif action == 'charge' then
+  if redis.call('HDEL', KEYS[10], id) == 1 then
+    redis.call('ZREM', KEYS[12], id)
+    if loaded and ARGV[4] ~= '0' then redis.call('INCRBY', KEYS[9], ARGV[4]) end
+  elseif redis.call('HDEL', KEYS[11], id) == 1 then
+    if loaded and ARGV[5] ~= '0' then redis.call('DECRBY', KEYS[9], ARGV[5]) end
+  end
+end
+return first
+`;
+
+/**
+ * Renews the leases of a request in flight: its concurrency slots and its budget reservation.
+ * KEYS: 1 key concurrency, 2 tenant concurrency, 3 reservation leases. ARGV: 1 request id,
+ * 2 lease ms. Returns 1 while the request still holds its slot.
+ */
+export const RENEW_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expiry = now + tonumber(ARGV[2])
+redis.call('ZADD', KEYS[2], 'XX', expiry, ARGV[1])
+redis.call('ZADD', KEYS[3], 'XX', expiry, ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], 'XX', expiry, ARGV[1])
+  return 1
+end
+return 0
 `;
 
 /**

@@ -1,12 +1,27 @@
-import { Injectable, Optional } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  Optional,
+} from '@nestjs/common';
 import { RedisConnection } from '@marquee/gateway/data-access-queue';
 import { ApiError } from '@marquee/gateway/util-http';
 import {
   type AdmissionRefusalReason,
   GatewayMetrics,
 } from '@marquee/shared/util-observability';
-import { ADMIT_SCRIPT, PEEK_SCRIPT, SETTLE_SCRIPT } from './admission.lua';
-import { BudgetSource, budgetReservationsKey } from './budget-source';
+import {
+  ADMIT_SCRIPT,
+  PEEK_SCRIPT,
+  RENEW_SCRIPT,
+  SETTLE_SCRIPT,
+} from './admission.lua';
+import {
+  BudgetSource,
+  budgetLapsedKey,
+  budgetLeasesKey,
+  budgetReservationsKey,
+} from './budget-source';
 import { type RateLimitSnapshot, rateLimitHeaders } from './rate-limit-headers';
 
 /** A plan's limits, as admission applies them to the tenant, and to the key unless it has its own. */
@@ -51,10 +66,34 @@ export interface Admission {
   headers: Record<string, string>;
   /** The budget counter the cost was reserved from (its month): settlement refunds there. */
   budgetKey: string;
+  /** That counter's UTC month, `YYYY-MM`: jobs carry it to their usage entries. */
+  budgetMonth: string;
 }
 
-/** In-flight slots are leased; a gateway that dies mid-request frees its slots after this. */
-const LEASE_MS = 15 * 60_000;
+/**
+ * Concurrency slots and budget reservations are leases, renewed every {@link RENEW_MS} while
+ * their request lives on this gateway: a gateway that dies mid-request frees them within this.
+ */
+export const LEASE_MS = 20_000;
+const RENEW_MS = 5_000;
+
+/** What a request's admission is settled with when it ends. */
+export type AdmissionEnd =
+  /** Nothing ran or will be billed: the slot and the whole reservation go back. */
+  | { action: 'release' }
+  /** The job's usage is charged later by the settler: the slot frees, tokens become `tokens`. */
+  | { action: 'keep'; tokens: number }
+  /** Charged now: the slot frees, and the reservation becomes the actual cost. */
+  | { action: 'charge'; tokens: number; costMicros: bigint };
+
+/** The scope of a request's admission, as a settler knows it from the usage ledger. */
+export interface AdmissionScope {
+  requestId: string;
+  tenantId: string;
+  apiKeyId: string;
+  /** UTC month (`YYYY-MM`) of the budget the cost was reserved from. */
+  budgetMonth: string;
+}
 
 /** Admission's refusal reasons as the refusal counter labels them. */
 const REFUSAL_METRIC: Record<string, AdmissionRefusalReason> = {
@@ -72,7 +111,12 @@ type ScriptReply = [number, string, number, number, number, number, number];
  * step shared by every gateway replica, and settles them with the worker's counts.
  */
 @Injectable()
-export class AdmissionService {
+export class AdmissionService implements OnModuleDestroy {
+  private readonly logger = new Logger(AdmissionService.name);
+  /** Admissions of requests this gateway holds: their leases are renewed until they end. */
+  private readonly held = new Map<string, Admission>();
+  private renewer: NodeJS.Timeout | null = null;
+
   constructor(
     private readonly redis: RedisConnection,
     private readonly budgets: BudgetSource,
@@ -107,27 +151,146 @@ export class AdmissionService {
       resetTokensMs: tpmReset,
     };
     const headers = rateLimitHeaders(snapshot);
-    if (admitted === 1) return { ticket, headers, budgetKey };
+    if (admitted === 1) {
+      const admission = {
+        ticket,
+        headers,
+        budgetKey,
+        budgetMonth: now.toISOString().slice(0, 7),
+      };
+      this.hold(admission);
+      return admission;
+    }
     this.metrics?.recordAdmissionRefusal(REFUSAL_METRIC[reason] ?? reason);
     throw refusal(reason, retryAfterMs, headers, ticket);
   }
 
-  /** Releases the reservation, keeping what was really used. Safe to call twice. */
-  async settle(
+  /**
+   * Charges what was really used: the slot frees, the token reservation becomes `actualTokens`
+   * and unused budget returns. Safe to call twice.
+   */
+  settle(
     admission: Admission,
     actualTokens: number,
     actualCostMicros: bigint,
   ): Promise<void> {
+    return this.end(admission, {
+      action: 'charge',
+      tokens: actualTokens,
+      costMicros: actualCostMicros,
+    });
+  }
+
+  /** Ends a request this gateway admitted (see {@link AdmissionEnd}); its leases stop. Safe to repeat. */
+  async end(admission: Admission, end: AdmissionEnd): Promise<void> {
+    this.held.delete(admission.ticket.requestId);
     const { ticket } = admission;
+    const refund =
+      end.action === 'charge' ? ticket.costMicros - end.costMicros : 0n;
     await this.redis.client.eval(
       SETTLE_SCRIPT,
-      10,
+      12,
       ...this.keys(ticket, admission.budgetKey),
       ticket.requestId,
-      String(actualTokens),
+      end.action === 'release' ? '' : String(end.tokens),
+      end.action,
       // Exact in BigInt: Lua numbers lose precision (and print as 1e+17) on large amounts.
-      (ticket.costMicros - actualCostMicros).toString(),
+      refund.toString(),
+      end.action === 'charge' ? end.costMicros.toString() : '0',
     );
+  }
+
+  /**
+   * Charges a request's usage from the ledger (the settler, on any replica, after PostgreSQL has
+   * the charge): the reservation becomes the actual cost, or, if it lapsed and was given back,
+   * the cost is taken from the budget counter. Charges once, however often it is called.
+   */
+  async charge(
+    scope: AdmissionScope,
+    actualTokens: number,
+    actualCostMicros: bigint,
+  ): Promise<void> {
+    const budgetKey = this.budgets.keyOfMonth(
+      scope.tenantId,
+      scope.budgetMonth,
+    );
+    const reserved = await this.redis.client.hget(
+      budgetReservationsKey(budgetKey),
+      scope.requestId,
+    );
+    // Only applied while that reservation is still there, so a stale read is harmless.
+    const refund = reserved === null ? 0n : BigInt(reserved) - actualCostMicros;
+    await this.redis.client.eval(
+      SETTLE_SCRIPT,
+      12,
+      ...this.keys(scope, budgetKey),
+      scope.requestId,
+      String(actualTokens),
+      'charge',
+      refund.toString(),
+      actualCostMicros.toString(),
+    );
+  }
+
+  /** Gives a request's slot and whole reservation back (nothing of it ran), from any replica. */
+  async release(scope: AdmissionScope): Promise<void> {
+    const budgetKey = this.budgets.keyOfMonth(
+      scope.tenantId,
+      scope.budgetMonth,
+    );
+    await this.redis.client.eval(
+      SETTLE_SCRIPT,
+      12,
+      ...this.keys(scope, budgetKey),
+      scope.requestId,
+      '',
+      'release',
+      '0',
+      '0',
+    );
+  }
+
+  /** Requests whose leases this gateway renews now. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  onModuleDestroy(): void {
+    if (this.renewer) clearInterval(this.renewer);
+    this.renewer = null;
+  }
+
+  private hold(admission: Admission): void {
+    this.held.set(admission.ticket.requestId, admission);
+    if (this.renewer) return;
+    this.renewer = setInterval(() => void this.renew(), RENEW_MS);
+    this.renewer.unref();
+  }
+
+  /** One pipeline renewing every held request's leases. */
+  private async renew(): Promise<void> {
+    if (this.held.size === 0) return;
+    const pipeline = this.redis.client.pipeline();
+    for (const { ticket, budgetKey } of this.held.values()) {
+      const keys = this.keys(ticket, budgetKey);
+      pipeline.eval(
+        RENEW_SCRIPT,
+        3,
+        keys[3],
+        keys[7],
+        keys[11],
+        ticket.requestId,
+        String(LEASE_MS),
+      );
+    }
+    try {
+      await pipeline.exec();
+    } catch (error) {
+      this.logger.warn(
+        { held: this.held.size, err: String(error) },
+        'lease renewal failed; retrying',
+      );
+    }
   }
 
   /** The `x-ratelimit-*` headers of a key right now, admitting nothing. */
@@ -170,7 +333,7 @@ export class AdmissionService {
     const key = keyLimits(ticket.limits);
     return (await this.redis.client.eval(
       ADMIT_SCRIPT,
-      10,
+      12,
       ...this.keys(ticket, budgetKey),
       ticket.requestId,
       String(ticket.tokens),
@@ -202,6 +365,8 @@ export class AdmissionService {
       `${tag}:conc:t`,
       budgetKey,
       budgetReservationsKey(budgetKey),
+      budgetLapsedKey(budgetKey),
+      budgetLeasesKey(budgetKey),
     ];
   }
 }

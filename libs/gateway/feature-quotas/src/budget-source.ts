@@ -16,6 +16,16 @@ export function budgetReservationsKey(budgetKey: string): string {
   return `${budgetKey}:res`;
 }
 
+/** Hash beside a budget counter: request id -> cost given back when its lease lapsed, until charged. */
+export function budgetLapsedKey(budgetKey: string): string {
+  return `${budgetKey}:lapsed`;
+}
+
+/** Sorted set beside a budget counter: request id scored by its reservation's lease expiry. */
+export function budgetLeasesKey(budgetKey: string): string {
+  return `${budgetKey}:leases`;
+}
+
 /**
  * Seeds a tenant's Redis budget counter from the system of record: what it may still spend this
  * month, the lower of its credit balance and its plan's monthly cap minus this month's spend.
@@ -50,7 +60,12 @@ export class BudgetSource {
 
   /** The tenant's remaining-budget counter for the current UTC month. */
   key(tenantId: string, now = new Date()): string {
-    return `{mq:t:${tenantId}}:budget:${now.toISOString().slice(0, 7)}`;
+    return this.keyOfMonth(tenantId, now.toISOString().slice(0, 7));
+  }
+
+  /** The tenant's remaining-budget counter for a UTC month (`YYYY-MM`). */
+  keyOfMonth(tenantId: string, month: string): string {
+    return `{mq:t:${tenantId}}:budget:${month}`;
   }
 
   /** Adds a top-up to the tenant's loaded counter; an unloaded one picks it up when loaded. */

@@ -24,7 +24,10 @@ export interface FairJobSourceOptions {
   connection: Redis;
   /** A connection of its own for waiting on the bell (blocking). */
   bellConnection: Redis;
-  /** A job's lock lives this long unless renewed (renewed every half), ms. Default 30 s. */
+  /**
+   * A job's lock lives this long unless renewed (renewed every half), ms; a dead worker's jobs
+   * go back to their queue within about one and a half of it. Default 10 s.
+   */
   lockDurationMs?: number;
   /** The tenant list is re-read at least this often, and whenever the bell rang, ms. Default 1 s. */
   refreshMs?: number;
@@ -73,7 +76,7 @@ export class FairJobSource<T> {
   private refreshing: Promise<void> | null = null;
 
   constructor(private readonly options: FairJobSourceOptions) {
-    this.lockDurationMs = options.lockDurationMs ?? 30_000;
+    this.lockDurationMs = options.lockDurationMs ?? 10_000;
     this.refreshMs = options.refreshMs ?? 1_000;
     this.fullSweepMs = options.fullSweepMs ?? 30_000;
   }
@@ -327,6 +330,7 @@ export class FairJobSource<T> {
           connection: this.options.connection,
           prefix: QUEUE_PREFIX,
           lockDuration: this.lockDurationMs,
+          stalledInterval: this.lockDurationMs / 2,
           autorun: false,
         },
       );

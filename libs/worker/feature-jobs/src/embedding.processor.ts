@@ -14,6 +14,7 @@ import { WorkerConfig } from '@marquee/worker/util-config';
 import type { Job } from 'bullmq';
 import { ModelHost } from './model-host.service';
 import { runEmbeddingJob } from './run-embedding-job';
+import { UsageRecorder } from './usage-recorder.service';
 
 /**
  * Consumes the queues of the embedding models this worker serves, from the tenants' queues in
@@ -31,6 +32,7 @@ export class EmbeddingProcessor
     private readonly config: WorkerConfig,
     private readonly host: ModelHost,
     private readonly links: GatewayLinkPool,
+    private readonly recorder: UsageRecorder,
   ) {
     this.consumers = new FairConsumers<EmbeddingJob>({
       redisUrl: config.redisUrl,
@@ -81,6 +83,8 @@ export class EmbeddingProcessor
         embedder,
         this.links.link(payload.replyTo.address),
         this.config.workerId,
+        (usage) =>
+          this.recorder.record({ ...payload, endpoint: 'embeddings' }, usage),
       );
     } catch (error) {
       this.logger.error(

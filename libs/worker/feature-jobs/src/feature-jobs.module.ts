@@ -5,6 +5,7 @@ import { EmbeddingProcessor } from './embedding.processor';
 import { InferenceProcessor } from './inference.processor';
 import { ModelHost } from './model-host.service';
 import { ModelLoader } from './model-loader.service';
+import { UsageRecorder } from './usage-recorder.service';
 import { WorkerPresenceReporter } from './worker-presence.reporter';
 
 /** The worker's job side: loaded models, queue consumers, gateway links, presence, load/unload. */
@@ -22,6 +23,7 @@ export class FeatureJobsModule {
         EmbeddingProcessor,
         WorkerPresenceReporter,
         ModelLoader,
+        UsageRecorder,
       ],
     };
   }

@@ -19,6 +19,7 @@ import type { Job } from 'bullmq';
 import { JobDrainer } from './job-drainer';
 import { ModelHost } from './model-host.service';
 import { runJob } from './run-job';
+import { UsageRecorder } from './usage-recorder.service';
 
 /** A job to put back on its queue for another worker (shutdown before it streamed anything). */
 class HandBack extends Error {}
@@ -38,7 +39,11 @@ export class InferenceProcessor
 {
   private readonly logger = new Logger(InferenceProcessor.name);
   private readonly consumers: FairConsumers<InferenceJob>;
-  private readonly active = new Map<string, AbortController>();
+  /** Running jobs: how to stop each, and the gateway it reports to. */
+  private readonly active = new Map<
+    string,
+    { abort: AbortController; address: string }
+  >();
   private readonly drainer: JobDrainer;
   private draining = false;
 
@@ -46,6 +51,7 @@ export class InferenceProcessor
     private readonly config: WorkerConfig,
     private readonly host: ModelHost,
     private readonly links: GatewayLinkPool,
+    private readonly recorder: UsageRecorder,
     @Optional() metrics?: WorkerMetrics,
   ) {
     this.drainer = new JobDrainer(metrics);
@@ -55,7 +61,15 @@ export class InferenceProcessor
       handBack: (error) => error instanceof HandBack,
       onError: (error) => this.logger.warn(`queue: ${error.message}`),
     });
-    links.onCancel((requestId) => this.active.get(requestId)?.abort());
+    links.onCancel((requestId) => this.active.get(requestId)?.abort.abort());
+    // The gateway holding these requests is gone (or its stream broke): nobody reads them.
+    links.onLinkClosed((address) => {
+      for (const [requestId, job] of this.active) {
+        if (job.address !== address) continue;
+        this.logger.warn({ requestId }, 'gateway link closed; stopping');
+        job.abort.abort();
+      }
+    });
     links.reportActiveRequests(() => this.active.size);
   }
 
@@ -88,9 +102,11 @@ export class InferenceProcessor
     const generator = this.host.get(payload.model);
     if (!generator)
       throw new JobFailed(`model ${payload.model} is not served here`);
-    const link = this.links.link(payload.replyTo.address);
+    if (!(await this.mayStart(payload))) return;
+    const address = payload.replyTo.address;
+    const link = this.links.link(address);
     const abort = new AbortController();
-    this.active.set(payload.requestId, abort);
+    this.active.set(payload.requestId, { abort, address });
     const tracked = this.drainer.track(payload, abort, link);
     try {
       await runJob(
@@ -99,10 +115,22 @@ export class InferenceProcessor
         tracked.sink,
         this.config.workerId,
         abort.signal,
+        // A job handed back is billed by the worker that runs it in the end.
+        async (usage) => {
+          if (!tracked.handedBack) await this.recorder.record(payload, usage);
+        },
       );
     } catch (error) {
       if (tracked.handedBack) {
         // Shutdown deadline, nothing streamed yet: back to the queue for another worker.
+        await this.recorder
+          .unclaimRun(payload.requestId)
+          .catch((e: unknown) =>
+            this.logger.error(
+              { requestId: payload.requestId, err: String(e) },
+              'handed-back job keeps its run claim; it will not run again',
+            ),
+          );
         throw new HandBack(payload.requestId);
       }
       const code: RequestFailureCode =
@@ -112,6 +140,39 @@ export class InferenceProcessor
     } finally {
       this.active.delete(payload.requestId);
       tracked.done();
+    }
+  }
+
+  /**
+   * Whether to run a job taken from the queue: not when the gateway that queued it is gone
+   * (dropped, its admission given back), nor when a lost worker already started it (its client
+   * was told `worker_lost`; running it again would bill it twice). Redis unreachable: the job
+   * goes back to its queue.
+   */
+  private async mayStart(payload: InferenceJob): Promise<boolean> {
+    try {
+      if (!(await this.recorder.requesterAlive(payload.replyTo.gatewayId))) {
+        this.logger.warn(
+          { requestId: payload.requestId, gateway: payload.replyTo.gatewayId },
+          'the gateway that queued the job is gone; dropped',
+        );
+        await this.recorder.dropped(payload);
+        return false;
+      }
+      if (!(await this.recorder.claimRun(payload.requestId))) {
+        this.logger.warn(
+          { requestId: payload.requestId },
+          'job already started by a lost worker; not run twice',
+        );
+        return false;
+      }
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        { requestId: payload.requestId, err: String(error) },
+        'cannot check the job; handed back',
+      );
+      throw new HandBack(payload.requestId);
     }
   }
 

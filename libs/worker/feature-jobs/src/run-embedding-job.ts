@@ -1,7 +1,7 @@
 import { packFloat32, type RequestFailureCode } from '@marquee/contracts/proto';
 import type { EmbeddingJob } from '@marquee/contracts/queue';
 import { type Embedder, InferenceError } from '@marquee/worker/inference';
-import type { EventSink } from './run-job';
+import type { EventSink, RecordUsage } from './run-job';
 
 /** The parts of the engine an embedding job needs. */
 export type EmbeddingModel = Pick<Embedder, 'encode' | 'embed' | 'dimensions'>;
@@ -9,13 +9,15 @@ export type EmbeddingModel = Pick<Embedder, 'encode' | 'embed' | 'dimensions'>;
 /**
  * Runs one embedding job: tokenizes and checks the inputs before reporting `started` (so bad
  * inputs reach the client as a 400), embeds them in the model's dynamic batch, and ends with
- * `finished` carrying one packed float32 vector per input and the prompt tokens to bill.
+ * `finished` carrying one packed float32 vector per input and the prompt tokens to bill (recorded
+ * with `recordUsage` before the end is reported).
  */
 export async function runEmbeddingJob(
   job: EmbeddingJob,
   model: EmbeddingModel,
   sink: EventSink,
   workerId: string,
+  recordUsage: RecordUsage = async () => undefined,
 ): Promise<void> {
   const { requestId } = job;
   const fail = (
@@ -67,6 +69,11 @@ export async function runEmbeddingJob(
     );
     throw error;
   }
+  await recordUsage({
+    promptTokens,
+    completionTokens: 0,
+    finishReason: 'stop',
+  });
   sink.send({ requestId, started: { workerId, promptTokens } });
   sink.send(
     {

@@ -16,6 +16,16 @@ export interface EventSink {
   send(event: RequestEventMessage, flushNow?: boolean): void;
 }
 
+/** What a started job used, to bill: recorded durably before the job's end is reported. */
+export interface JobUsage {
+  promptTokens: number;
+  completionTokens: number;
+  finishReason: string;
+}
+
+/** Records a started job's usage in the ledger (see `UsageRecorder`); resolves once durable. */
+export type RecordUsage = (usage: JobUsage) => Promise<void>;
+
 /** The parts of the engine a job needs. */
 export type Generator = Pick<
   TextGenerator,
@@ -35,7 +45,9 @@ class JobRejected extends Error {
 /**
  * Runs one job: checks the prompts fit the context before telling the gateway it started (so
  * such errors reach the client as a 400), then generates each prompt's `n` choices, streaming
- * token frames, and ends with `finished` or `failed` carrying the token counts to bill.
+ * token frames, and ends with `finished` or `failed` carrying the token counts to bill. Once it
+ * has started, its usage is recorded (`recordUsage`) before the end is reported, so what the
+ * client was told of is always billed.
  */
 export async function runJob(
   job: InferenceJob,
@@ -43,6 +55,7 @@ export async function runJob(
   sink: EventSink,
   workerId: string,
   signal: AbortSignal,
+  recordUsage: RecordUsage = async () => undefined,
 ): Promise<void> {
   const { requestId, sampling } = job;
   const promptParam =
@@ -135,6 +148,7 @@ export async function runJob(
   if (failure !== undefined) {
     const code: RequestFailureCode =
       failure instanceof InferenceError ? failure.code : 'model_error';
+    await recordUsage({ promptTokens, completionTokens, finishReason: code });
     sink.send(
       failedEvent(
         requestId,
@@ -148,10 +162,21 @@ export async function runJob(
     );
     throw failure;
   }
+  await recordUsage({
+    promptTokens,
+    completionTokens,
+    finishReason: summarizeFinish(choices.map((c) => c.finishReason)),
+  });
   sink.send(
     { requestId, finished: { promptTokens, completionTokens, choices } },
     true,
   );
+}
+
+/** One finish reason for the ledger: the choices' own when they agree, else all of them. */
+function summarizeFinish(reasons: string[]): string {
+  const distinct = [...new Set(reasons)];
+  return distinct.length === 1 ? distinct[0] : distinct.sort().join(',');
 }
 
 function toWire(logprob: TokenLogprob): TokenLogprobMessage {

@@ -19,6 +19,7 @@ export class GatewayLinkPool implements OnModuleDestroy {
   private readonly logger = new Logger(GatewayLinkPool.name);
   private readonly links = new Map<string, GatewayLink>();
   private readonly cancelListeners = new Set<(requestId: string) => void>();
+  private readonly closeListeners = new Set<(address: string) => void>();
   private activeRequests = () => 0;
 
   constructor(
@@ -41,6 +42,7 @@ export class GatewayLinkPool implements OnModuleDestroy {
       onClosed: (closed) => {
         if (this.links.get(address) === closed) this.links.delete(address);
         this.logger.log(`link to gateway ${address} closed`);
+        this.closeListeners.forEach((listener) => listener(address));
       },
     });
     this.links.set(address, link);
@@ -51,6 +53,14 @@ export class GatewayLinkPool implements OnModuleDestroy {
   /** Registers the callback for gateways' cancel commands. */
   onCancel(listener: (requestId: string) => void): void {
     this.cancelListeners.add(listener);
+  }
+
+  /**
+   * Registers a callback for a link that closed (its gateway died, or the stream broke): the
+   * requests it carried have nobody to report to any more.
+   */
+  onLinkClosed(listener: (address: string) => void): void {
+    this.closeListeners.add(listener);
   }
 
   reportActiveRequests(count: () => number): void {

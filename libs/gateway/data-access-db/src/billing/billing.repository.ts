@@ -64,6 +64,9 @@ export class BillingRepository {
             kind: 'charge',
             amountMicros: -settlement.costMicros,
             requestId: settlement.requestId,
+            ...(settlement.createdAt
+              ? { createdAt: settlement.createdAt }
+              : {}),
           },
         });
       }

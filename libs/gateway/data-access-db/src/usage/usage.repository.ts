@@ -11,6 +11,8 @@ export interface UsageEntry {
   promptTokens: number;
   completionTokens: number;
   finishReason: string;
+  /** When the usage happened (default: now); a settlement that waited keeps the real time. */
+  createdAt?: Date;
 }
 
 /** The append-only usage ledger. */

@@ -2,10 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { EmbeddingInputPayload } from '@marquee/contracts/queue';
 import type { Model } from '@marquee/gateway/data-access-db';
 import { EmbeddingQueue } from '@marquee/gateway/data-access-queue';
-import {
-  type Admission,
-  AdmissionService,
-} from '@marquee/gateway/feature-quotas';
+import { AdmissionService } from '@marquee/gateway/feature-quotas';
 import {
   isTerminal,
   type RequestEvent,
@@ -68,6 +65,7 @@ export class EmbeddingRunner {
       'embedding',
       call.principal,
     );
+    await this.dispatch.ensureServed(model.name);
     const tokens = call.inputs.reduce((sum, i) => sum + promptTokenBound(i), 0);
     const admission = await this.admission.admit({
       requestId: call.requestId,
@@ -95,6 +93,7 @@ export class EmbeddingRunner {
         ...(call.dimensions !== undefined
           ? { dimensions: call.dimensions }
           : {}),
+        billing: this.accounting.billingOf(model, admission),
       },
       call.principal,
       admission,
@@ -105,7 +104,20 @@ export class EmbeddingRunner {
       for await (const event of channel) {
         if (event.type === 'started') started = true;
         if (isTerminal(event)) {
-          await this.settle(call, model, admission, event, started);
+          // The worker records an embedding's usage with its result; a failed one (a lost
+          // worker's included) delivered nothing and is billed nothing.
+          await this.accounting.ended(
+            {
+              requestId: call.requestId,
+              principal: call.principal,
+              endpoint: 'embeddings',
+              model,
+              admission,
+            },
+            event.type === 'finished'
+              ? { kind: 'recorded', tokens: event.promptTokens }
+              : { kind: 'not_run' },
+          );
           return { model, outcome: event, headers: admission.headers };
         }
       }
@@ -120,32 +132,5 @@ export class EmbeddingRunner {
   cancel(requestId: string): void {
     this.registry.cancel(requestId);
     this.queued.get(requestId)?.cancel();
-  }
-
-  private async settle(
-    call: EmbeddingCall,
-    model: Model,
-    admission: Admission,
-    event: EmbeddingOutcome,
-    started: boolean,
-  ) {
-    const ran = event.type === 'finished' || started;
-    const usage = ran
-      ? {
-          promptTokens: event.promptTokens,
-          completionTokens: 0,
-          finishReason: event.type === 'finished' ? 'stop' : event.code,
-        }
-      : null;
-    await this.accounting.settle(
-      {
-        requestId: call.requestId,
-        principal: call.principal,
-        endpoint: 'embeddings',
-        model,
-        admission,
-      },
-      usage,
-    );
   }
 }

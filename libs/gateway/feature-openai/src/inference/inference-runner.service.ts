@@ -2,17 +2,18 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { PromptPayload, SamplingPayload } from '@marquee/contracts/queue';
 import type { Model } from '@marquee/gateway/data-access-db';
 import { InferenceQueue } from '@marquee/gateway/data-access-queue';
-import {
-  type Admission,
-  AdmissionService,
-} from '@marquee/gateway/feature-quotas';
+import { AdmissionService } from '@marquee/gateway/feature-quotas';
 import {
   isTerminal,
   type RequestEvent,
   RequestRegistry,
 } from '@marquee/gateway/transport-grpc';
 import { costMicros } from '@marquee/gateway/util-billing';
-import { RequestAccounting, prices } from './request-accounting.service';
+import {
+  RequestAccounting,
+  prices,
+  requestEnd,
+} from './request-accounting.service';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { promptTokenBound } from './prompt-bound';
@@ -58,6 +59,7 @@ export class InferenceRunner {
 
   async start(call: InferenceCall): Promise<RunningRequest> {
     const model = await this.resolveModel(call);
+    await this.dispatch.ensureServed(model.name);
     const admission = await this.admission.admit({
       requestId: call.requestId,
       tenantId: call.principal.tenantId,
@@ -68,6 +70,7 @@ export class InferenceRunner {
 
     const channel = this.registry.open(call.requestId);
     let started = false;
+    const relayed = { promptTokens: 0, completionTokens: 0 };
     const deadline = await this.dispatch.dispatch(
       this.queue,
       {
@@ -78,24 +81,39 @@ export class InferenceRunner {
         endpoint: call.endpoint,
         prompts: call.prompts,
         sampling: call.sampling,
+        billing: this.accounting.billingOf(model, admission),
       },
       call.principal,
       admission,
       () => started,
     );
 
-    const settle = (event: RequestEvent) =>
-      this.settle(call, model, admission, event, started);
+    const accounting = this.accounting;
+    const request = {
+      requestId: call.requestId,
+      principal: call.principal,
+      endpoint: call.endpoint,
+      model,
+      admission,
+    };
     return {
       model,
       headers: admission.headers,
       events: async function* () {
         try {
           for await (const event of channel) {
-            if (event.type === 'started') started = true;
+            if (event.type === 'started') {
+              started = true;
+              relayed.promptTokens = event.promptTokens;
+            }
+            if (event.type === 'tokens')
+              relayed.completionTokens += event.tokens;
             if (isTerminal(event)) {
               deadline.clear();
-              await settle(event);
+              await accounting.ended(
+                request,
+                requestEnd(event, started, relayed),
+              );
             }
             yield event;
           }
@@ -150,42 +168,4 @@ export class InferenceRunner {
       }),
     };
   }
-
-  /** Bills what the worker reports (finished, or cancelled/failed after it started). */
-  private async settle(
-    call: InferenceCall,
-    model: Model,
-    admission: Admission,
-    event: RequestEvent,
-    started: boolean,
-  ) {
-    const ran =
-      event.type === 'finished' || (event.type === 'failed' && started);
-    const usage =
-      ran && isTerminal(event)
-        ? {
-            promptTokens: event.promptTokens,
-            completionTokens: event.completionTokens,
-            finishReason:
-              event.type === 'finished'
-                ? summarizeFinish(event.choices.map((c) => c.finishReason))
-                : event.code,
-          }
-        : null;
-    await this.accounting.settle(
-      {
-        requestId: call.requestId,
-        principal: call.principal,
-        endpoint: call.endpoint,
-        model,
-        admission,
-      },
-      usage,
-    );
-  }
-}
-
-function summarizeFinish(reasons: string[]): string {
-  const distinct = [...new Set(reasons)];
-  return distinct.length === 1 ? distinct[0] : distinct.sort().join(',');
 }

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type {
-  RoutedJob,
-  TenantQueues,
+import {
+  type RoutedJob,
+  type TenantQueues,
+  WorkerPresenceService,
 } from '@marquee/gateway/data-access-queue';
 import {
   type Admission,
@@ -19,6 +20,11 @@ export interface JobAddress {
   enqueuedAt: number;
 }
 
+/** How long the set of models live workers serve is reused before it is read again, ms. */
+const SERVED_TTL_MS = 1_000;
+/** A model missing from that set is looked up again after this long at most, ms. */
+const SERVED_MISS_TTL_MS = 200;
+
 /**
  * Puts an admitted request's job on its tenant's queue, for every endpoint: the reply address,
  * the tenant's share, the queue deadline; and when the queue is unavailable, a 503 that gives
@@ -28,11 +34,48 @@ export interface JobAddress {
 export class JobDispatch {
   private readonly logger = new Logger(JobDispatch.name);
 
+  private served: { at: number; models: Set<string> } | null = null;
+
   constructor(
     private readonly config: GatewayConfig,
     private readonly registry: RequestRegistry,
     private readonly admission: AdmissionService,
+    private readonly presence: WorkerPresenceService,
   ) {}
+
+  /**
+   * Fails fast when no live worker serves `model`: a request would only wait out the queue
+   * timeout. Call before admission, so nothing is reserved for it.
+   *
+   * @throws ApiError 503 `no_worker_available` (with `retry-after`).
+   */
+  async ensureServed(model: string): Promise<void> {
+    const now = Date.now();
+    const cached = this.served;
+    const fresh =
+      cached &&
+      now - cached.at <
+        (cached.models.has(model) ? SERVED_TTL_MS : SERVED_MISS_TTL_MS);
+    if (!fresh) {
+      let live;
+      try {
+        live = await this.presence.live();
+      } catch {
+        throw ApiError.unavailable(
+          'The request queue is unavailable; try again shortly.',
+          'queue_unavailable',
+        );
+      }
+      this.served = { at: now, models: new Set(live.flatMap((w) => w.models)) };
+    }
+    if (!this.served?.models.has(model)) {
+      throw ApiError.unavailable(
+        `No worker is serving the model ${model} right now; try again shortly.`,
+        'no_worker_available',
+        5,
+      );
+    }
+  }
 
   /**
    * Enqueues `job` (the request's registry channel must be open) and starts its queue deadline;
@@ -64,7 +107,9 @@ export class JobDispatch {
         job.requestId,
         failure('queue_unavailable', 'queue unavailable'),
       );
-      await this.admission.settle(admission, 0, 0n).catch(() => undefined);
+      await this.admission
+        .end(admission, { action: 'release' })
+        .catch(() => undefined);
       this.logger.error(
         { requestId: job.requestId, err: String(error) },
         'enqueue failed',

@@ -1,15 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  BillingRepository,
-  type Model,
-  ModelRepository,
-} from '@marquee/gateway/data-access-db';
+import { type UsageEntryPayload, appendUsage } from '@marquee/contracts/queue';
+import { type Model, ModelRepository } from '@marquee/gateway/data-access-db';
+import { RedisConnection } from '@marquee/gateway/data-access-queue';
 import {
   type Admission,
   AdmissionService,
 } from '@marquee/gateway/feature-quotas';
-import type { RequestEvent } from '@marquee/gateway/transport-grpc';
-import { costMicros } from '@marquee/gateway/util-billing';
+import type {
+  RequestEvent,
+  TerminalEvent,
+} from '@marquee/gateway/transport-grpc';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 
 export type FailedEvent = Extract<RequestEvent, { type: 'failed' }>;
@@ -34,7 +34,7 @@ export function prices(model: Model) {
   };
 }
 
-/** What a request used, as the worker counted it. */
+/** What a request used, as counted by the worker or, for a lost worker, relayed by the gateway. */
 export interface MeasuredUsage {
   promptTokens: number;
   completionTokens: number;
@@ -45,15 +45,56 @@ export interface MeasuredUsage {
 export interface AccountedRequest {
   requestId: string;
   principal: Principal;
-  endpoint: string;
+  endpoint: UsageEntryPayload['endpoint'];
   model: Model;
   admission: Admission;
 }
 
+/** How a request ended, for its books. */
+export type RequestEnd =
+  /** Nothing ran (no worker took it, refused before it started, cancelled while queued). */
+  | { kind: 'not_run' }
+  /** A worker ran it and recorded its usage in the ledger before reporting its end. */
+  | { kind: 'recorded'; tokens: number }
+  /** The worker was lost mid-way: what this gateway relayed to the client is what is billed. */
+  | { kind: 'relayed'; usage: MeasuredUsage };
+
+/** What this gateway relayed of a request to its client. */
+export interface Relayed {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/**
+ * How a request that ended with `event` is booked. A worker records the usage of every job it
+ * started before it reports the end, so only a lost worker's request is billed from what this
+ * gateway relayed (and not at all when nothing reached the client).
+ */
+export function requestEnd(
+  event: TerminalEvent,
+  started: boolean,
+  relayed: Relayed,
+): RequestEnd {
+  if (!started) return { kind: 'not_run' };
+  if (event.type === 'failed' && event.code === 'worker_lost') {
+    return relayed.completionTokens > 0
+      ? { kind: 'relayed', usage: { ...relayed, finishReason: event.code } }
+      : { kind: 'not_run' };
+  }
+  return {
+    kind: 'recorded',
+    tokens: event.promptTokens + event.completionTokens,
+  };
+}
+
+/** How long a gateway keeps trying to append an entry while Redis is unreachable. */
+const APPEND_RETRY_FOR_MS = 10 * 60_000;
+
 /**
  * The gateway's books for one request, shared by every endpoint: which models a key may see,
- * and settlement — the usage row and charge in one transaction, then the admission released
- * with the actual numbers.
+ * and what becomes of a request's admission and usage when it ends. Usage belongs to the job:
+ * the worker records it in the usage ledger (a Redis stream) before acknowledging the job, and
+ * the {@link UsageSettler} writes it to PostgreSQL; the response never waits for PostgreSQL.
  */
 @Injectable()
 export class RequestAccounting {
@@ -61,8 +102,8 @@ export class RequestAccounting {
 
   constructor(
     private readonly models: ModelRepository,
-    private readonly billing: BillingRepository,
     private readonly admission: AdmissionService,
+    private readonly redis: RedisConnection,
   ) {}
 
   /** The model named `name` for `task`, if this key may use it; 404 otherwise (never revealing other tenants' models). */
@@ -87,59 +128,76 @@ export class RequestAccounting {
     return model;
   }
 
+  /** Where a job's usage entry bills it: carried in the job payload. */
+  billingOf(model: Model, admission: Admission) {
+    return { modelId: model.id, budgetMonth: admission.budgetMonth };
+  }
+
   /**
-   * Bills `usage` (null: nothing ran, nothing to bill) and releases the admission. Failures are
-   * logged with the request id for reconciliation; the client's response still goes out.
+   * Ends a request's admission as its end says: the slot frees at once, the budget reservation
+   * goes back (nothing ran) or waits for the settler to charge the ledger's entry. For a lost
+   * worker, this gateway appends what it relayed to the ledger. Never throws: failures are
+   * logged with the request id, and leases expire on their own.
    */
-  async settle(
-    request: AccountedRequest,
-    usage: MeasuredUsage | null,
-  ): Promise<void> {
-    const promptTokens = usage?.promptTokens ?? 0;
-    const completionTokens = usage?.completionTokens ?? 0;
-    const cost = costMicros({
-      promptTokens,
-      completionTokens,
-      ...prices(request.model),
-    });
+  async ended(request: AccountedRequest, end: RequestEnd): Promise<void> {
+    const { admission } = request;
     try {
-      if (usage) {
-        await this.billing.settle({
-          requestId: request.requestId,
-          tenantId: request.principal.tenantId,
-          apiKeyId: request.principal.apiKeyId,
-          modelId: request.model.id,
-          endpoint: request.endpoint,
-          promptTokens,
-          completionTokens,
-          finishReason: usage.finishReason,
-          costMicros: cost,
-        });
+      switch (end.kind) {
+        case 'not_run':
+          await this.admission.end(admission, { action: 'release' });
+          return;
+        case 'recorded':
+          await this.admission.end(admission, {
+            action: 'keep',
+            tokens: end.tokens,
+          });
+          return;
+        case 'relayed':
+          this.appendRelayed(request, end.usage);
+          await this.admission.end(admission, {
+            action: 'keep',
+            tokens: end.usage.promptTokens + end.usage.completionTokens,
+          });
+          return;
       }
     } catch (error) {
       this.logger.error(
-        {
-          requestId: request.requestId,
-          err: String(error),
-          promptTokens,
-          completionTokens,
-          costMicros: cost.toString(),
-        },
-        'billing failed',
+        { requestId: request.requestId, end: end.kind, err: String(error) },
+        'admission release failed; its lease will lapse',
       );
     }
-    // Whatever became of the ledger, the request's slot and unused reservation come back.
-    try {
-      await this.admission.settle(
-        request.admission,
-        promptTokens + completionTokens,
-        cost,
-      );
-    } catch (error) {
-      this.logger.error(
-        { requestId: request.requestId, err: String(error) },
-        'settlement failed',
-      );
-    }
+  }
+
+  /** Appends this gateway's count of a lost worker's request, retrying while Redis is down. */
+  private appendRelayed(request: AccountedRequest, usage: MeasuredUsage): void {
+    const entry: UsageEntryPayload = {
+      requestId: request.requestId,
+      tenantId: request.principal.tenantId,
+      apiKeyId: request.principal.apiKeyId,
+      endpoint: request.endpoint,
+      ran: true,
+      ...usage,
+      ...this.billingOf(request.model, request.admission),
+      source: 'gateway',
+      at: Date.now(),
+    };
+    const giveUpAt = Date.now() + APPEND_RETRY_FOR_MS;
+    const attempt = (delayMs: number): void => {
+      appendUsage(this.redis.client, entry).catch((error: unknown) => {
+        if (Date.now() > giveUpAt) {
+          this.logger.error(
+            { requestId: entry.requestId, usage, err: String(error) },
+            'usage of a lost worker could not be recorded',
+          );
+          return;
+        }
+        this.logger.warn(
+          { requestId: entry.requestId, err: String(error) },
+          'recording relayed usage failed; retrying',
+        );
+        setTimeout(() => attempt(Math.min(delayMs * 2, 5_000)), delayMs);
+      });
+    };
+    attempt(250);
   }
 }

@@ -1,0 +1,276 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import {
+  USAGE_SETTLERS_GROUP,
+  USAGE_STREAM,
+  type UsageEntryPayload,
+  usageEntrySchema,
+} from '@marquee/contracts/queue';
+import {
+  BillingRepository,
+  type Model,
+  ModelRepository,
+} from '@marquee/gateway/data-access-db';
+import { RedisConnection } from '@marquee/gateway/data-access-queue';
+import { AdmissionService } from '@marquee/gateway/feature-quotas';
+import { costMicros } from '@marquee/gateway/util-billing';
+import { GatewayConfig } from '@marquee/gateway/util-config';
+import type { Redis } from 'ioredis';
+import { prices } from './request-accounting.service';
+
+/** A gateway's count of a lost worker's request waits this long for the worker's own, ms. */
+export const RELAYED_GRACE_MS = 5_000;
+/** Entries another settler took and has not acknowledged for this long are taken over, ms. */
+const CLAIM_IDLE_MS = 30_000;
+const CLAIM_EVERY_MS = 10_000;
+/** Retries of entries that failed (PostgreSQL down) back off up to this, ms. */
+const MAX_BACKOFF_MS = 5_000;
+const BATCH = 100;
+/** Model prices are read again after this long, ms. */
+const PRICE_TTL_MS = 30_000;
+
+type StreamEntry = [id: string, fields: string[]];
+
+/** Settlement progress, for tests and the logs. */
+export interface SettlerStats {
+  settled: number;
+  failures: number;
+}
+
+/**
+ * Settles the usage ledger (see `usage-ledger.ts` in the queue contracts) into PostgreSQL: each
+ * entry becomes the usage row and its charge in one transaction, then the request's budget
+ * reservation becomes the actual cost. Every gateway replica is one consumer of the settlers'
+ * group; an entry is acknowledged only once both steps succeeded, so a database outage delays
+ * billing and never loses it (failed entries are retried with backoff, and a dead replica's
+ * entries are taken over). Both steps are idempotent per request id: a retry never bills twice.
+ */
+@Injectable()
+export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(UsageSettler.name);
+  private connection: Redis | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private groupReady = false;
+  /** Own entries left unacknowledged (failed, or a relayed count in its grace) to look at again. */
+  private retryAt: number | null = null;
+  private backoffMs = 250;
+  private claimAt = 0;
+  private claimCursor = '0-0';
+  private readonly prices = new Map<string, { at: number; model: Model }>();
+  readonly stats: SettlerStats = { settled: 0, failures: 0 };
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly billing: BillingRepository,
+    private readonly models: ModelRepository,
+    private readonly admission: AdmissionService,
+    private readonly config: GatewayConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // Blocking reads need a connection of their own.
+    this.connection = this.redis.client.duplicate({
+      maxRetriesPerRequest: null,
+    });
+    this.connection.on('error', () => undefined);
+    this.running = this.loop();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    this.connection?.disconnect();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.round();
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.warn(
+          { err: String(error) },
+          'usage ledger unreachable; retrying',
+        );
+        await sleep(1_000);
+      }
+    }
+  }
+
+  /** One pass: entries of dead replicas, own entries due again, then new ones (blocking 1 s). */
+  private async round(): Promise<void> {
+    const redis = this.connection as Redis;
+    const consumer = this.config.gatewayId;
+    if (!this.groupReady) {
+      await redis
+        .xgroup('CREATE', USAGE_STREAM, USAGE_SETTLERS_GROUP, '0', 'MKSTREAM')
+        .catch((error: Error) => {
+          if (!error.message.includes('BUSYGROUP')) throw error;
+        });
+      this.groupReady = true;
+    }
+    const now = Date.now();
+    if (now >= this.claimAt) {
+      this.claimAt = now + CLAIM_EVERY_MS;
+      const [next, entries] = (await redis.xautoclaim(
+        USAGE_STREAM,
+        USAGE_SETTLERS_GROUP,
+        consumer,
+        CLAIM_IDLE_MS,
+        this.claimCursor,
+        'COUNT',
+        BATCH,
+      )) as [string, StreamEntry[]];
+      this.claimCursor = next;
+      await this.settleAll(entries);
+    }
+    if (this.retryAt !== null && Date.now() >= this.retryAt) {
+      this.retryAt = null;
+      await this.settleAll(await this.read(redis, consumer, '0'));
+    }
+    await this.settleAll(await this.read(redis, consumer, '>'));
+  }
+
+  private async read(
+    redis: Redis,
+    consumer: string,
+    from: '0' | '>',
+  ): Promise<StreamEntry[]> {
+    const blocking = from === '>' ? ['BLOCK', this.retryAt ? 250 : 1_000] : [];
+    const reply = (await redis.xreadgroup(
+      'GROUP',
+      USAGE_SETTLERS_GROUP,
+      consumer,
+      'COUNT',
+      BATCH,
+      ...(blocking as ['BLOCK', number]),
+      'STREAMS',
+      USAGE_STREAM,
+      from,
+    )) as [string, StreamEntry[]][] | null;
+    return reply?.[0]?.[1] ?? [];
+  }
+
+  private async settleAll(entries: StreamEntry[]): Promise<void> {
+    const done: string[] = [];
+    let failed = false;
+    for (const [id, fields] of entries) {
+      // A claimed entry deleted meanwhile comes back without fields.
+      if (!fields) continue;
+      const entry = parseEntry(fields);
+      if (!entry) {
+        this.logger.error({ streamId: id }, 'unreadable usage entry dropped');
+        done.push(id);
+        continue;
+      }
+      if (
+        entry.source === 'gateway' &&
+        Date.now() - entry.at < RELAYED_GRACE_MS
+      ) {
+        this.due(entry.at + RELAYED_GRACE_MS);
+        continue;
+      }
+      try {
+        await this.settle(entry);
+        done.push(id);
+        this.stats.settled++;
+      } catch (error) {
+        failed = true;
+        this.stats.failures++;
+        this.logger.warn(
+          { requestId: entry.requestId, err: String(error) },
+          'settlement failed; will retry',
+        );
+      }
+    }
+    if (failed) {
+      this.due(Date.now() + this.backoffMs);
+      this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+    } else if (done.length > 0) this.backoffMs = 250;
+    if (done.length > 0) {
+      await (this.connection as Redis)
+        .multi()
+        .xack(USAGE_STREAM, USAGE_SETTLERS_GROUP, ...done)
+        .xdel(USAGE_STREAM, ...done)
+        .exec();
+    }
+  }
+
+  private due(at: number): void {
+    this.retryAt = this.retryAt === null ? at : Math.min(this.retryAt, at);
+  }
+
+  /** Bills one entry exactly once, then turns its reservation into the charge. */
+  private async settle(entry: UsageEntryPayload): Promise<void> {
+    const scope = {
+      requestId: entry.requestId,
+      tenantId: entry.tenantId,
+      apiKeyId: entry.apiKeyId,
+      budgetMonth: entry.budgetMonth,
+    };
+    if (!entry.ran) {
+      await this.admission.release(scope);
+      return;
+    }
+    const model = await this.model(entry.modelId);
+    if (!model) {
+      // A model deleted with usage in flight: nothing to bill it against.
+      this.logger.error(
+        { requestId: entry.requestId, modelId: entry.modelId },
+        'usage of a deleted model cannot be billed',
+      );
+      await this.admission.release(scope);
+      return;
+    }
+    const cost = costMicros({
+      promptTokens: entry.promptTokens,
+      completionTokens: entry.completionTokens,
+      ...prices(model),
+    });
+    await this.billing.settle({
+      requestId: entry.requestId,
+      tenantId: entry.tenantId,
+      apiKeyId: entry.apiKeyId,
+      modelId: model.id,
+      endpoint: entry.endpoint,
+      promptTokens: entry.promptTokens,
+      completionTokens: entry.completionTokens,
+      finishReason: entry.finishReason,
+      costMicros: cost,
+      createdAt: new Date(entry.at),
+    });
+    await this.admission.charge(
+      scope,
+      entry.promptTokens + entry.completionTokens,
+      cost,
+    );
+  }
+
+  private async model(id: string): Promise<Model | null> {
+    const cached = this.prices.get(id);
+    if (cached && Date.now() - cached.at < PRICE_TTL_MS) return cached.model;
+    const model = await this.models.findById(id);
+    if (model) this.prices.set(id, { at: Date.now(), model });
+    return model;
+  }
+}
+
+function parseEntry(fields: string[]): UsageEntryPayload | null {
+  const index = fields.indexOf('entry');
+  if (index < 0) return null;
+  try {
+    const parsed = usageEntrySchema.safeParse(JSON.parse(fields[index + 1]));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,144 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import {
+  GATEWAY_ALIVE_TTL_S,
+  JOB_RUN_KEY_TTL_S,
+  type JobBilling,
+  type UsageEntryPayload,
+  appendUsage,
+  gatewayAliveKey,
+  jobRunKey,
+} from '@marquee/contracts/queue';
+import { WorkerConfig } from '@marquee/worker/util-config';
+import { Redis } from 'ioredis';
+import type { JobUsage } from './run-job';
+
+/** A job, as far as its usage entry needs it. */
+export interface BilledJob {
+  requestId: string;
+  tenantId: string;
+  apiKeyId: string;
+  endpoint: UsageEntryPayload['endpoint'];
+  replyTo: { gatewayId: string };
+  billing?: JobBilling;
+}
+
+/** How long a usage entry is retried while Redis is unreachable before the job ends anyway, ms. */
+const RECORD_RETRY_FOR_MS = 120_000;
+
+/**
+ * The worker's side of the usage ledger: a job's usage is appended to the ledger stream before
+ * its end is reported and the job acknowledged, so the count survives this worker and the
+ * gateway alike. Also keeps a job from running twice, and tells whether its requester lives.
+ */
+@Injectable()
+export class UsageRecorder implements OnModuleDestroy {
+  private readonly logger = new Logger(UsageRecorder.name);
+  private readonly redis: Redis;
+
+  constructor(private readonly config: WorkerConfig) {
+    this.redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
+    this.redis.on('error', () => undefined);
+  }
+
+  /**
+   * Appends a started job's usage; retries while Redis is unreachable (up to two minutes, then
+   * logs what was lost). A job without billing (from an older gateway) records nothing.
+   */
+  async record(job: BilledJob, usage: JobUsage): Promise<void> {
+    if (!job.billing) return;
+    const entry: UsageEntryPayload = {
+      requestId: job.requestId,
+      tenantId: job.tenantId,
+      apiKeyId: job.apiKeyId,
+      endpoint: job.endpoint,
+      ran: true,
+      ...usage,
+      ...job.billing,
+      source: 'worker',
+      at: Date.now(),
+    };
+    await this.append(entry);
+  }
+
+  /** Gives a job's admission back through the ledger: it was dropped without running. */
+  async dropped(job: BilledJob): Promise<void> {
+    if (!job.billing) return;
+    await this.append({
+      requestId: job.requestId,
+      tenantId: job.tenantId,
+      apiKeyId: job.apiKeyId,
+      endpoint: job.endpoint,
+      ran: false,
+      promptTokens: 0,
+      completionTokens: 0,
+      finishReason: 'requester_gone',
+      ...job.billing,
+      source: 'worker',
+      at: Date.now(),
+    });
+  }
+
+  /**
+   * Claims the right to start a job. False when some worker started it before: a lost worker's
+   * job that BullMQ's stalled check put back, whose client was already told `worker_lost`.
+   */
+  async claimRun(requestId: string): Promise<boolean> {
+    const set = await this.redis.set(
+      jobRunKey(requestId),
+      this.config.workerId,
+      'EX',
+      JOB_RUN_KEY_TTL_S,
+      'NX',
+    );
+    return set === 'OK';
+  }
+
+  /** A job handed back unstarted (shutdown): another worker may start it. */
+  async unclaimRun(requestId: string): Promise<void> {
+    await this.redis.del(jobRunKey(requestId));
+  }
+
+  /**
+   * Whether the gateway replica that queued a job is alive. A missing key is looked at again
+   * after the replica's refresh interval, so a Redis restart (which forgets keys whose time ran
+   * out meanwhile) does not drop a live replica's jobs.
+   */
+  async requesterAlive(gatewayId: string): Promise<boolean> {
+    const key = gatewayAliveKey(gatewayId);
+    if ((await this.redis.exists(key)) === 1) return true;
+    await sleep((GATEWAY_ALIVE_TTL_S * 1000) / 3 + 500);
+    return (await this.redis.exists(key)) === 1;
+  }
+
+  onModuleDestroy(): void {
+    this.redis.disconnect();
+  }
+
+  private async append(entry: UsageEntryPayload): Promise<void> {
+    const giveUpAt = Date.now() + RECORD_RETRY_FOR_MS;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        await appendUsage(this.redis, entry);
+        return;
+      } catch (error) {
+        if (Date.now() > giveUpAt) {
+          this.logger.error(
+            {
+              requestId: entry.requestId,
+              promptTokens: entry.promptTokens,
+              completionTokens: entry.completionTokens,
+              err: String(error),
+            },
+            'usage could not be recorded',
+          );
+          return;
+        }
+        await sleep(delay);
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
