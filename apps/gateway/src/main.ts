@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import {
   FastifyAdapter,
@@ -9,7 +8,10 @@ import { setupApiDocs } from '@marquee/gateway/feature-docs';
 import { GracefulShutdown } from '@marquee/gateway/feature-health';
 import { grpcServerOptions } from '@marquee/gateway/transport-grpc';
 import { GatewayConfig } from '@marquee/gateway/util-config';
-import { installRequestIdHeader } from '@marquee/gateway/util-http';
+import {
+  gatewayFastifyOptions,
+  installHttpHooks,
+} from '@marquee/gateway/util-http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 
@@ -22,13 +24,7 @@ async function bootstrap(): Promise<void> {
     console.error(`gateway: ${(error as Error).message}`);
     process.exit(1);
   }
-  const adapter = new FastifyAdapter({
-    genReqId: () => `req_${randomUUID().replace(/-/g, '')}`,
-    requestIdHeader: false,
-    bodyLimit: 8 * 1024 * 1024,
-    // Fastify's own logger stays off: nestjs-pino logs each request once.
-    logger: false,
-  });
+  const adapter = new FastifyAdapter(gatewayFastifyOptions());
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     adapter,
@@ -37,7 +33,7 @@ async function bootstrap(): Promise<void> {
   const logger = app.get(Logger);
   app.useLogger(logger);
   const instance = app.getHttpAdapter().getInstance();
-  installRequestIdHeader(instance);
+  installHttpHooks(instance);
   setupApiDocs(app);
   const shutdown = app.get(GracefulShutdown);
   shutdown.install(instance);

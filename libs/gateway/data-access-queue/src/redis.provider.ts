@@ -4,16 +4,39 @@ import { Redis } from 'ioredis';
 /** DI token for the Redis URL. */
 export const REDIS_URL = Symbol('REDIS_URL');
 
-/** The gateway's general-purpose Redis connection (BullMQ queues open their own). */
+/**
+ * Bounds on the gateway's command connection, so a request fails within about two seconds (and
+ * gets 503) while Redis is down or unreachable, instead of queueing behind reconnects. In ms.
+ */
+export const REDIS_COMMAND_LIMITS = {
+  /** A connection attempt that has not completed by then is dropped and retried. */
+  connectTimeoutMs: 1_000,
+  /** A command not answered by then (queued while reconnecting, or sent) fails. */
+  commandTimeoutMs: 2_000,
+  /** Longest wait between reconnection attempts, so recovery is noticed within a second. */
+  maxReconnectDelayMs: 1_000,
+} as const;
+
+/**
+ * The gateway's command connection: admission, queue producers, presence. Commands only, never
+ * blocking ones (BullMQ's blocking consumers live in the workers, on their own connections with
+ * `maxRetriesPerRequest: null`), so every command may be bounded in time.
+ */
 @Injectable()
 export class RedisConnection implements OnModuleDestroy {
   readonly client: Redis;
 
   constructor(@Inject(REDIS_URL) readonly url: string) {
     this.client = new Redis(url, {
-      maxRetriesPerRequest: 2,
       lazyConnect: false,
+      // Commands issued while (re)connecting wait, but only for one reconnection attempt and at
+      // most commandTimeoutMs.
       enableOfflineQueue: true,
+      maxRetriesPerRequest: 1,
+      connectTimeout: REDIS_COMMAND_LIMITS.connectTimeoutMs,
+      commandTimeout: REDIS_COMMAND_LIMITS.commandTimeoutMs,
+      retryStrategy: (attempt) =>
+        Math.min(attempt * 100, REDIS_COMMAND_LIMITS.maxReconnectDelayMs),
     });
     // Errors surface through failing commands and the readiness probe; don't crash on them.
     this.client.on('error', () => undefined);

@@ -50,14 +50,38 @@ export class PrincipalCache implements OnModuleInit, OnModuleDestroy {
       });
   }
 
+  /**
+   * The principal of a key hash, or null. Checked against the clock on every call: an entry
+   * never outlives the key's expiry (nor a rotated key's grace period), so an expired key is
+   * refused on its first request after expiring, not when its entry ages out.
+   */
   async resolve(hash: string): Promise<KeyPrincipal | null> {
     const now = Date.now();
     const cached = this.entries.get(hash);
     if (cached && cached.expiresAt > now) return cached.principal;
-    const principal = await this.keys.findActiveByHash(hash);
+    const principal = await this.keys.findActiveByHash(hash, new Date(now));
+    const deadline = principal
+      ? await this.keyDeadline(principal.apiKeyId, now)
+      : Infinity;
     if (this.entries.size > 100_000) this.entries.clear();
-    this.entries.set(hash, { principal, expiresAt: now + ENTRY_TTL_MS });
+    this.entries.set(hash, {
+      principal,
+      expiresAt: Math.min(now + ENTRY_TTL_MS, deadline),
+    });
     return principal;
+  }
+
+  /**
+   * When the key stops resolving as cached: its expiry, or the end of a rotation's grace period
+   * (the hash may be the previous secret's; past it, the entry is looked up again).
+   */
+  private async keyDeadline(apiKeyId: string, now: number): Promise<number> {
+    const key = await this.keys.findById(apiKeyId);
+    if (!key) return now;
+    const times = [key.expiresAt, key.previousExpiresAt]
+      .map((d) => d?.getTime() ?? Infinity)
+      .filter((t) => t > now);
+    return Math.min(Infinity, ...times);
   }
 
   /** Tells every replica (this one included) to forget what it cached. */

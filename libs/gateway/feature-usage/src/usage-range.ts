@@ -5,6 +5,9 @@ import { z } from 'zod';
 export const MAX_USAGE_RANGE_DAYS = 366;
 const DAY_MS = 86_400_000;
 
+/** Earliest year a usage range may start in: nothing was billed before it. */
+const MIN_YEAR = 1970;
+
 const isCalendarDay = (s: string) => {
   const d = new Date(`${s}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
@@ -13,7 +16,11 @@ const isCalendarDay = (s: string) => {
 const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
-  .refine(isCalendarDay, 'must be a real calendar date');
+  .refine(isCalendarDay, 'must be a real calendar date')
+  .refine(
+    (s) => Number(s.slice(0, 4)) >= MIN_YEAR,
+    `must be a date from ${MIN_YEAR} on`,
+  );
 
 const today = () => new Date().toISOString().slice(0, 10);
 const firstOfMonth = () => `${today().slice(0, 8)}01`;

@@ -115,8 +115,31 @@ export class ApiError extends Error {
     );
   }
 
-  static unavailable(message: string, code = 'service_unavailable'): ApiError {
-    return new ApiError(503, 'server_error', message, code);
+  /** 503 with `retry-after` (seconds): the request may succeed if sent again shortly. */
+  static unavailable(
+    message: string,
+    code = 'service_unavailable',
+    retryAfterSeconds = 1,
+  ): ApiError {
+    return new ApiError(503, 'server_error', message, code, null, {
+      'retry-after': String(retryAfterSeconds),
+    });
+  }
+
+  /** 503 `database_unavailable`: PostgreSQL could not be reached or dropped the connection. */
+  static databaseUnavailable(): ApiError {
+    return ApiError.unavailable(
+      'The database is unavailable; try again shortly.',
+      'database_unavailable',
+    );
+  }
+
+  /** 503 `redis_unavailable`: Redis (queues, quotas) could not be reached in time. */
+  static redisUnavailable(): ApiError {
+    return ApiError.unavailable(
+      'The queue store is unavailable; try again shortly.',
+      'redis_unavailable',
+    );
   }
 
   static internal(requestId?: string): ApiError {

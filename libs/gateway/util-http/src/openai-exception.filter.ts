@@ -7,17 +7,36 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './api-error';
+import { unavailableDependency } from './dependency-failure';
+import { REQUEST_LIMITS } from './request-limits';
 
-/** Fastify error codes for bodies it could not read as JSON. */
-const BODY_ERRORS: Record<string, string> = {
-  FST_ERR_CTP_INVALID_JSON_BODY:
+/** Fastify's errors for bodies it could not read: status, message, code. */
+const BODY_ERRORS: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: [
+    400,
     'We could not parse the JSON body of your request.',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'The request body is empty; send a JSON object.',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE:
+    'invalid_json',
+  ],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [
+    400,
+    'The request body is empty; send a JSON object.',
+    'invalid_json',
+  ],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [
+    415,
     'Unsupported Content-Type; send application/json.',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is too large.',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH:
+    'unsupported_media_type',
+  ],
+  FST_ERR_CTP_BODY_TOO_LARGE: [
+    413,
+    `The request body is too large (at most ${REQUEST_LIMITS.bodyBytes} bytes).`,
+    'request_too_large',
+  ],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [
+    400,
     'The Content-Length header does not match the body.',
+    'invalid_content_length',
+  ],
 };
 
 /**
@@ -33,7 +52,17 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
     const error = toApiError(exception, request);
-    if (error.status >= 500) {
+    if (error.status === 503) {
+      this.logger.warn(
+        {
+          requestId: request.id,
+          code: error.code,
+          err:
+            exception instanceof Error ? exception.message : String(exception),
+        },
+        'dependency unavailable',
+      );
+    } else if (error.status >= 500) {
       this.logger.error(
         {
           requestId: request.id,
@@ -49,7 +78,7 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
     void reply
       .status(error.status)
       .headers(error.headers)
-      .header('content-type', 'application/json')
+      .header('content-type', 'application/json; charset=utf-8')
       .send(error.toBody());
   }
 }
@@ -64,27 +93,26 @@ export function toApiError(
   const fastifyError =
     exception instanceof HttpException ? exception.cause : exception;
   const code = (fastifyError as { code?: unknown })?.code;
-  if (typeof code === 'string' && code in BODY_ERRORS) {
-    const status =
-      code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-        ? 415
-        : code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? 413
-          : 400;
-    return new ApiError(
-      status,
-      'invalid_request_error',
-      BODY_ERRORS[code],
-      null,
-      null,
-    );
+  const bodyError =
+    typeof code === 'string' && code in BODY_ERRORS
+      ? BODY_ERRORS[code]
+      : fastifyError instanceof SyntaxError
+        ? BODY_ERRORS.FST_ERR_CTP_INVALID_JSON_BODY
+        : null;
+  if (bodyError) {
+    const [status, message, errorCode] = bodyError;
+    return new ApiError(status, 'invalid_request_error', message, errorCode);
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     if (status === 404)
       return ApiError.unknownUrl(request.method, request.url.split('?')[0]);
     if (status < 500)
-      return new ApiError(status, 'invalid_request_error', exception.message);
+      return new ApiError(
+        status,
+        'invalid_request_error',
+        fastifyError ? 'The request could not be read.' : exception.message,
+      );
   }
   const statusCode = (exception as { statusCode?: unknown })?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
@@ -94,5 +122,17 @@ export function toApiError(
       'The request could not be read.',
     );
   }
-  return ApiError.internal(request.id);
+  const dependency = unavailableDependency(exception);
+  switch (dependency) {
+    case 'database':
+      return ApiError.databaseUnavailable();
+    case 'redis':
+      return ApiError.redisUnavailable();
+    case 'network':
+      return ApiError.unavailable(
+        'A service this request needs is unavailable; try again shortly.',
+      );
+    case null:
+      return ApiError.internal(request.id);
+  }
 }

@@ -7,12 +7,16 @@ import { RequireAdmin } from '@marquee/gateway/feature-auth';
 import { ApiRoute, parseInput } from '@marquee/gateway/util-http';
 import { z } from 'zod';
 import { AdminController } from '../http/admin-controller';
-import { limit } from '../http/fields';
+import { limit, MIN_YEAR } from '../http/fields';
 import { iso, list } from '../http/present';
 
 const time = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
-  .transform((s) => new Date(s));
+  .transform((s) => new Date(s))
+  .refine(
+    (d) => d.getUTCFullYear() >= MIN_YEAR,
+    `must be a date-time from ${MIN_YEAR} on`,
+  );
 
 const auditQuery = z.strictObject({
   actor: z.string().min(1).max(200).optional(),

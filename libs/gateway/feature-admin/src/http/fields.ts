@@ -29,10 +29,17 @@ export const name = z
 
 export const uuid = z.uuid('must be a UUID');
 
-/** A UTC calendar month, `YYYY-MM`. */
+/** Earliest year a month or day may name: nothing was billed before it. */
+export const MIN_YEAR = 1970;
+
+/** A UTC calendar month, `YYYY-MM`, from {@link MIN_YEAR} on. */
 export const month = z
   .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM')
+  .refine(
+    (m) => Number(m.slice(0, 4)) >= MIN_YEAR,
+    `must be a month from ${MIN_YEAR} on`,
+  );
 
 export const positiveInt = z
   .number()

@@ -14,6 +14,11 @@ const toOpenAiModel = (m: Model) => ({
   owned_by: m.ownedBy,
 });
 
+/** Whether the key may call `model` (a key without `allowed_models` may call any). */
+const keyMayUse = (principal: Principal, model: Model) =>
+  principal.allowedModels.length === 0 ||
+  principal.allowedModels.includes(model.name);
+
 @Controller('v1/models')
 @UseGuards(ApiKeyGuard)
 export class ModelsController {
@@ -21,9 +26,13 @@ export class ModelsController {
 
   @Get()
   async list(@CurrentPrincipal() principal: Principal) {
-    // Public models and the caller's private ones: never another tenant's.
+    // Public models and the caller's private ones (never another tenant's), and of those only
+    // the ones this key may call.
     const models = await this.models.listVisible(principal.tenantId);
-    return { object: 'list', data: models.map(toOpenAiModel) };
+    return {
+      object: 'list',
+      data: models.filter((m) => keyMayUse(principal, m)).map(toOpenAiModel),
+    };
   }
 
   @Get(':model')
@@ -32,7 +41,8 @@ export class ModelsController {
     @CurrentPrincipal() principal: Principal,
   ) {
     const model = await this.models.findVisibleByName(name, principal.tenantId);
-    if (!model) throw ApiError.modelNotFound(name);
+    if (!model || !keyMayUse(principal, model))
+      throw ApiError.modelNotFound(name);
     return toOpenAiModel(model);
   }
 }

@@ -1,10 +1,21 @@
+import { REQUEST_LIMITS } from '@marquee/gateway/util-http';
 import { z } from 'zod';
 import { samplingFields } from './sampling.schema';
 
-const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const { messages: maxMessages, nameChars, textChars } = REQUEST_LIMITS;
+
+const text = z.string().max(textChars, `at most ${textChars} characters`);
+
+const textPart = z.object({ type: z.literal('text'), text });
 
 const content = z.union(
-  [z.string(), z.array(textPart).min(1, 'must not be empty')],
+  [
+    text,
+    z
+      .array(textPart)
+      .min(1, 'must not be empty')
+      .max(maxMessages, `at most ${maxMessages} parts`),
+  ],
   {
     error: 'expected a string or an array of text parts',
   },
@@ -15,7 +26,7 @@ const message = z.object({
     error: "expected one of 'system', 'developer', 'user', 'assistant'",
   }),
   content: content.nullish(),
-  name: z.string().optional(),
+  name: z.string().max(nameChars, `at most ${nameChars} characters`).optional(),
 });
 
 /** Body of `POST /v1/chat/completions`. */
@@ -24,7 +35,8 @@ export const chatCompletionRequestSchema = z
     ...samplingFields,
     messages: z
       .array(message, { error: 'expected an array of messages' })
-      .min(1, 'must contain at least one message'),
+      .min(1, 'must contain at least one message')
+      .max(maxMessages, `at most ${maxMessages} messages`),
     max_completion_tokens: samplingFields.max_tokens,
     logprobs: z
       .boolean({ error: 'expected a boolean' })

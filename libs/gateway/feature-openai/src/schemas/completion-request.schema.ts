@@ -1,5 +1,10 @@
+import { REQUEST_LIMITS } from '@marquee/gateway/util-http';
 import { z } from 'zod';
 import { samplingFields } from './sampling.schema';
+
+const { prompts: maxPrompts, textChars } = REQUEST_LIMITS;
+
+const text = z.string().max(textChars, `at most ${textChars} characters`);
 
 const tokenIds = z
   .array(
@@ -15,10 +20,16 @@ export const completionRequestSchema = z.object({
   ...samplingFields,
   prompt: z.union(
     [
-      z.string(),
-      z.array(z.string()).min(1, 'must not be empty'),
+      text,
+      z
+        .array(text)
+        .min(1, 'must not be empty')
+        .max(maxPrompts, `at most ${maxPrompts} prompts`),
       tokenIds,
-      z.array(tokenIds).min(1, 'must not be empty'),
+      z
+        .array(tokenIds)
+        .min(1, 'must not be empty')
+        .max(maxPrompts, `at most ${maxPrompts} prompts`),
     ],
     { error: 'expected a string, an array of strings, or token ids' },
   ),

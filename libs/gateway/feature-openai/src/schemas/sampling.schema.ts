@@ -1,7 +1,10 @@
+import { REQUEST_LIMITS } from '@marquee/gateway/util-http';
 import { z } from 'zod';
 
 /** Most choices a request may ask for. */
-export const MAX_N = 16;
+export const MAX_N = REQUEST_LIMITS.choices;
+
+const { nameChars, stopChars, stopSequences } = REQUEST_LIMITS;
 
 const nullish = <T extends z.ZodType>(schema: T) =>
   schema.nullish().transform((v) => v ?? undefined);
@@ -11,9 +14,17 @@ const penalty = z
   .min(-2, 'must be at least -2')
   .max(2, 'must be at most 2');
 
+const stopString = z
+  .string()
+  .min(1, 'stop strings must not be empty')
+  .max(stopChars, `stop strings are at most ${stopChars} characters`);
+
 /** Sampling fields shared by `/v1/completions` and `/v1/chat/completions`, with OpenAI's ranges. */
 export const samplingFields = {
-  model: z.string({ error: 'expected a string' }).min(1, 'must not be empty'),
+  model: z
+    .string({ error: 'expected a string' })
+    .min(1, 'must not be empty')
+    .max(nameChars, `at most ${nameChars} characters`),
   n: nullish(
     z
       .number()
@@ -36,10 +47,10 @@ export const samplingFields = {
   ),
   stop: nullish(
     z.union([
-      z.string().min(1, 'stop strings must not be empty'),
+      stopString,
       z
-        .array(z.string().min(1, 'stop strings must not be empty'))
-        .max(4, 'at most 4 stop sequences'),
+        .array(stopString)
+        .max(stopSequences, `at most ${stopSequences} stop sequences`),
     ]),
   ),
   stream: nullish(z.boolean({ error: 'expected a boolean' })),

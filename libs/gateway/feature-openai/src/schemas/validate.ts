@@ -1,13 +1,7 @@
-import { ApiError } from '@marquee/gateway/util-http';
+import { ApiError, paramName } from '@marquee/gateway/util-http';
 import type { z } from 'zod';
 
-/** OpenAI's way of naming a nested parameter: `messages[0].content`. */
-export function paramName(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((name, part) => {
-    if (typeof part === 'number') return `${name}[${part}]`;
-    return name ? `${name}.${String(part)}` : String(part);
-  }, '');
-}
+export { paramName };
 
 /**
  * Parses a request body, or throws a 400 in OpenAI's shape naming the first bad parameter.
