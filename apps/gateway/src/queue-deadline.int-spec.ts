@@ -2,6 +2,7 @@ import {
   QUEUE_PREFIX,
   tenantQueueName,
   fairKeys,
+  workerPresenceKey,
 } from '@marquee/contracts/queue';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -10,7 +11,10 @@ import { startTestGateway, type TestGateway } from './testing/test-gateway';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** The gateway (QUEUE_TIMEOUT_MS 500) with no worker but the test, playing one that dies. */
+/**
+ * The gateway (QUEUE_TIMEOUT_MS 500) with no worker but the test, playing one that is announced
+ * but idle, or takes a job and dies.
+ */
 describe('queue deadline (PostgreSQL, Redis)', () => {
   let gw: TestGateway;
   let http: HttpClient;
@@ -40,7 +44,10 @@ describe('queue deadline (PostgreSQL, Redis)', () => {
       .body.key;
   });
 
+  const presence = workerPresenceKey(`deadline-${process.pid}`);
+
   afterAll(async () => {
+    await redis.del(presence);
     const queue = new Queue(tenantQueueName(model, tenantId), {
       connection: redis,
       prefix: QUEUE_PREFIX,
@@ -58,7 +65,35 @@ describe('queue deadline (PostgreSQL, Redis)', () => {
       body: { model, prompt: 'a synopsis', max_tokens: 4 },
     });
 
+  it('answers 503 no_worker_available at once, queueing nothing, when no live worker serves the model', async () => {
+    const reply = await complete();
+    expect(reply.status).toBe(503);
+    expect(reply.body.error.code).toBe('no_worker_available');
+    expect(Number(reply.headers['retry-after'])).toBeGreaterThan(0);
+    const queue = new Queue(tenantQueueName(model, tenantId), {
+      connection: redis,
+      prefix: QUEUE_PREFIX,
+    });
+    const counts = await queue.getJobCounts('waiting', 'active', 'failed');
+    await queue.close();
+    expect(counts).toEqual({ waiting: 0, active: 0, failed: 0 });
+  });
+
   it('answers 503 no_worker_available when no worker takes the job in time', async () => {
+    // A worker announces the model but never takes its jobs.
+    await redis.set(
+      presence,
+      JSON.stringify({
+        workerId: 'idle',
+        models: [model],
+        executionProvider: 'cpu',
+        startedAt: Date.now(),
+      }),
+      'EX',
+      120,
+    );
+    // Past the gateway's cache of which models are served.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     const reply = await complete();
     expect(reply.status).toBe(503);
     expect(reply.body.error.code).toBe('no_worker_available');

@@ -16,7 +16,7 @@ import {
   AdmissionService,
   type AdmissionTicket,
 } from './admission.service';
-import { BudgetSource } from './budget-source';
+import { BudgetSource, budgetLeasesKey } from './budget-source';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const roomy: AdmissionLimits = {
@@ -241,6 +241,87 @@ describe('AdmissionService (Redis + PostgreSQL)', () => {
       (await refusal(admission.admit(ticket(tenantId, { costMicros: 1n }))))
         .code,
     ).toBe('insufficient_quota');
+  });
+
+  /** Ages every lease of a tenant as if its gateway died and stopped renewing them. */
+  async function lapseLeases(tenantId: string): Promise<void> {
+    const tag = `{mq:t:${tenantId}}`;
+    for (const key of [
+      `${tag}:conc:k:key-1`,
+      `${tag}:conc:t`,
+      budgetLeasesKey(budgets.key(tenantId)),
+    ]) {
+      const members = await redis.client.zrange(key, 0, -1);
+      for (const member of members) await redis.client.zadd(key, 1, member);
+    }
+  }
+
+  it('frees the slots and budget of a dead gateway once their leases lapse, and charges a late settlement once', async () => {
+    const tenantId = await tenantWithCredit(1_000n);
+    const limits = { ...roomy, maxConcurrentRequests: 1 };
+    const orphan = await admission.admit(
+      ticket(tenantId, { limits, costMicros: 1_000n }),
+    );
+    expect(
+      (await refusal(admission.admit(ticket(tenantId, { limits })))).code,
+    ).toBe('rate_limit_exceeded');
+    // Its gateway dies: nobody renews or ends it.
+    admission.onModuleDestroy();
+    await lapseLeases(tenantId);
+    const next = await admission.admit(
+      ticket(tenantId, { limits, costMicros: 1_000n }),
+    );
+    await admission.end(next, { action: 'release' });
+    // The orphan's job did run: its usage (300) settles late, from the ledger, twice.
+    const scope = {
+      requestId: orphan.ticket.requestId,
+      tenantId,
+      apiKeyId: 'key-1',
+      budgetMonth: orphan.budgetMonth,
+    };
+    await admission.charge(scope, 10, 300n);
+    await admission.charge(scope, 10, 300n);
+    expect(await redis.client.get(budgets.key(tenantId))).toBe('700');
+  });
+
+  it('keeps the reservation of a request whose usage waits for the settler, and converts it to the charge', async () => {
+    const tenantId = await tenantWithCredit(1_000n);
+    const limits = { ...roomy, maxConcurrentRequests: 1 };
+    const granted = await admission.admit(
+      ticket(tenantId, { limits, costMicros: 600n }),
+    );
+    // The response went out; PostgreSQL has not billed it yet.
+    await admission.end(granted, { action: 'keep', tokens: 10 });
+    // Its slot is free at once, its reservation still held.
+    const next = await admission.admit(ticket(tenantId, { limits }));
+    await admission.end(next, { action: 'release' });
+    expect(
+      (await refusal(admission.admit(ticket(tenantId, { costMicros: 500n }))))
+        .code,
+    ).toBe('insufficient_quota');
+    await admission.charge(
+      {
+        requestId: granted.ticket.requestId,
+        tenantId,
+        apiKeyId: 'key-1',
+        budgetMonth: granted.budgetMonth,
+      },
+      10,
+      200n,
+    );
+    expect(await redis.client.get(budgets.key(tenantId))).toBe('800');
+  });
+
+  it('renews the leases of requests it holds', async () => {
+    const tenantId = await tenantWithCredit(1_000n);
+    const limits = { ...roomy, maxConcurrentRequests: 1 };
+    await admission.admit(ticket(tenantId, { limits, costMicros: 100n }));
+    const key = `{mq:t:${tenantId}}:conc:t`;
+    const [, before] = await redis.client.zrange(key, 0, 0, 'WITHSCORES');
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    const [, after] = await redis.client.zrange(key, 0, 0, 'WITHSCORES');
+    expect(Number(after)).toBeGreaterThan(Number(before) + 4_000);
+    admission.onModuleDestroy();
   });
 
   it('admits a tenant whose credit is beyond a 64-bit counter, and takes more top-ups', async () => {
