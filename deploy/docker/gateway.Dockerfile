@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# Marquee gateway: the OpenAI-compatible API, admin API, dashboard, worker link (gRPC),
-# /metrics and /health. Build from the repository root:
+# Marquee gateway: the OpenAI-compatible API, admin API, dashboard, worker link (gRPC) and
+# /health on PORT; /metrics on METRICS_PORT. Build from the repository root:
 #   docker build -f deploy/docker/gateway.Dockerfile -t marquee/gateway .
 # The `migrate` target is the one-shot migration image (Prisma CLI + the offline engine):
 #   docker build -f deploy/docker/gateway.Dockerfile --target migrate -t marquee/migrate .
@@ -40,7 +40,8 @@ CMD ["node", "node_modules/prisma/build/index.js", "migrate", "deploy"]
 FROM ${NODE_IMAGE} AS gateway
 ENV NODE_ENV=production \
     PORT=8080 \
-    GRPC_PORT=50051
+    GRPC_PORT=50051 \
+    METRICS_PORT=9464
 WORKDIR /app
 COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules
 # The gateway never loads ONNX Runtime: leave its native libraries out.
@@ -48,6 +49,6 @@ RUN rm -rf node_modules/onnxruntime-node node_modules/onnxruntime-common
 COPY --from=build --chown=node:node /app/dist/apps/gateway ./dist
 COPY --chown=node:node package.json ./
 USER node
-EXPOSE 8080 50051
+EXPOSE 8080 50051 9464
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]

@@ -61,7 +61,7 @@ async function bootstrap(): Promise<void> {
     {
       config: config.describe(),
     },
-    `gateway ${config.gatewayId} on http://${config.host}:${config.port}, gRPC on ${config.grpcPort}`,
+    `gateway ${config.gatewayId} on http://${config.host}:${config.port}, gRPC on ${config.grpcPort}, metrics on ${config.metricsPort}`,
     'Gateway',
   );
 }

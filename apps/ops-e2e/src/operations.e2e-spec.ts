@@ -33,6 +33,8 @@ describe('operations, with real gateway and worker processes', () => {
   let gateway: RunningApp;
   const workers: RunningApp[] = [];
   let origin: string;
+  /** The gateway's metrics server (METRICS_PORT), apart from the API's origin. */
+  let gatewayMetrics: string;
   let grpcPort: number;
   let workerMetricsPort: number;
 
@@ -80,6 +82,8 @@ describe('operations, with real gateway and worker processes', () => {
     const port = await freePort();
     grpcPort = await freePort();
     origin = `http://127.0.0.1:${port}`;
+    const metricsPort = await freePort();
+    gatewayMetrics = `http://127.0.0.1:${metricsPort}`;
     gateway = startApp(
       'gateway',
       {
@@ -89,6 +93,7 @@ describe('operations, with real gateway and worker processes', () => {
         PORT: String(port),
         GRPC_PORT: String(grpcPort),
         GRPC_ADVERTISE_ADDRESS: `127.0.0.1:${grpcPort}`,
+        METRICS_PORT: String(metricsPort),
         MARQUEE_ADMIN_TOKEN: fixture.adminToken,
         SHUTDOWN_GRACE_MS: '30000',
       },
@@ -120,7 +125,9 @@ describe('operations, with real gateway and worker processes', () => {
       error: null,
     });
 
-    const gatewayText = await (await fetch(`${origin}/metrics`)).text();
+    // Never on the API port, which the Ingress exposes.
+    expect((await fetch(`${origin}/metrics`)).status).toBe(404);
+    const gatewayText = await (await fetch(`${gatewayMetrics}/metrics`)).text();
     const model = `model="${fixture.model}"`;
     expect(gatewayText).toMatch(
       new RegExp(
@@ -235,7 +242,7 @@ describe('operations, with real gateway and worker processes', () => {
     );
     // In flight: the gateway holds all four open (its in-flight gauge says so).
     await until('the gateway to hold all four', async () => {
-      const text = await (await fetch(`${origin}/metrics`)).text();
+      const text = await (await fetch(`${gatewayMetrics}/metrics`)).text();
       return sumOf(text, 'marquee_http_requests_in_flight') >= 4;
     });
     const sigtermAt = Date.now();

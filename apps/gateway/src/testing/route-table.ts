@@ -355,10 +355,10 @@ export const ROUTES: RouteCase[] = [
     audit: 'admin_token.revoke',
   },
 
-  // Unauthenticated: probes, metrics, API docs (Swagger UI's own routes are matched by prefix)
+  // Unauthenticated: probes, API docs (Swagger UI's own routes are matched by prefix). Metrics
+  // are not here: they are served on METRICS_PORT, never on the API port.
   { kind: 'public', method: 'GET', url: '/health/live' },
   { kind: 'public', method: 'GET', url: '/health/ready' },
-  { kind: 'public', method: 'GET', url: '/metrics' },
   { kind: 'public', method: 'GET', url: '/docs' },
   { kind: 'public', method: 'GET', url: '/docs/json' },
 ];

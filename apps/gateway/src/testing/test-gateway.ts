@@ -60,6 +60,8 @@ export async function startTestGateway(
     GATEWAY_ID: `test-${label}-${process.pid}`,
     QUEUE_TIMEOUT_MS: '500',
     LOG_LEVEL: options.logLevel ?? 'silent',
+    // Many gateways share one test process: each scrapes on a free port.
+    METRICS_PORT: '0',
     ...options.env,
   });
   const moduleRef = await Test.createTestingModule({

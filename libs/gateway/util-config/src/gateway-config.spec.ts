@@ -49,4 +49,29 @@ describe('GatewayConfig', () => {
     expect(config.shutdownGraceMs).toBe(5000);
     expect(config.shutdownDelayMs).toBe(1000);
   });
+
+  it('serves metrics on their own port: 9465 by default, never the API port', () => {
+    expect(
+      GatewayConfig.fromEnv({ MARQUEE_ADMIN_TOKEN: TOKEN }).metricsPort,
+    ).toBe(9465);
+    expect(
+      GatewayConfig.fromEnv({
+        MARQUEE_ADMIN_TOKEN: TOKEN,
+        METRICS_PORT: '9100',
+      }).metricsPort,
+    ).toBe(9100);
+    expect(() =>
+      GatewayConfig.fromEnv({
+        MARQUEE_ADMIN_TOKEN: TOKEN,
+        PORT: '9000',
+        METRICS_PORT: '9000',
+      }),
+    ).toThrow(/METRICS_PORT: must differ from PORT/);
+    expect(() =>
+      GatewayConfig.fromEnv({
+        MARQUEE_ADMIN_TOKEN: TOKEN,
+        METRICS_PORT: '70000',
+      }),
+    ).toThrow(/METRICS_PORT: /);
+  });
 });

@@ -8,37 +8,56 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** Where the gateway serves `/metrics` unless METRICS_PORT says otherwise. */
+export const DEFAULT_METRICS_PORT = 9465;
+
 /** Every environment variable the gateway reads, validated once at boot. */
-export const gatewayEnvSchema = z.object({
-  PORT: port.default(8080),
-  HOST: z.string().default('0.0.0.0'),
-  GRPC_PORT: port.default(50051),
-  /** Address workers dial to reach this replica's gRPC server (host:port). */
-  GRPC_ADVERTISE_ADDRESS: z.string().optional(),
-  GATEWAY_ID: z.string().min(1).optional(),
-  DATABASE_URL: z
-    .url({ protocol: /^postgres(ql)?$/ })
-    .default(DEFAULT_DATABASE_URL),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default(DEFAULT_REDIS_URL),
-  /** Secret: never logged. */
-  MARQUEE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
-  /** How long a request may wait for a worker to take it before 503, in ms. */
-  QUEUE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .default('info'),
-  /**
-   * On SIGTERM: how long open requests and streams may run before the process exits anyway,
-   * in ms. Keep it below the orchestrator's kill deadline (Kubernetes'
-   * `terminationGracePeriodSeconds`).
-   */
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
-  /**
-   * On SIGTERM: how long to keep accepting new requests while readiness already reports
-   * draining, in ms, so load balancers stop routing here first. 0 refuses new work at once.
-   */
-  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).default(0),
-});
+export const gatewayEnvSchema = z
+  .object({
+    PORT: port.default(8080),
+    HOST: z.string().default('0.0.0.0'),
+    GRPC_PORT: port.default(50051),
+    /**
+     * Port of the Prometheus scrape endpoint (`/metrics`), apart from the API port so it is never
+     * public. 0 picks a free port. The default is one above the worker's (9464), so a gateway and
+     * a worker on one host (`npm start`) do not collide.
+     */
+    METRICS_PORT: port.default(DEFAULT_METRICS_PORT),
+    /** Address workers dial to reach this replica's gRPC server (host:port). */
+    GRPC_ADVERTISE_ADDRESS: z.string().optional(),
+    GATEWAY_ID: z.string().min(1).optional(),
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/ })
+      .default(DEFAULT_DATABASE_URL),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default(DEFAULT_REDIS_URL),
+    /** Secret: never logged. */
+    MARQUEE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+    /** How long a request may wait for a worker to take it before 503, in ms. */
+    QUEUE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+    /**
+     * On SIGTERM: how long open requests and streams may run before the process exits anyway,
+     * in ms. Keep it below the orchestrator's kill deadline (Kubernetes'
+     * `terminationGracePeriodSeconds`).
+     */
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+    /**
+     * On SIGTERM: how long to keep accepting new requests while readiness already reports
+     * draining, in ms, so load balancers stop routing here first. 0 refuses new work at once.
+     */
+    SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  })
+  .superRefine((env, ctx) => {
+    if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_PORT'],
+        message:
+          'must differ from PORT (metrics are never served on the API port)',
+      });
+  });
 
 /** Variables whose values are secret: never logged, never echoed in errors. */
 export const GATEWAY_SECRET_VARIABLES = ['MARQUEE_ADMIN_TOKEN'] as const;
@@ -50,6 +69,7 @@ export class GatewayConfig {
   readonly port: number;
   readonly host: string;
   readonly grpcPort: number;
+  readonly metricsPort: number;
   readonly grpcAdvertiseAddress: string;
   readonly gatewayId: string;
   readonly databaseUrl: string;
@@ -64,6 +84,7 @@ export class GatewayConfig {
     this.port = env.PORT;
     this.host = env.HOST;
     this.grpcPort = env.GRPC_PORT;
+    this.metricsPort = env.METRICS_PORT;
     this.grpcAdvertiseAddress =
       env.GRPC_ADVERTISE_ADDRESS ?? `127.0.0.1:${env.GRPC_PORT}`;
     this.gatewayId = env.GATEWAY_ID ?? `${hostname()}-${process.pid}`;
@@ -82,6 +103,7 @@ export class GatewayConfig {
       port: this.port,
       host: this.host,
       grpcPort: this.grpcPort,
+      metricsPort: this.metricsPort,
       grpcAdvertiseAddress: this.grpcAdvertiseAddress,
       gatewayId: this.gatewayId,
       databaseUrl: maskUrl(this.databaseUrl),
