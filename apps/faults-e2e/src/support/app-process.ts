@@ -3,6 +3,12 @@ import { ROOT } from '@marquee/shared/util-setup';
 import { ServiceProcess } from './service-process';
 import { GiveUp, until } from './until';
 
+/**
+ * The built apps: `dist/` of this checkout, or MARQUEE_FAULTS_DIST (a `dist/` built elsewhere,
+ * e.g. from a clean worktree of a commit, while this tree is being edited).
+ */
+export const DIST = process.env.MARQUEE_FAULTS_DIST ?? join(ROOT, 'dist');
+
 /** What the gateway's `/health/ready` says, in short. */
 export interface Readiness {
   status: number;
@@ -25,7 +31,7 @@ abstract class AppProcess {
     this.process = new ServiceProcess(
       name,
       process.execPath,
-      [join(ROOT, 'dist', 'apps', app, 'main.js')],
+      [join(DIST, 'apps', app, 'main.js')],
       join(logDir, `${name}.log`),
       env,
     );
@@ -92,6 +98,7 @@ export class GatewayProcess extends AppProcess {
     name: string,
     readonly port: number,
     readonly grpcPort: number,
+    readonly metricsPort: number,
     logDir: string,
     env: NodeJS.ProcessEnv,
   ) {
@@ -100,6 +107,8 @@ export class GatewayProcess extends AppProcess {
       HOST: '127.0.0.1',
       PORT: String(port),
       GRPC_PORT: String(grpcPort),
+      // Its own port for /metrics: the default (9465) would collide with other stacks.
+      METRICS_PORT: String(metricsPort),
       GRPC_ADVERTISE_ADDRESS: `127.0.0.1:${grpcPort}`,
     });
   }

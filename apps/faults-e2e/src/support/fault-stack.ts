@@ -14,6 +14,7 @@ import {
 } from '@marquee/shared/util-setup';
 import OpenAI from 'openai';
 import { GatewayProcess, WorkerProcess } from './app-process';
+import { BUILT_FLAG } from './global-setup';
 import { Ledger } from './ledger';
 import { PostgresServer } from './postgres-server';
 import { RedisServer } from './redis-server';
@@ -122,10 +123,13 @@ export class FaultStack {
     this.apiKey = seed.apiKey;
     this.tenantId = seed.tenantId;
 
-    buildApps();
+    // `npm run test:faults` builds once for every file (global-setup.ts).
+    if (!process.env[BUILT_FLAG] && !process.env.MARQUEE_FAULTS_DIST) buildApps();
+    const starting: Promise<void>[] = [];
     for (let i = 0; i < (this.options.gateways ?? 1); i++) {
       const gateway = new GatewayProcess(
         `gateway-${i + 1}`,
+        await freePort(),
         await freePort(),
         await freePort(),
         this.logDir,
@@ -138,7 +142,7 @@ export class FaultStack {
         },
       );
       this.gateways.push(gateway);
-      await gateway.start();
+      starting.push(gateway.start());
     }
     for (let i = 0; i < (this.options.workers ?? 2); i++) {
       const worker = new WorkerProcess(
@@ -156,8 +160,9 @@ export class FaultStack {
         },
       );
       this.workers.push(worker);
-      await worker.start();
+      starting.push(worker.start());
     }
+    await Promise.all(starting);
     for (const gateway of this.gateways)
       await gateway.waitReady(this.workers.length);
   }

@@ -1,0 +1,114 @@
+import { expectBilledAsDelivered } from './support/billing';
+import { FaultStack } from './support/fault-stack';
+import { report } from './support/report';
+import {
+  completed,
+  type StreamOutcome,
+  streamChat,
+  summarize,
+} from './support/streams';
+import { Traffic } from './support/traffic';
+import { pause, until } from './support/until';
+
+const OUTAGE_MS = 6000;
+
+describe('Redis killed (kill -9) and restarted under traffic', () => {
+  let stack: FaultStack;
+  let outcomes: StreamOutcome[];
+  let killedAt: number;
+  let backAt: number;
+  let recoveredAt: number | null = null;
+  const pids: (number | undefined)[] = [];
+
+  beforeAll(async () => {
+    stack = await FaultStack.start({ label: 'redis-outage', workers: 2 });
+    await stack.setPlan({
+      requests_per_minute: 100_000,
+      tokens_per_minute: 100_000_000,
+      max_concurrent_requests: 1000,
+    });
+    pids.push(...[...stack.gateways, ...stack.workers].map((app) => app.pid));
+    const client = stack.client();
+    // Long enough that streams are open, and jobs queued, when Redis dies.
+    const traffic = new Traffic(12, () =>
+      streamChat(client, stack.model, { maxTokens: 48, deadlineMs: 60_000 }),
+    );
+    await pause(3000);
+    killedAt = Date.now();
+    await stack.redis.kill();
+    await pause(OUTAGE_MS);
+    await stack.redis.start();
+    backAt = Date.now();
+    await until(
+      'a request started after Redis came back to complete',
+      () => traffic.startedBetween(backAt).some(completed),
+      30_000,
+    ).then(
+      () => (recoveredAt = Date.now()),
+      () => (recoveredAt = null),
+    );
+    await pause(3000);
+    outcomes = await traffic.stop();
+    report(
+      `redis-outage: ${summarize(outcomes)}; started during the outage: ` +
+        `${summarize(outcomes.filter((o) => o.startedAt >= killedAt && o.startedAt < backAt))}; ` +
+        `recovered ${recoveredAt === null ? 'never' : `${recoveredAt - backAt} ms`} after Redis came back`,
+    );
+  }, 240_000);
+
+  afterAll(async () => {
+    await stack?.dispose();
+  }, 60_000);
+
+  it('kept serving before the outage (the traffic is real)', () => {
+    expect(outcomes.filter((o) => o.startedAt < killedAt && completed(o)).length).toBeGreaterThan(5);
+  });
+
+  it('refuses with 503 and retry-after in OpenAI shape meanwhile, never 500', () => {
+    const refused = outcomes.filter((o) => o.error?.kind === 'http');
+    const wrong = refused.filter(
+      (o) =>
+        o.error?.status !== 503 ||
+        !/^\d+$/.test(o.error.retryAfter ?? '') ||
+        !o.error.type,
+    );
+    expect({ wrong: wrong.length, how: summarize(wrong) }).toMatchObject({ wrong: 0 });
+  });
+
+  it('answers a refused request within two seconds, without stalling', () => {
+    const slow = outcomes.filter(
+      (o) => o.error?.kind === 'http' && o.endedAt - o.startedAt > 2000,
+    );
+    expect({
+      slow: slow.length,
+      slowest: Math.max(0, ...slow.map((o) => o.endedAt - o.startedAt)),
+    }).toMatchObject({ slow: 0 });
+  });
+
+  it('ends every accepted request with its result or an error event, not a hang or a reset', () => {
+    const accepted = outcomes.filter((o) => o.status === 200);
+    const bad = accepted.filter(
+      (o) => !completed(o) && o.error?.kind !== 'event',
+    );
+    expect({ bad: bad.length, how: summarize(bad) }).toMatchObject({ bad: 0 });
+    // Nothing else either: every request was answered somehow, none timed out or was reset.
+    const unanswered = outcomes.filter(
+      (o) => o.error?.kind === 'timeout' || o.error?.kind === 'connection',
+    );
+    expect({ unanswered: unanswered.length, how: summarize(unanswered) }).toMatchObject({
+      unanswered: 0,
+    });
+  });
+
+  it('recovers within 10 s of Redis coming back, without restarting the gateway or the workers', () => {
+    expect(recoveredAt).not.toBeNull();
+    expect((recoveredAt ?? Infinity) - backAt).toBeLessThan(10_000);
+    const late = outcomes.filter((o) => o.startedAt > (recoveredAt ?? Infinity));
+    expect({ late: summarize(late) }).toEqual({ late: `${late.length} x 200 completed` });
+    expect([...stack.gateways, ...stack.workers].map((app) => app.running && app.pid)).toEqual(pids);
+  });
+
+  it('loses no accepted request: each is billed exactly once, for what its client received', async () => {
+    await expectBilledAsDelivered(stack, outcomes, 30_000);
+  }, 60_000);
+});
