@@ -5,14 +5,28 @@ import { z } from 'zod';
  * it (the worker that ran the job, before the job is acknowledged; a gateway, for the tokens it
  * relayed from a worker that was lost), and settled into PostgreSQL by the gateways' settlers in
  * one consumer group, retrying until it succeeds. The unique request id makes a repeat harmless.
+ *
+ * One stream per system of record (named after its database), so deployments or test stacks
+ * sharing a Redis never settle each other's usage; jobs carry the name to their workers.
  */
-export const USAGE_STREAM = 'mq:usage';
+export function usageStreamKey(databaseUrl: string): string {
+  let database = 'default';
+  try {
+    database =
+      decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) || database;
+  } catch {
+    // Not a URL: the default stream.
+  }
+  return `mq:usage:${database}`;
+}
 
 /** The consumer group of the settlers (every gateway replica is one consumer). */
 export const USAGE_SETTLERS_GROUP = 'settlers';
 
 /** Where the billing of a job goes: set by the gateway when it admits and enqueues it. */
 export const jobBillingSchema = z.object({
+  /** The usage stream ({@link usageStreamKey}) the job's usage entry goes to. */
+  ledger: z.string().min(1),
   /** The registry id of the model (prices are read from it at settlement). */
   modelId: z.string(),
   /** UTC month (`YYYY-MM`) whose budget counter admission reserved the cost from. */
@@ -49,13 +63,14 @@ export interface UsageStreamWriter {
   xadd(key: string, ...args: string[]): Promise<string | null>;
 }
 
-/** Appends an entry to the ledger stream (validated first); resolves once Redis has it. */
+/** Appends an entry to a ledger stream (validated first); resolves once Redis has it. */
 export async function appendUsage(
   redis: UsageStreamWriter,
+  ledger: string,
   entry: UsageEntryPayload,
 ): Promise<void> {
   const valid = usageEntrySchema.parse(entry);
-  await redis.xadd(USAGE_STREAM, '*', 'entry', JSON.stringify(valid));
+  await redis.xadd(ledger, '*', 'entry', JSON.stringify(valid));
 }
 
 /** The UTC month of a Unix ms time, as budget counters name it. */

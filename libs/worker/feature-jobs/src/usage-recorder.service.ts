@@ -53,17 +53,18 @@ export class UsageRecorder implements OnModuleDestroy {
       endpoint: job.endpoint,
       ran: true,
       ...usage,
-      ...job.billing,
+      modelId: job.billing.modelId,
+      budgetMonth: job.billing.budgetMonth,
       source: 'worker',
       at: Date.now(),
     };
-    await this.append(entry);
+    await this.append(job.billing.ledger, entry);
   }
 
   /** Gives a job's admission back through the ledger: it was dropped without running. */
   async dropped(job: BilledJob): Promise<void> {
     if (!job.billing) return;
-    await this.append({
+    await this.append(job.billing.ledger, {
       requestId: job.requestId,
       tenantId: job.tenantId,
       apiKeyId: job.apiKeyId,
@@ -72,7 +73,8 @@ export class UsageRecorder implements OnModuleDestroy {
       promptTokens: 0,
       completionTokens: 0,
       finishReason: 'requester_gone',
-      ...job.billing,
+      modelId: job.billing.modelId,
+      budgetMonth: job.billing.budgetMonth,
       source: 'worker',
       at: Date.now(),
     });
@@ -114,11 +116,14 @@ export class UsageRecorder implements OnModuleDestroy {
     this.redis.disconnect();
   }
 
-  private async append(entry: UsageEntryPayload): Promise<void> {
+  private async append(
+    ledger: string,
+    entry: UsageEntryPayload,
+  ): Promise<void> {
     const giveUpAt = Date.now() + RECORD_RETRY_FOR_MS;
     for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
       try {
-        await appendUsage(this.redis, entry);
+        await appendUsage(this.redis, ledger, entry);
         return;
       } catch (error) {
         if (Date.now() > giveUpAt) {

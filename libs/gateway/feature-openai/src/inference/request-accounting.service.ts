@@ -1,5 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type UsageEntryPayload, appendUsage } from '@marquee/contracts/queue';
+import {
+  type JobBilling,
+  type UsageEntryPayload,
+  appendUsage,
+  usageStreamKey,
+} from '@marquee/contracts/queue';
 import { type Model, ModelRepository } from '@marquee/gateway/data-access-db';
 import { RedisConnection } from '@marquee/gateway/data-access-queue';
 import {
@@ -10,6 +15,7 @@ import type {
   RequestEvent,
   TerminalEvent,
 } from '@marquee/gateway/transport-grpc';
+import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 
 export type FailedEvent = Extract<RequestEvent, { type: 'failed' }>;
@@ -100,11 +106,17 @@ const APPEND_RETRY_FOR_MS = 10 * 60_000;
 export class RequestAccounting {
   private readonly logger = new Logger(RequestAccounting.name);
 
+  /** This system of record's usage stream. */
+  readonly ledger: string;
+
   constructor(
     private readonly models: ModelRepository,
     private readonly admission: AdmissionService,
     private readonly redis: RedisConnection,
-  ) {}
+    config: GatewayConfig,
+  ) {
+    this.ledger = usageStreamKey(config.databaseUrl);
+  }
 
   /** The model named `name` for `task`, if this key may use it; 404 otherwise (never revealing other tenants' models). */
   async visibleModel(
@@ -129,8 +141,12 @@ export class RequestAccounting {
   }
 
   /** Where a job's usage entry bills it: carried in the job payload. */
-  billingOf(model: Model, admission: Admission) {
-    return { modelId: model.id, budgetMonth: admission.budgetMonth };
+  billingOf(model: Model, admission: Admission): JobBilling {
+    return {
+      ledger: this.ledger,
+      modelId: model.id,
+      budgetMonth: admission.budgetMonth,
+    };
   }
 
   /**
@@ -177,26 +193,29 @@ export class RequestAccounting {
       endpoint: request.endpoint,
       ran: true,
       ...usage,
-      ...this.billingOf(request.model, request.admission),
+      modelId: request.model.id,
+      budgetMonth: request.admission.budgetMonth,
       source: 'gateway',
       at: Date.now(),
     };
     const giveUpAt = Date.now() + APPEND_RETRY_FOR_MS;
     const attempt = (delayMs: number): void => {
-      appendUsage(this.redis.client, entry).catch((error: unknown) => {
-        if (Date.now() > giveUpAt) {
-          this.logger.error(
-            { requestId: entry.requestId, usage, err: String(error) },
-            'usage of a lost worker could not be recorded',
+      appendUsage(this.redis.client, this.ledger, entry).catch(
+        (error: unknown) => {
+          if (Date.now() > giveUpAt) {
+            this.logger.error(
+              { requestId: entry.requestId, usage, err: String(error) },
+              'usage of a lost worker could not be recorded',
+            );
+            return;
+          }
+          this.logger.warn(
+            { requestId: entry.requestId, err: String(error) },
+            'recording relayed usage failed; retrying',
           );
-          return;
-        }
-        this.logger.warn(
-          { requestId: entry.requestId, err: String(error) },
-          'recording relayed usage failed; retrying',
-        );
-        setTimeout(() => attempt(Math.min(delayMs * 2, 5_000)), delayMs);
-      });
+          setTimeout(() => attempt(Math.min(delayMs * 2, 5_000)), delayMs);
+        },
+      );
     };
     attempt(250);
   }

@@ -6,7 +6,6 @@ import {
 } from '@nestjs/common';
 import {
   USAGE_SETTLERS_GROUP,
-  USAGE_STREAM,
   type UsageEntryPayload,
   usageEntrySchema,
 } from '@marquee/contracts/queue';
@@ -20,7 +19,7 @@ import { AdmissionService } from '@marquee/gateway/feature-quotas';
 import { costMicros } from '@marquee/gateway/util-billing';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import type { Redis } from 'ioredis';
-import { prices } from './request-accounting.service';
+import { RequestAccounting, prices } from './request-accounting.service';
 
 /** A gateway's count of a lost worker's request waits this long for the worker's own, ms. */
 export const RELAYED_GRACE_MS = 5_000;
@@ -63,6 +62,7 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
   private claimCursor = '0-0';
   private readonly prices = new Map<string, { at: number; model: Model }>();
   readonly stats: SettlerStats = { settled: 0, failures: 0 };
+  private readonly stream: string;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -70,7 +70,10 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly models: ModelRepository,
     private readonly admission: AdmissionService,
     private readonly config: GatewayConfig,
-  ) {}
+    accounting: RequestAccounting,
+  ) {
+    this.stream = accounting.ledger;
+  }
 
   onApplicationBootstrap(): void {
     // Blocking reads need a connection of their own.
@@ -108,7 +111,7 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
     const consumer = this.config.gatewayId;
     if (!this.groupReady) {
       await redis
-        .xgroup('CREATE', USAGE_STREAM, USAGE_SETTLERS_GROUP, '0', 'MKSTREAM')
+        .xgroup('CREATE', this.stream, USAGE_SETTLERS_GROUP, '0', 'MKSTREAM')
         .catch((error: Error) => {
           if (!error.message.includes('BUSYGROUP')) throw error;
         });
@@ -118,7 +121,7 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
     if (now >= this.claimAt) {
       this.claimAt = now + CLAIM_EVERY_MS;
       const [next, entries] = (await redis.xautoclaim(
-        USAGE_STREAM,
+        this.stream,
         USAGE_SETTLERS_GROUP,
         consumer,
         CLAIM_IDLE_MS,
@@ -150,7 +153,7 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
       BATCH,
       ...(blocking as ['BLOCK', number]),
       'STREAMS',
-      USAGE_STREAM,
+      this.stream,
       from,
     )) as [string, StreamEntry[]][] | null;
     return reply?.[0]?.[1] ?? [];
@@ -195,8 +198,8 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
     if (done.length > 0) {
       await (this.connection as Redis)
         .multi()
-        .xack(USAGE_STREAM, USAGE_SETTLERS_GROUP, ...done)
-        .xdel(USAGE_STREAM, ...done)
+        .xack(this.stream, USAGE_SETTLERS_GROUP, ...done)
+        .xdel(this.stream, ...done)
         .exec();
     }
   }
