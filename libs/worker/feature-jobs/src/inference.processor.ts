@@ -42,7 +42,7 @@ export class InferenceProcessor
   /** Running jobs: how to stop each, and the gateway it reports to. */
   private readonly active = new Map<
     string,
-    { abort: AbortController; address: string }
+    { abort: AbortController; address: string; gatewayId: string }
   >();
   private readonly drainer: JobDrainer;
   private draining = false;
@@ -64,11 +64,21 @@ export class InferenceProcessor
     links.onCancel((requestId) => this.active.get(requestId)?.abort.abort());
     // The gateway holding these requests is gone (or its stream broke): nobody reads them.
     links.onLinkClosed((address) => {
+      const gateways = new Set<string>();
       for (const [requestId, job] of this.active) {
         if (job.address !== address) continue;
         this.logger.warn({ requestId }, 'gateway link closed; stopping');
         job.abort.abort();
+        gateways.add(job.gatewayId);
       }
+      // Its jobs still queued wait for a sign of life before they run.
+      for (const gatewayId of gateways)
+        void this.recorder.markGone(gatewayId).catch((error: unknown) =>
+          this.logger.warn(
+            { gatewayId, err: String(error) },
+            'could not mark a gateway gone; its queued jobs run if its key lives',
+          ),
+        );
     });
     links.reportActiveRequests(() => this.active.size);
   }
@@ -106,7 +116,11 @@ export class InferenceProcessor
     const address = payload.replyTo.address;
     const link = this.links.link(address);
     const abort = new AbortController();
-    this.active.set(payload.requestId, { abort, address });
+    this.active.set(payload.requestId, {
+      abort,
+      address,
+      gatewayId: payload.replyTo.gatewayId,
+    });
     const tracked = this.drainer.track(payload, abort, link);
     try {
       await runJob(

@@ -34,6 +34,8 @@ const RECORD_RETRY_FOR_MS = 120_000;
 export class UsageRecorder implements OnModuleDestroy {
   private readonly logger = new Logger(UsageRecorder.name);
   private readonly redis: Redis;
+  /** Gateways whose link closed with requests on it: the alive-key value seen then. */
+  private readonly gone = new Map<string, string | null>();
 
   constructor(private readonly config: WorkerConfig) {
     this.redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
@@ -101,15 +103,37 @@ export class UsageRecorder implements OnModuleDestroy {
   }
 
   /**
-   * Whether the gateway replica that queued a job is alive. A missing key is looked at again
-   * after the replica's refresh interval, so a Redis restart (which forgets keys whose time ran
-   * out meanwhile) does not drop a live replica's jobs.
+   * A gateway's link closed with requests on it: until its alive key is refreshed again, its
+   * queued jobs are not started (the key outlives a dead gateway by up to its TTL).
+   */
+  async markGone(gatewayId: string): Promise<void> {
+    const seen = await this.redis.get(gatewayAliveKey(gatewayId));
+    this.gone.set(gatewayId, seen);
+    if (this.gone.size > 1_000) {
+      const oldest = this.gone.keys().next().value;
+      if (oldest !== undefined) this.gone.delete(oldest);
+    }
+  }
+
+  /**
+   * Whether the gateway replica that queued a job is alive: its alive key is there and, if its
+   * link was seen closing, refreshed since. Otherwise it is looked at again after the replica's
+   * refresh interval, so a Redis restart (which forgets keys whose time ran out meanwhile) or a
+   * link that only flapped does not drop a live replica's jobs.
    */
   async requesterAlive(gatewayId: string): Promise<boolean> {
     const key = gatewayAliveKey(gatewayId);
-    if ((await this.redis.exists(key)) === 1) return true;
+    const alive = async () => {
+      const value = await this.redis.get(key);
+      if (value === null) return false;
+      if (!this.gone.has(gatewayId)) return true;
+      if (value === this.gone.get(gatewayId)) return false;
+      this.gone.delete(gatewayId);
+      return true;
+    };
+    if (await alive()) return true;
     await sleep((GATEWAY_ALIVE_TTL_S * 1000) / 3 + 500);
-    return (await this.redis.exists(key)) === 1;
+    return alive();
   }
 
   onModuleDestroy(): void {
