@@ -97,6 +97,18 @@ export abstract class TenantQueues<T extends RoutedJob>
     }
   }
 
+  /** Whether the job is still waiting or held by a worker (not ended, not lost). */
+  async exists(
+    model: string,
+    tenantId: string,
+    requestId: string,
+  ): Promise<boolean> {
+    const job = await this.queue(model, tenantId).getJob(requestId);
+    if (!job) return false;
+    const state = await job.getState();
+    return state !== 'completed' && state !== 'failed' && state !== 'unknown';
+  }
+
   async onModuleDestroy(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  RedisConnection,
   type RoutedJob,
   type TenantQueues,
   WorkerPresenceService,
@@ -35,13 +36,30 @@ export class JobDispatch {
   private readonly logger = new Logger(JobDispatch.name);
 
   private served: { at: number; models: Set<string> } | null = null;
+  /** Deadlines of the requests queued from here and not ended. */
+  private readonly waiting = new Set<QueueDeadline>();
 
   constructor(
     private readonly config: GatewayConfig,
     private readonly registry: RequestRegistry,
     private readonly admission: AdmissionService,
     private readonly presence: WorkerPresenceService,
-  ) {}
+    redis: RedisConnection,
+  ) {
+    // Back after an outage: the jobs it may have lost end their requests at once.
+    let lost = false;
+    redis.client.on('close', () => (lost = true));
+    redis.client.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      if (this.waiting.size > 0)
+        this.logger.warn(
+          { queued: this.waiting.size },
+          'Redis is back; checking queued requests',
+        );
+      for (const deadline of this.waiting) deadline.recheck();
+    });
+  }
 
   /**
    * Fails fast when no live worker serves `model`: a request would only wait out the queue
@@ -119,11 +137,20 @@ export class JobDispatch {
         'queue_unavailable',
       );
     }
-    return queueDeadline({
+    const deadline = queueDeadline({
       timeoutMs: this.config.queueTimeoutMs,
       started,
       withdraw: () => queue.withdraw(job.model, job.tenantId, job.requestId),
+      exists: () => queue.exists(job.model, job.tenantId, job.requestId),
       fail: (event) => this.registry.fail(job.requestId, event),
     });
+    this.waiting.add(deadline);
+    return {
+      ...deadline,
+      clear: () => {
+        this.waiting.delete(deadline);
+        deadline.clear();
+      },
+    };
   }
 }

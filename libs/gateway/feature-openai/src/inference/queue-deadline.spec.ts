@@ -7,7 +7,7 @@ describe('queueDeadline', () => {
   afterEach(() => jest.useRealTimers());
 
   function watch(outcomes: WithdrawOutcome[], timeoutMs = 60_000) {
-    const state = { started: false, withdrawals: 0 };
+    const state = { started: false, withdrawals: 0, exists: true };
     const failures: FailedEvent[] = [];
     const deadline = queueDeadline({
       timeoutMs,
@@ -16,6 +16,7 @@ describe('queueDeadline', () => {
         state.withdrawals++;
         return outcomes.shift() ?? 'taken';
       },
+      exists: async () => state.exists,
       fail: (event) => failures.push(event),
     });
     return { state, failures, deadline };
@@ -72,6 +73,7 @@ describe('queueDeadline', () => {
         if (calls === 1) throw new Error('connection refused');
         return 'withdrawn';
       },
+      exists: async () => true,
       fail: (event) => failures.push(event),
     });
     await jest.advanceTimersByTimeAsync(2_000);
@@ -109,5 +111,26 @@ describe('queueDeadline', () => {
     running.deadline.cancel();
     await jest.advanceTimersByTimeAsync(0);
     expect(running.state.withdrawals).toBe(0);
+  });
+
+  it('ends a request whose job Redis lost in an outage at once, not at the queue timeout', async () => {
+    const { state, failures, deadline } = watch([]);
+    deadline.recheck();
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(failures).toEqual([]);
+    state.exists = false;
+    deadline.recheck();
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(failures.map((f) => f.code)).toEqual(['queue_unavailable']);
+    expect(state.withdrawals).toBe(0);
+  });
+
+  it('leaves a job that ended during the recheck to its report', async () => {
+    const { state, failures, deadline } = watch([]);
+    state.exists = false;
+    deadline.recheck();
+    state.started = true;
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(failures).toEqual([]);
   });
 });

@@ -14,6 +14,8 @@ export interface QueueDeadlineOptions {
   /** Whether a worker has reported the request started. */
   started: () => boolean;
   withdraw: () => Promise<WithdrawOutcome>;
+  /** Whether the job is still queued or held by a worker (not ended, not lost), without touching it. */
+  exists: () => Promise<boolean>;
   /** Ends the request locally (no worker will report on it). */
   fail: (event: FailedEvent) => void;
 }
@@ -34,6 +36,12 @@ export interface QueueDeadline {
    * it as `cancelled` (also when the job is gone; not when a worker holds it and will report).
    */
   cancel(): void;
+  /**
+   * Redis came back after an outage: a job it lost (a Redis without persistence forgets its
+   * queues) ends its request at once, as `queue_unavailable` (not run, not billed), instead of
+   * at the queue timeout.
+   */
+  recheck(): void;
 }
 
 export function queueDeadline(options: QueueDeadlineOptions): QueueDeadline {
@@ -67,6 +75,23 @@ export function queueDeadline(options: QueueDeadlineOptions): QueueDeadline {
     clear: () => {
       cleared = true;
       clearTimeout(timer);
+    },
+    recheck: () => {
+      const waiting = () => !cleared && !options.started();
+      const present = () => options.exists().catch(() => true);
+      if (!waiting()) return;
+      void (async () => {
+        if (await present()) return;
+        // A worker that just ended it may be reporting: look once more after a grace.
+        await new Promise((resolve) => setTimeout(resolve, GONE_GRACE_MS));
+        if (waiting() && !(await present()) && waiting())
+          options.fail(
+            failure(
+              'queue_unavailable',
+              'The request queue lost the request before a worker took it; it was not run or billed.',
+            ),
+          );
+      })();
     },
     cancel: () => {
       if (options.started()) return;
