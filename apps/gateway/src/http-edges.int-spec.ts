@@ -99,6 +99,16 @@ describe('the HTTP edge: errors in OpenAI shape, hostile text, security headers 
       expect(reply.body.error.message).toContain('GET /v2/nothing-here');
     });
 
+    it('answers a body nested a million levels deep without a server error', async () => {
+      const depth = 1_000_000;
+      const reply = await http.call('POST', '/v1/chat/completions', {
+        token: key,
+        raw: `{"model":"m","messages":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+      });
+      expect(reply.status).toBeLessThan(500);
+      expect(isOpenAiError(reply.body)).toBe(true);
+    });
+
     it('answers unreadable JSON, an empty JSON body and a wrong content type in OpenAI shape', async () => {
       const broken = await http.call('POST', '/v1/completions', {
         token: key,
