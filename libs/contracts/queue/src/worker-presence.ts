@@ -18,4 +18,4 @@ export const workerPresenceSchema = z.object({
 export type WorkerPresence = z.infer<typeof workerPresenceSchema>;
 
 /** Seconds a presence key lives without a refresh. */
-export const WORKER_PRESENCE_TTL_S = 15;
+export const WORKER_PRESENCE_TTL_S = 8;

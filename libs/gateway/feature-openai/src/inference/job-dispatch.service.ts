@@ -25,6 +25,8 @@ export interface JobAddress {
 const SERVED_TTL_MS = 1_000;
 /** A model missing from that set is looked up again after this long at most, ms. */
 const SERVED_MISS_TTL_MS = 200;
+/** How often queued requests are checked for a model no live worker serves any more, ms. */
+const UNSERVED_SWEEP_MS = 2_000;
 
 /**
  * Puts an admitted request's job on its tenant's queue, for every endpoint: the reply address,
@@ -36,8 +38,9 @@ export class JobDispatch {
   private readonly logger = new Logger(JobDispatch.name);
 
   private served: { at: number; models: Set<string> } | null = null;
-  /** Deadlines of the requests queued from here and not ended. */
-  private readonly waiting = new Set<QueueDeadline>();
+  /** Deadlines of the requests queued from here and not ended, with their models. */
+  private readonly waiting = new Map<QueueDeadline, string>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -57,7 +60,7 @@ export class JobDispatch {
           { queued: this.waiting.size },
           'Redis is back; checking queued requests',
         );
-      for (const deadline of this.waiting) deadline.recheck();
+      for (const deadline of this.waiting.keys()) deadline.recheck();
     });
   }
 
@@ -68,30 +71,43 @@ export class JobDispatch {
    * @throws ApiError 503 `no_worker_available` (with `retry-after`).
    */
   async ensureServed(model: string): Promise<void> {
+    let served: Set<string>;
+    try {
+      served = await this.servedModels(model);
+    } catch {
+      throw ApiError.unavailable(
+        'The request queue is unavailable; try again shortly.',
+        'queue_unavailable',
+      );
+    }
+    if (!served.has(model)) {
+      throw ApiError.unavailable(
+        `No worker is serving the model ${model} right now; try again shortly.`,
+        'no_worker_available',
+        5,
+      );
+    }
+  }
+
+  /** The models live workers serve (cached; a model missing is looked up again sooner). */
+  private async servedModels(model: string): Promise<Set<string>> {
     const now = Date.now();
     const cached = this.served;
     const fresh =
       cached &&
       now - cached.at <
         (cached.models.has(model) ? SERVED_TTL_MS : SERVED_MISS_TTL_MS);
-    if (!fresh) {
-      let live;
-      try {
-        live = await this.presence.live();
-      } catch {
-        throw ApiError.unavailable(
-          'The request queue is unavailable; try again shortly.',
-          'queue_unavailable',
-        );
-      }
-      this.served = { at: now, models: new Set(live.flatMap((w) => w.models)) };
-    }
-    if (!this.served?.models.has(model)) {
-      throw ApiError.unavailable(
-        `No worker is serving the model ${model} right now; try again shortly.`,
-        'no_worker_available',
-        5,
-      );
+    if (fresh) return cached.models;
+    const live = await this.presence.live();
+    this.served = { at: now, models: new Set(live.flatMap((w) => w.models)) };
+    return this.served.models;
+  }
+
+  /** Queued requests of models no live worker serves any more end now, not at the timeout. */
+  private async sweepUnserved(): Promise<void> {
+    for (const [deadline, model] of this.waiting) {
+      const served = await this.servedModels(model).catch(() => null);
+      if (served && !served.has(model)) deadline.expireNow();
     }
   }
 
@@ -144,7 +160,14 @@ export class JobDispatch {
       exists: () => queue.exists(job.model, job.tenantId, job.requestId),
       fail: (event) => this.registry.fail(job.requestId, event),
     });
-    this.waiting.add(deadline);
+    this.waiting.set(deadline, job.model);
+    this.sweeper ??= setInterval(() => {
+      if (this.waiting.size === 0) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      } else void this.sweepUnserved();
+    }, UNSERVED_SWEEP_MS);
+    this.sweeper.unref();
     return {
       ...deadline,
       clear: () => {

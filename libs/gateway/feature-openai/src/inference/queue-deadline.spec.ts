@@ -133,4 +133,15 @@ describe('queueDeadline', () => {
     await jest.advanceTimersByTimeAsync(2_000);
     expect(failures).toEqual([]);
   });
+
+  it('takes a job back before the timeout when no live worker serves its model any more', async () => {
+    const { state, failures, deadline } = watch(['withdrawn']);
+    await jest.advanceTimersByTimeAsync(3_000);
+    deadline.expireNow();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(state.withdrawals).toBe(1);
+    expect(failures.map((f) => f.code)).toEqual(['no_worker_available']);
+    await jest.advanceTimersByTimeAsync(120_000);
+    expect(state.withdrawals).toBe(1);
+  });
 });

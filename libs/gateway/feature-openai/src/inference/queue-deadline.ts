@@ -42,6 +42,8 @@ export interface QueueDeadline {
    * at the queue timeout.
    */
   recheck(): void;
+  /** No live worker serves the model any more: the timeout comes now (503 unless a worker holds the job). */
+  expireNow(): void;
 }
 
 export function queueDeadline(options: QueueDeadlineOptions): QueueDeadline {
@@ -75,6 +77,11 @@ export function queueDeadline(options: QueueDeadlineOptions): QueueDeadline {
     clear: () => {
       cleared = true;
       clearTimeout(timer);
+    },
+    expireNow: () => {
+      if (cleared || options.started()) return;
+      clearTimeout(timer);
+      void check();
     },
     recheck: () => {
       const waiting = () => !cleared && !options.started();
