@@ -52,7 +52,8 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
     const error = toApiError(exception, request);
-    if (error.status === 503) {
+    if (!(exception instanceof ApiError) && error.status === 503) {
+      // PostgreSQL or Redis out of reach: one line, no stack; the client is told to retry.
       this.logger.warn(
         {
           requestId: request.id,
