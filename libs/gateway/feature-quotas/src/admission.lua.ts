@@ -113,7 +113,10 @@ end
 
 local remaining = redis.call('GET', KEYS[9])
 if not remaining then return {0, 'budget_unloaded', 0, 0, 0, 0, 0} end
-if tonumber(remaining) < cost then return {0, 'budget', 0, 0, 0, 0, 0} end
+if tonumber(remaining) < cost then
+  -- Where the limits stand without this request (it counted itself in above).
+  return {0, 'budget', 0, rpm_remaining + 1, rpm_reset, tpm_remaining + tokens, tpm_reset}
+end
 redis.call('DECRBY', KEYS[9], ARGV[3])
 -- Kept beside the counter until settled: a counter reloaded from PostgreSQL meanwhile (which
 -- knows nothing of requests in flight) takes them off again.

@@ -398,13 +398,18 @@ describe('AdmissionService (Redis + PostgreSQL)', () => {
 
   it('refuses with insufficient_quota and x-should-retry false when the budget cannot cover the worst case', async () => {
     const tenantId = await tenantWithCredit(100n);
+    const limits = { ...roomy, requestsPerMinute: 10, tokensPerMinute: 1_000 };
+    await admission.admit(ticket(tenantId, { limits, costMicros: 1n }));
     const error = await refusal(
-      admission.admit(ticket(tenantId, { costMicros: 101n })),
+      admission.admit(ticket(tenantId, { limits, costMicros: 100n })),
     );
     expect(error.status).toBe(429);
     expect(error.code).toBe('insufficient_quota');
     expect(error.type).toBe('insufficient_quota');
     expect(error.headers['x-should-retry']).toBe('false');
+    // The real state of the limits, not zeros: one request of 100 tokens in the window.
+    expect(error.headers['x-ratelimit-remaining-requests']).toBe('9');
+    expect(error.headers['x-ratelimit-remaining-tokens']).toBe('900');
   });
 
   it('makes a top-up spendable at once, even with the budget counter already loaded', async () => {
