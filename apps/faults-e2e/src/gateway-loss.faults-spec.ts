@@ -60,7 +60,8 @@ describe('kill -9 the gateway with streams in flight', () => {
     );
     await until(
       'the worker to stream two sequences with more queued',
-      async () => (await active()) === 2 && (await queued()) >= 3 && delivered >= 20,
+      async () =>
+        (await active()) === 2 && (await queued()) >= 3 && delivered >= 20,
       60_000,
       50,
     );
@@ -123,7 +124,9 @@ describe('kill -9 the gateway with streams in flight', () => {
       10_000,
       250,
     ).catch((error: Error) => {
-      report(`gateway-loss: ${error.message}; last batch: ${summarize(admitted)}`);
+      report(
+        `gateway-loss: ${error.message}; last batch: ${summarize(admitted)}`,
+      );
     });
     const took = Date.now() - restartedAt;
     report(
@@ -145,12 +148,19 @@ describe('kill -9 the gateway with streams in flight', () => {
       const entry = ledger.get(o.requestId as string);
       // The worker may have generated more than reached the client before the gateway died:
       // billing what the worker counted is the larger truth it can prove.
-      const asDelivered = billingProblem({ ...o, tokens: entry?.completionTokens ?? o.tokens }, entry);
+      const asDelivered = billingProblem(
+        { ...o, tokens: entry?.completionTokens ?? o.tokens },
+        entry,
+      );
       if (asDelivered) return [asDelivered];
       if (entry && entry.completionTokens < o.tokens)
-        return [`${o.requestId}: billed ${entry.completionTokens}, client received ${o.tokens}`];
+        return [
+          `${o.requestId}: billed ${entry.completionTokens}, client received ${o.tokens}`,
+        ];
       if (entry && entry.completionTokens > MAX_TOKENS)
-        return [`${o.requestId}: billed ${entry.completionTokens} > max_tokens`];
+        return [
+          `${o.requestId}: billed ${entry.completionTokens} > max_tokens`,
+        ];
       return [];
     });
     expect(problems).toEqual([]);

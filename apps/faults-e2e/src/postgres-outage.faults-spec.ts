@@ -1,4 +1,5 @@
 import { expectBilledAsDelivered } from './support/billing';
+import { expectNone } from './support/expect-none';
 import { FaultStack } from './support/fault-stack';
 import { report } from './support/report';
 import {
@@ -41,8 +42,9 @@ describe('PostgreSQL stopped for 10 s under traffic', () => {
     await pause(8000);
     outcomes = await traffic.stop();
     report(
-      `postgres-outage: ${summarize(outcomes)}; during the outage: ` +
-        `${summarize(outcomes.filter((o) => o.startedAt >= stoppedAt && o.startedAt < backAt))}`,
+      `postgres-outage: ${summarize(outcomes)}; started during the outage: ` +
+        `${summarize(outcomes.filter((o) => o.startedAt >= stoppedAt && o.startedAt < backAt))}; ` +
+        `${outcomes.filter((o) => completed(o) && o.endedAt > stoppedAt && o.endedAt < backAt).length} completed while the database was down`,
     );
   }, 240_000);
 
@@ -50,8 +52,16 @@ describe('PostgreSQL stopped for 10 s under traffic', () => {
     await stack?.dispose();
   }, 60_000);
 
-  it('kept serving before, during or after the outage (the traffic is real)', () => {
-    expect(outcomes.filter((o) => o.startedAt < stoppedAt && completed(o)).length).toBeGreaterThan(5);
+  it('kept serving before the outage, and finished streams during it (the traffic is real)', () => {
+    expect(
+      outcomes.filter((o) => o.startedAt < stoppedAt && completed(o)).length,
+    ).toBeGreaterThan(5);
+    // Their billing could not happen at once: these are the requests the outage puts at risk.
+    expect(
+      outcomes.filter(
+        (o) => completed(o) && o.endedAt > stoppedAt && o.endedAt < backAt,
+      ).length,
+    ).toBeGreaterThan(0);
   });
 
   it('turns away what it cannot serve with 503 and retry-after in OpenAI shape, never a 5xx other than 503', () => {
@@ -63,24 +73,27 @@ describe('PostgreSQL stopped for 10 s under traffic', () => {
         !/^\d+$/.test(o.error.retryAfter ?? '') ||
         !o.error.type,
     );
-    expect({ wrong: wrong.length, how: summarize(wrong) }).toMatchObject({ wrong: 0 });
+    expectNone(wrong);
   });
 
   it('answers within two seconds during the outage, without stalling', () => {
     const slow = outcomes.filter(
       (o) => !completed(o) && o.endedAt - o.startedAt > 2000,
     );
-    expect({
-      slow: slow.length,
-      slowest: Math.max(0, ...slow.map((o) => o.endedAt - o.startedAt)),
-    }).toMatchObject({ slow: 0 });
+    expectNone(slow);
   });
 
   it('recovers without restarting the gateway or the workers', () => {
     const late = outcomes.filter((o) => o.startedAt > backAt + 5000);
     expect(late.length).toBeGreaterThan(0);
-    expect({ late: summarize(late) }).toEqual({ late: `${late.length} x 200 completed` });
-    expect([...stack.gateways, ...stack.workers].map((app) => app.running && app.pid)).toEqual(pids);
+    expect({ late: summarize(late) }).toEqual({
+      late: `${late.length} x 200 completed`,
+    });
+    expect(
+      [...stack.gateways, ...stack.workers].map(
+        (app) => app.running && app.pid,
+      ),
+    ).toEqual(pids);
   });
 
   it('bills every completed request exactly once after it returns, within 30 s of the database coming back', async () => {

@@ -182,7 +182,11 @@ export class WorkerProcess extends AppProcess {
 }
 
 /** The sum of a metric's series in Prometheus exposition text (optionally one label value). */
-export function metricSum(text: string, metric: string, label?: string): number {
+export function metricSum(
+  text: string,
+  metric: string,
+  label?: string,
+): number {
   return text
     .split('\n')
     .filter(

@@ -8,7 +8,8 @@ export function billingProblem(
   entry: LedgerEntry | undefined,
 ): string | null {
   const id = outcome.requestId;
-  if (!entry) return `${id}: not in the ledger (delivered ${outcome.tokens} tokens)`;
+  if (!entry)
+    return `${id}: not in the ledger (delivered ${outcome.tokens} tokens)`;
   if (entry.usageRows !== 1) return `${id}: ${entry.usageRows} usage rows`;
   if (entry.costMicros > 0n && entry.chargeRows !== 1)
     return `${id}: ${entry.chargeRows} charges for a cost of ${entry.costMicros}`;
@@ -54,7 +55,7 @@ export async function expectBilledAsDelivered(
     const entry = all.get(o.requestId as string);
     if (entry && entry.completionTokens > 0)
       problems.push(
-        `${o.requestId}: refused with ${o.status} but billed ${entry.completionTokens} completion tokens`,
+        `${o.requestId}: refused with ${o.status} ${o.error?.code ?? ''} but billed ${entry.completionTokens} completion tokens (the job ran though the client was told to retry)`,
       );
   }
   for (const o of opened.filter(completed))

@@ -63,7 +63,9 @@ export class FaultStack {
   private ledgerReader: Ledger | null = null;
 
   private constructor(private readonly options: FaultStackOptions) {
-    this.workDir = mkdtempSync(join(tmpdir(), `marquee-faults-${options.label}-`));
+    this.workDir = mkdtempSync(
+      join(tmpdir(), `marquee-faults-${options.label}-`),
+    );
     this.logDir = join(
       LOG_ROOT,
       `${options.label}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
@@ -124,7 +126,8 @@ export class FaultStack {
     this.tenantId = seed.tenantId;
 
     // `npm run test:faults` builds once for every file (global-setup.ts).
-    if (!process.env[BUILT_FLAG] && !process.env.MARQUEE_FAULTS_DIST) buildApps();
+    if (!process.env[BUILT_FLAG] && !process.env.MARQUEE_FAULTS_DIST)
+      buildApps();
     const starting: Promise<void>[] = [];
     for (let i = 0; i < (this.options.gateways ?? 1); i++) {
       const gateway = new GatewayProcess(

@@ -14,7 +14,9 @@ export function atExit(cleanup: () => void): () => void {
         try {
           run();
         } catch (error) {
-          console.error(`faults-e2e: clean-up at exit failed: ${String(error)}`);
+          console.error(
+            `faults-e2e: clean-up at exit failed: ${String(error)}`,
+          );
         }
       }
     });

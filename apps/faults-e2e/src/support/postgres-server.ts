@@ -126,7 +126,14 @@ export class PostgresServer {
 
   /** `pg_ctl stop -m immediate`: every backend killed at once, no checkpoint (a crash). */
   async stopImmediate(): Promise<void> {
-    await this.pg('pg_ctl', ['-D', this.dataDir, '-m', 'immediate', '-w', 'stop']);
+    await this.pg('pg_ctl', [
+      '-D',
+      this.dataDir,
+      '-m',
+      'immediate',
+      '-w',
+      'stop',
+    ]);
     this.started = false;
   }
 

@@ -1,4 +1,5 @@
-import OpenAI, { APIConnectionError, APIError } from 'openai';
+import type OpenAI from 'openai';
+import { APIConnectionError, APIError } from 'openai';
 
 /** How a request failed, as the client saw it. */
 export interface ClientError {
@@ -32,6 +33,8 @@ export interface StreamOutcome {
   error: ClientError | null;
   startedAt: number;
   headersAt: number | null;
+  /** When the first completion token arrived. */
+  firstTokenAt: number | null;
   endedAt: number;
 }
 
@@ -74,6 +77,7 @@ export async function streamChat(
     error: null,
     startedAt: Date.now(),
     headersAt: null,
+    firstTokenAt: null,
     endedAt: 0,
   };
   const abort = new AbortController();
@@ -108,6 +112,7 @@ export async function streamChat(
       if (chunk.id !== expectedId) outcome.idsMatchRequest = false;
       for (const choice of chunk.choices) {
         const received = choice.logprobs?.content?.length ?? 0;
+        if (received > 0) outcome.firstTokenAt ??= Date.now();
         outcome.tokens += received;
         for (let i = 0; i < received; i++) options.onToken?.();
         if (choice.finish_reason) outcome.finishReason = choice.finish_reason;
