@@ -29,17 +29,20 @@ export function idempotencyKeyProblem(value: string): string | null {
 const sha256 = (text: string | Buffer) =>
   createHash('sha256').update(text).digest('hex');
 
-/**
- * Who a key belongs to: a hash of the credential in `Authorization` (the bearer token, or the
- * whole header when it is not a bearer one). The token itself is never stored or logged; the
- * domain prefix keeps this hash apart from the key hash the database stores.
- */
-export function credentialScope(authorization: string | undefined): string {
+/** The credential in `Authorization`: the bearer token, or the whole header when not a bearer one. */
+export function credentialOf(authorization: string | undefined): string {
   const header = (authorization ?? '').trim();
   const bearer = /^bearer\s+(.+)$/i.exec(header);
-  return sha256(
-    `marquee-idempotency\u0000${bearer ? bearer[1].trim() : header}`,
-  );
+  return bearer ? bearer[1].trim() : header;
+}
+
+/**
+ * Who a key belongs to: a hash of the caller's credential ({@link credentialOf}). The token
+ * itself is never stored or logged; the domain prefix keeps this hash apart from the key hash
+ * the database stores.
+ */
+export function credentialScope(authorization: string | undefined): string {
+  return sha256(`marquee-idempotency\u0000${credentialOf(authorization)}`);
 }
 
 /** The Redis key of one idempotency key of one credential. */

@@ -7,7 +7,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { ApiError } from '@marquee/gateway/util-http';
+import { ApiError } from '@marquee/gateway/util-http';
 import { GatewayMetrics } from '@marquee/shared/util-observability';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -17,6 +17,7 @@ import {
   invalidIdempotencyKey,
 } from './idempotency-errors';
 import {
+  credentialOf,
   credentialScope,
   idempotencyKeyProblem,
   recordKey,
@@ -28,7 +29,12 @@ import {
 } from './idempotency-options';
 import { type Claim, IdempotencyStore } from './idempotency-store.service';
 import { ResponseCapture } from './response-capture';
-import { isReplayable, REPLAYED_HEADER } from './stored-response';
+import { openBody, sealBody, sealingKey } from './response-seal';
+import {
+  isReplayable,
+  REPLAYED_HEADER,
+  type StoredResponse,
+} from './stored-response';
 
 /** One claimed key, held by the request that runs it. */
 interface Held {
@@ -36,6 +42,8 @@ interface Held {
   fingerprint: string;
   owner: string;
   requestId: string;
+  /** Seals the stored body (see response-seal.ts). */
+  seal: Buffer;
 }
 
 /**
@@ -53,7 +61,8 @@ interface Held {
  * - the same key, finished: the stored response with `idempotent-replayed: true`;
  * - the same key with another body, method or URL: 422 `idempotency_key_reused`.
  *
- * Keys are scoped to a hash of the caller's credential, so no one else can reach a response.
+ * Keys are scoped to a hash of the caller's credential, and stored bodies are sealed with a key
+ * derived from it (AES-256-GCM): no one else can reach a response, and Redis holds no plaintext.
  */
 @Injectable()
 export class IdempotencyHooks implements OnModuleInit {
@@ -107,6 +116,7 @@ export class IdempotencyHooks implements OnModuleInit {
       ),
       owner: randomUUID(),
       requestId: request.id,
+      seal: sealingKey(credentialOf(request.headers.authorization)),
     };
     let claim: Claim;
     try {
@@ -131,13 +141,32 @@ export class IdempotencyHooks implements OnModuleInit {
         this.count('mismatch');
         return refuse(reply, idempotencyKeyReused());
       case 'done':
-        this.count('replayed');
-        return reply
-          .code(claim.response.status)
-          .headers(claim.response.headers)
-          .header(REPLAYED_HEADER, 'true')
-          .send(claim.response.body);
+        return this.replay(reply, held, claim.response);
     }
+  }
+
+  private replay(
+    reply: FastifyReply,
+    held: Held,
+    response: StoredResponse,
+  ): FastifyReply {
+    let body: Buffer;
+    try {
+      body = openBody(held.seal, response.body);
+    } catch (error) {
+      this.count('unreadable');
+      this.logger.error(
+        { requestId: held.requestId, err: (error as Error).message },
+        'stored idempotent response could not be opened',
+      );
+      return refuse(reply, ApiError.internal(held.requestId));
+    }
+    this.count('replayed');
+    return reply
+      .code(response.status)
+      .headers(response.headers)
+      .header(REPLAYED_HEADER, 'true')
+      .send(body);
   }
 
   /** Keeps the lease alive while the request runs, then stores or releases the key. */
@@ -187,12 +216,13 @@ export class IdempotencyHooks implements OnModuleInit {
         this.count(capture.overflowed ? 'too_large' : 'released');
         return;
       }
+      const sealed = { ...response, body: sealBody(held.seal, response.body) };
       if (
         await this.store.complete(
           held.record,
           held.owner,
           held.fingerprint,
-          response,
+          sealed,
         )
       ) {
         this.count('stored');

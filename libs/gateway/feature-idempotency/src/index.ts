@@ -4,3 +4,4 @@ export * from './idempotency-options';
 export * from './idempotency-store.service';
 export * from './idempotency.hooks';
 export * from './stored-response';
+export * from './response-seal';
