@@ -1,7 +1,8 @@
 /**
  * `npm start`: everything a new user needs on a machine with PostgreSQL and Redis. Creates the
  * database, migrates, makes the demo model, seeds the demo tenant and key, builds and starts the
- * gateway and a worker, and prints a working example. Runs until Ctrl-C.
+ * gateway and a worker, and prints a working example. Runs until Ctrl-C, restarting a process
+ * that dies.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -17,7 +18,7 @@ import {
   ROOT,
   SetupError,
   startApp,
-  stopAll,
+  Supervisor,
   waitForOk,
 } from '@marquee/shared/util-setup';
 import { seedDemo } from '@marquee/gateway/feature-admin';
@@ -97,29 +98,33 @@ async function main(): Promise<void> {
     REDIS_URL,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   };
-  const gateway = startApp('gateway', {
-    ...common,
-    PORT,
-    GRPC_PORT,
-    MARQUEE_ADMIN_TOKEN: token,
-  });
-  const worker = startApp('worker', { ...common, MODELS_DIR });
-  const children = [gateway, worker];
+  // A process that dies is started again (and said so), each on its own: a crashed worker does
+  // not stop the gateway. One that keeps dying right after starting is given up on, and then
+  // everything stops. Ctrl-C stops everything.
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    await stopAll(children);
+    await supervisor.stop();
     process.exit(code);
   };
-  for (const child of children) {
-    child.once('exit', (exitCode) => {
-      if (!stopping) {
-        console.error(`marquee: a process exited (code ${exitCode}); stopping`);
-        void shutdown(1);
-      }
-    });
-  }
+  const supervisor = new Supervisor({
+    onGiveUp: (name) => {
+      console.error(
+        `marquee: ${name} keeps failing (see its log above); stopping`,
+      );
+      void shutdown(1);
+    },
+  });
+  supervisor.add('gateway', () =>
+    startApp('gateway', {
+      ...common,
+      PORT,
+      GRPC_PORT,
+      MARQUEE_ADMIN_TOKEN: token,
+    }),
+  );
+  supervisor.add('worker', () => startApp('worker', { ...common, MODELS_DIR }));
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 
