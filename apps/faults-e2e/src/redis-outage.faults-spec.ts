@@ -20,6 +20,8 @@ describe('Redis killed (kill -9) and restarted under traffic', () => {
   let backAt: number;
   let recoveredAt: number | null = null;
   const pids: (number | undefined)[] = [];
+  const spanning = () =>
+    outcomes.filter((o) => o.startedAt < killedAt && o.endedAt > killedAt);
 
   beforeAll(async () => {
     stack = await FaultStack.start({ label: 'redis-outage', workers: 2 });
@@ -37,7 +39,17 @@ describe('Redis killed (kill -9) and restarted under traffic', () => {
     await pause(3000);
     killedAt = Date.now();
     await stack.redis.kill();
+    // Fresh requests all through the outage, whatever the lanes are stuck on.
+    const probes: Promise<StreamOutcome>[] = [];
+    const probing = setInterval(
+      () =>
+        probes.push(
+          streamChat(client, stack.model, { maxTokens: 8, deadlineMs: 60_000 }),
+        ),
+      500,
+    );
     await pause(OUTAGE_MS);
+    clearInterval(probing);
     await stack.redis.start();
     backAt = Date.now();
     await until(
@@ -49,10 +61,12 @@ describe('Redis killed (kill -9) and restarted under traffic', () => {
       () => (recoveredAt = null),
     );
     await pause(3000);
-    outcomes = await traffic.stop();
+    outcomes = [...(await traffic.stop()), ...(await Promise.all(probes))];
     report(
       `redis-outage: ${summarize(outcomes)}; started during the outage: ` +
         `${summarize(outcomes.filter((o) => o.startedAt >= killedAt && o.startedAt < backAt))}; ` +
+        `in flight at the kill: ${summarize(spanning())}, the last ended ` +
+        `${Math.max(0, ...spanning().map((o) => o.endedAt)) - backAt} ms after Redis came back; ` +
         `recovered ${recoveredAt === null ? 'never' : `${recoveredAt - backAt} ms`} after Redis came back`,
     );
   }, 240_000);
@@ -76,6 +90,17 @@ describe('Redis killed (kill -9) and restarted under traffic', () => {
         !o.error.type,
     );
     expectNone(wrong);
+  });
+
+  it('sent fresh requests during the outage (the refusals are exercised)', () => {
+    expect(
+      outcomes.filter((o) => o.startedAt >= killedAt && o.startedAt < backAt)
+        .length,
+    ).toBeGreaterThanOrEqual(OUTAGE_MS / 500 - 1);
+  });
+
+  it('ends what was in flight at the kill within 5 s of Redis coming back, without a long stall', () => {
+    expectNone(spanning().filter((o) => o.endedAt - backAt > 5000));
   });
 
   it('answers a refused request within two seconds, without stalling', () => {
