@@ -38,7 +38,7 @@ describe('raw HTTP', () => {
     expectOpenAiError(
       (await response.json()) as ErrorBody,
       'invalid_request_error',
-      null,
+      'invalid_json',
     );
   });
 

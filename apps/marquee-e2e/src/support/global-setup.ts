@@ -132,6 +132,7 @@ export default async function globalSetup(): Promise<void> {
     GRPC_ADVERTISE_ADDRESS: `127.0.0.1:${grpcPort}`,
     MARQUEE_ADMIN_TOKEN: adminToken,
     QUEUE_TIMEOUT_MS: '20000',
+    METRICS_PORT: String(await freePort()),
   });
   const worker = start('worker', {
     ...common,

@@ -10,12 +10,18 @@ const ROOT = join(__dirname, '..', '..', '..', '..');
 /** Another replica of the gateway, sharing the e2e stack's PostgreSQL, Redis and workers. */
 export interface Replica {
   origin: string;
+  /** Its metrics server (`/metrics`), apart from the API. */
+  metricsOrigin: string;
   stop(): Promise<void>;
 }
 
 export async function startSecondGateway(): Promise<Replica> {
   const stack = e2eStack();
-  const [port, grpcPort] = [await freePort(), await freePort()];
+  const [port, grpcPort, metricsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const log = openSync(
     join(tmpdir(), 'marquee-e2e-logs', 'gateway-2.log'),
     'w',
@@ -29,6 +35,7 @@ export async function startSecondGateway(): Promise<Replica> {
         ...process.env,
         PORT: String(port),
         GRPC_PORT: String(grpcPort),
+        METRICS_PORT: String(metricsPort),
         DATABASE_URL: stack.databaseUrl,
         MARQUEE_ADMIN_TOKEN: stack.adminToken,
         GATEWAY_ID: `e2e-replica-2-${process.pid}`,
@@ -51,6 +58,7 @@ export async function startSecondGateway(): Promise<Replica> {
   }
   return {
     origin,
+    metricsOrigin: `http://127.0.0.1:${metricsPort}`,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
