@@ -18,6 +18,6 @@ export function expectNone(
 ): void {
   expect({
     count: offending.length,
-    first: offending.slice(0, 10).map(describe),
+    first: offending.slice(0, 10).map((o) => describe(o)),
   }).toEqual({ count: 0, first: [] });
 }

@@ -34,6 +34,13 @@ export interface FaultStackOptions {
   model?: Partial<MakeCausalLmOptions>;
 }
 
+/**
+ * How long a refusal (503 while a dependency is down) may take, seen from the client: the issue
+ * asks for "a second or two"; the extra half second is the test process's own overhead (it runs
+ * dozens of streams on the same two cores).
+ */
+export const REFUSAL_BUDGET_MS = 2500;
+
 /** A plan's limits, as the admin API takes them. */
 export interface PlanLimits {
   requests_per_minute: number;
