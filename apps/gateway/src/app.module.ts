@@ -34,7 +34,7 @@ export class AppModule {
         FeatureAdminModule,
         FeatureUsageModule,
         FeatureHealthModule,
-        FeatureIdempotencyModule,
+        FeatureIdempotencyModule.withAuth(),
       ],
       providers: [
         { provide: GatewayConfig, useValue: config },

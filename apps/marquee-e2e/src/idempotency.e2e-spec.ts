@@ -181,6 +181,21 @@ describe('Idempotency-Key', () => {
     });
   });
 
+  it('refuses the replay to a key revoked since, with 401', async () => {
+    const revoked = await freshKey('idempotency revoked');
+    const key = randomUUID();
+    const first = await raw('/chat/completions', revoked.key, key, chat());
+    expect(first.status).toBe(200);
+    await first.arrayBuffer();
+    expect((await admin('DELETE', `/keys/${revoked.id}`)).status).toBe(200);
+    const again = await raw('/chat/completions', revoked.key, key, chat());
+    expect(again.status).toBe(401);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+    expect(
+      ((await again.json()) as { error: { code: string } }).error.code,
+    ).toBe('invalid_api_key');
+  });
+
   it('makes one admin POST create one key however often it is sent', async () => {
     const key = randomUUID();
     const send = () =>

@@ -128,7 +128,11 @@ export interface WorkerReportMessage {
 /** A gateway-to-worker message. */
 export interface GatewayCommandMessage {
   kind?: 'cancel';
-  cancel?: { requestId: string } | null;
+  cancel?: {
+    requestId: string;
+    /** The gateway holds no such request: whatever ran is not billed. */
+    unheld?: boolean;
+  } | null;
 }
 
 /** Codes in {@link FailedEvent.code}; both ends switch over them. */

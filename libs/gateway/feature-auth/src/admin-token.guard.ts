@@ -75,7 +75,8 @@ export class AdminTokenGuard implements CanActivate {
     return true;
   }
 
-  private async authenticate(token: string | null): Promise<AdminPrincipal> {
+  /** Who `token` is, or 401 (403 for a tenant key): the guard's check, without a route's scopes. */
+  async authenticate(token: string | null): Promise<AdminPrincipal> {
     if (!token) throw ApiError.invalidAdminToken();
     if (timingSafeEqual(digest(token), this.bootstrap))
       return { actor: 'bootstrap', scopes: ADMIN_SCOPES, bootstrap: true };

@@ -4,6 +4,7 @@ import { AuthzChangeInterceptor } from './authz-change.interceptor';
 import { PrincipalCache } from './principal-cache.service';
 import { AdminTokenGuard } from './admin-token.guard';
 import { ApiKeyGuard } from './api-key.guard';
+import { CredentialCheck } from './credential-check.service';
 
 /** Guards for tenant keys and admin tokens. Needs DataAccessDbModule and GatewayConfig (global). */
 @Module({
@@ -11,8 +12,9 @@ import { ApiKeyGuard } from './api-key.guard';
     ApiKeyGuard,
     AdminTokenGuard,
     PrincipalCache,
+    CredentialCheck,
     { provide: APP_INTERCEPTOR, useClass: AuthzChangeInterceptor },
   ],
-  exports: [ApiKeyGuard, AdminTokenGuard, PrincipalCache],
+  exports: [ApiKeyGuard, AdminTokenGuard, PrincipalCache, CredentialCheck],
 })
 export class AuthModule {}

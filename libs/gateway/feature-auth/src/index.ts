@@ -5,3 +5,4 @@ export * from './admin-access';
 export * from './admin-token-secret';
 export * from './auth.module';
 export * from './principal-cache.service';
+export * from './credential-check.service';

@@ -1,7 +1,9 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule, CredentialCheck } from '@marquee/gateway/feature-auth';
 import {
   DEFAULT_IDEMPOTENCY_OPTIONS,
   IDEMPOTENCY_OPTIONS,
+  REPLAY_CREDENTIAL_CHECK,
 } from './idempotency-options';
 import { IdempotencyHooks } from './idempotency.hooks';
 import { IdempotencyStore } from './idempotency-store.service';
@@ -18,4 +20,15 @@ import { IdempotencyStore } from './idempotency-store.service';
     IdempotencyHooks,
   ],
 })
-export class FeatureIdempotencyModule {}
+export class FeatureIdempotencyModule {
+  /** As in the gateway: a stored response is replayed only to a credential still accepted. */
+  static withAuth(): DynamicModule {
+    return {
+      module: FeatureIdempotencyModule,
+      imports: [AuthModule],
+      providers: [
+        { provide: REPLAY_CREDENTIAL_CHECK, useExisting: CredentialCheck },
+      ],
+    };
+  }
+}

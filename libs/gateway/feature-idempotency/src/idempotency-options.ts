@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 /** DI token for {@link IdempotencyOptions} (tests override it; the app uses the defaults). */
 export const IDEMPOTENCY_OPTIONS = Symbol('IDEMPOTENCY_OPTIONS');
 
@@ -25,3 +26,13 @@ export const DEFAULT_IDEMPOTENCY_OPTIONS: IdempotencyOptions = {
   redisTimeoutMs: 1_500,
   maxStoredBytes: 16 * 1024 * 1024,
 };
+
+/**
+ * DI token (optional): checks a request's credential is still accepted before a stored response
+ * is replayed to it (a key revoked since gets 401, not the replay); throws the error to send.
+ */
+export const REPLAY_CREDENTIAL_CHECK = Symbol('REPLAY_CREDENTIAL_CHECK');
+
+export interface ReplayCredentialCheck {
+  verify(request: FastifyRequest): Promise<void>;
+}

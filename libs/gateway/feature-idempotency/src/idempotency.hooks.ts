@@ -26,6 +26,8 @@ import {
 import {
   IDEMPOTENCY_OPTIONS,
   type IdempotencyOptions,
+  REPLAY_CREDENTIAL_CHECK,
+  type ReplayCredentialCheck,
 } from './idempotency-options';
 import { type Claim, IdempotencyStore } from './idempotency-store.service';
 import { ResponseCapture } from './response-capture';
@@ -73,6 +75,9 @@ export class IdempotencyHooks implements OnModuleInit {
     private readonly store: IdempotencyStore,
     @Inject(IDEMPOTENCY_OPTIONS) private readonly options: IdempotencyOptions,
     @Optional() private readonly metrics?: GatewayMetrics,
+    @Optional()
+    @Inject(REPLAY_CREDENTIAL_CHECK)
+    private readonly credentials?: ReplayCredentialCheck,
   ) {}
 
   onModuleInit(): void {
@@ -141,6 +146,12 @@ export class IdempotencyHooks implements OnModuleInit {
         this.count('mismatch');
         return refuse(reply, idempotencyKeyReused());
       case 'done':
+        try {
+          await this.credentials?.verify(request);
+        } catch (error) {
+          if (error instanceof ApiError) return refuse(reply, error);
+          throw error;
+        }
         return this.replay(reply, held, claim.response);
     }
   }

@@ -33,7 +33,10 @@ export class RequestRegistry {
     return events;
   }
 
-  /** Routes a worker's event. Events for requests nobody holds are answered with a cancel. */
+  /**
+   * Routes a worker's event. Events for requests nobody holds are answered with a cancel marked
+   * `unheld` (the worker then bills nothing for them).
+   */
   dispatch(
     requestId: string,
     event: RequestEvent,
@@ -41,7 +44,9 @@ export class RequestRegistry {
   ): void {
     const request = this.pending.get(requestId);
     if (!request) {
-      if (!isTerminal(event)) link.send({ cancel: { requestId } });
+      // Its client was answered already (or it was never ours): stop it, and bill nothing.
+      if (!isTerminal(event))
+        link.send({ cancel: { requestId, unheld: true } });
       return;
     }
     if (event.type === 'started') {

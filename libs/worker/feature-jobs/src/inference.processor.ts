@@ -42,7 +42,13 @@ export class InferenceProcessor
   /** Running jobs: how to stop each, and the gateway it reports to. */
   private readonly active = new Map<
     string,
-    { abort: AbortController; address: string; gatewayId: string }
+    {
+      abort: AbortController;
+      address: string;
+      gatewayId: string;
+      /** Its gateway holds no such request: its output reaches nobody and is not billed. */
+      unheld: boolean;
+    }
   >();
   private readonly drainer: JobDrainer;
   private draining = false;
@@ -61,7 +67,12 @@ export class InferenceProcessor
       handBack: (error) => error instanceof HandBack,
       onError: (error) => this.logger.warn(`queue: ${error.message}`),
     });
-    links.onCancel((requestId) => this.active.get(requestId)?.abort.abort());
+    links.onCancel((requestId, unheld) => {
+      const job = this.active.get(requestId);
+      if (!job) return;
+      if (unheld) job.unheld = true;
+      job.abort.abort();
+    });
     // The gateway holding these requests is gone (or its stream broke): nobody reads them.
     links.onLinkClosed((address) => {
       const gateways = new Set<string>();
@@ -73,12 +84,14 @@ export class InferenceProcessor
       }
       // Its jobs still queued wait for a sign of life before they run.
       for (const gatewayId of gateways)
-        void this.recorder.markGone(gatewayId).catch((error: unknown) =>
-          this.logger.warn(
-            { gatewayId, err: String(error) },
-            'could not mark a gateway gone; its queued jobs run if its key lives',
-          ),
-        );
+        void this.recorder
+          .markGone(gatewayId)
+          .catch((error: unknown) =>
+            this.logger.warn(
+              { gatewayId, err: String(error) },
+              'could not mark a gateway gone; its queued jobs run if its key lives',
+            ),
+          );
     });
     links.reportActiveRequests(() => this.active.size);
   }
@@ -116,11 +129,13 @@ export class InferenceProcessor
     const address = payload.replyTo.address;
     const link = this.links.link(address);
     const abort = new AbortController();
-    this.active.set(payload.requestId, {
+    const running = {
       abort,
       address,
       gatewayId: payload.replyTo.gatewayId,
-    });
+      unheld: false,
+    };
+    this.active.set(payload.requestId, running);
     const tracked = this.drainer.track(payload, abort, link);
     try {
       await runJob(
@@ -129,9 +144,12 @@ export class InferenceProcessor
         tracked.sink,
         this.config.workerId,
         abort.signal,
-        // A job handed back is billed by the worker that runs it in the end.
+        // A job handed back is billed by the worker that runs it in the end; one whose gateway
+        // had already answered its client (or never had it) is not billed at all.
         async (usage) => {
-          if (!tracked.handedBack) await this.recorder.record(payload, usage);
+          if (tracked.handedBack) return;
+          if (running.unheld) await this.recorder.dropped(payload);
+          else await this.recorder.record(payload, usage);
         },
       );
     } catch (error) {

@@ -63,7 +63,10 @@ export class UsageRecorder implements OnModuleDestroy {
     await this.append(job.billing.ledger, entry);
   }
 
-  /** Gives a job's admission back through the ledger: it was dropped without running. */
+  /**
+   * Gives a job's admission back through the ledger, billing nothing: it was dropped without
+   * running, or ran for a gateway that no longer held it (its client was answered already).
+   */
   async dropped(job: BilledJob): Promise<void> {
     if (!job.billing) return;
     await this.append(job.billing.ledger, {

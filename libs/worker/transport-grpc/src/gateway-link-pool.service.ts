@@ -18,7 +18,9 @@ export const SERVED_MODELS = Symbol('SERVED_MODELS');
 export class GatewayLinkPool implements OnModuleDestroy {
   private readonly logger = new Logger(GatewayLinkPool.name);
   private readonly links = new Map<string, GatewayLink>();
-  private readonly cancelListeners = new Set<(requestId: string) => void>();
+  private readonly cancelListeners = new Set<
+    (requestId: string, unheld: boolean) => void
+  >();
   private readonly closeListeners = new Set<(address: string) => void>();
   private activeRequests = () => 0;
 
@@ -37,8 +39,8 @@ export class GatewayLinkPool implements OnModuleDestroy {
       flushMs: this.config.frameFlushMs,
       heartbeatMs: this.config.heartbeatMs,
       activeRequests: () => this.activeRequests(),
-      onCancel: (requestId) =>
-        this.cancelListeners.forEach((listener) => listener(requestId)),
+      onCancel: (requestId, unheld) =>
+        this.cancelListeners.forEach((listener) => listener(requestId, unheld)),
       onClosed: (closed) => {
         if (this.links.get(address) === closed) this.links.delete(address);
         this.logger.log(`link to gateway ${address} closed`);
@@ -51,7 +53,7 @@ export class GatewayLinkPool implements OnModuleDestroy {
   }
 
   /** Registers the callback for gateways' cancel commands. */
-  onCancel(listener: (requestId: string) => void): void {
+  onCancel(listener: (requestId: string, unheld: boolean) => void): void {
     this.cancelListeners.add(listener);
   }
 

@@ -42,7 +42,8 @@ export interface GatewayLinkOptions {
   flushMs: number;
   heartbeatMs: number;
   activeRequests: () => number;
-  onCancel: (requestId: string) => void;
+  /** `unheld`: the gateway holds no such request (nobody receives its output). */
+  onCancel: (requestId: string, unheld: boolean) => void;
   onClosed: (link: GatewayLink) => void;
 }
 
@@ -81,7 +82,11 @@ export class GatewayLink {
     ).connect;
     this.call = connect.call(this.client);
     this.call.on('data', (command: GatewayCommandMessage) => {
-      if (command.cancel?.requestId) options.onCancel(command.cancel.requestId);
+      if (command.cancel?.requestId)
+        options.onCancel(
+          command.cancel.requestId,
+          command.cancel.unheld === true,
+        );
     });
     this.call.on('error', () => this.close());
     this.call.on('end', () => this.close());
