@@ -32,12 +32,21 @@ export type RequestEvent =
       completionTokens: number;
     };
 
+/**
+ * What a request's channel carries: its events, and `lost` when the worker running it went away
+ * before anything was relayed to the client (its job goes back to the queue for another worker,
+ * so the request goes on; the gateway's own business, never shown to the client).
+ */
+export type ChannelEvent = RequestEvent | { type: 'lost' };
+
 /** The events that end a request. */
 export type TerminalEvent = Extract<
   RequestEvent,
   { type: 'finished' | 'failed' }
 >;
 
-export function isTerminal(event: RequestEvent): event is TerminalEvent {
+export function isTerminal(
+  event: RequestEvent | ChannelEvent,
+): event is TerminalEvent {
   return event.type === 'finished' || event.type === 'failed';
 }

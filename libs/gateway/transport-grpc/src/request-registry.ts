@@ -1,7 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { GatewayCommandMessage } from '@marquee/contracts/proto';
 import { EventChannel } from './event-channel';
-import { isTerminal, type RequestEvent } from './request-events';
+import {
+  type ChannelEvent,
+  isTerminal,
+  type RequestEvent,
+} from './request-events';
 
 /** One worker's stream to this gateway: where cancellations for its requests go. */
 export interface WorkerLinkHandle {
@@ -10,9 +14,11 @@ export interface WorkerLinkHandle {
 }
 
 interface PendingRequest {
-  events: EventChannel<RequestEvent>;
+  events: EventChannel<ChannelEvent>;
   link: WorkerLinkHandle | null;
   cancelled: boolean;
+  /** Whether any output of it was relayed (then a lost worker cannot be replaced). */
+  streamed: boolean;
 }
 
 /**
@@ -25,11 +31,16 @@ export class RequestRegistry {
   private readonly pending = new Map<string, PendingRequest>();
 
   /** Starts tracking a request; its events can be read from the returned channel. */
-  open(requestId: string): EventChannel<RequestEvent> {
+  open(requestId: string): EventChannel<ChannelEvent> {
     if (this.pending.has(requestId))
       throw new Error(`request ${requestId} is already open`);
-    const events = new EventChannel<RequestEvent>();
-    this.pending.set(requestId, { events, link: null, cancelled: false });
+    const events = new EventChannel<ChannelEvent>();
+    this.pending.set(requestId, {
+      events,
+      link: null,
+      cancelled: false,
+      streamed: false,
+    });
     return events;
   }
 
@@ -53,6 +64,7 @@ export class RequestRegistry {
       request.link = link;
       if (request.cancelled) link.send({ cancel: { requestId } });
     }
+    if (event.type === 'tokens') request.streamed = true;
     request.events.push(event);
     if (isTerminal(event)) {
       request.events.close();
@@ -84,10 +96,23 @@ export class RequestRegistry {
     this.pending.delete(requestId);
   }
 
-  /** A worker stream ended: its unfinished requests cannot finish any more. */
+  /**
+   * A worker stream ended: its unfinished requests cannot finish there any more. One that has
+   * relayed output fails as `worker_lost`; one that has not is told `lost` and waits for its job
+   * to come back from the queue (BullMQ's stalled check) to another worker.
+   */
   linkClosed(link: WorkerLinkHandle): void {
     for (const [requestId, request] of this.pending) {
       if (request.link?.id !== link.id) continue;
+      if (!request.streamed && !request.cancelled) {
+        this.logger.warn(
+          { requestId },
+          'worker lost before the request streamed; it goes to another worker',
+        );
+        request.link = null;
+        request.events.push({ type: 'lost' });
+        continue;
+      }
       this.logger.warn(
         { requestId },
         'worker stream closed with the request unfinished',

@@ -26,7 +26,7 @@ export interface FairJobSourceOptions {
   bellConnection: Redis;
   /**
    * A job's lock lives this long unless renewed (renewed every half), ms; a dead worker's jobs
-   * go back to their queue within about one and a half of it. Default 10 s.
+   * go back to their queue within about one and a half of it. Default 8 s.
    */
   lockDurationMs?: number;
   /** The tenant list is re-read at least this often, and whenever the bell rang, ms. Default 1 s. */
@@ -76,7 +76,7 @@ export class FairJobSource<T> {
   private refreshing: Promise<void> | null = null;
 
   constructor(private readonly options: FairJobSourceOptions) {
-    this.lockDurationMs = options.lockDurationMs ?? 10_000;
+    this.lockDurationMs = options.lockDurationMs ?? 8_000;
     this.refreshMs = options.refreshMs ?? 1_000;
     this.fullSweepMs = options.fullSweepMs ?? 30_000;
   }

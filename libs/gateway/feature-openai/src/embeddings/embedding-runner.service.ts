@@ -102,6 +102,11 @@ export class EmbeddingRunner {
     this.queued.set(call.requestId, deadline);
     try {
       for await (const event of channel) {
+        if (event.type === 'lost') {
+          started = false;
+          await this.dispatch.requeued(call.requestId, deadline);
+          continue;
+        }
         if (event.type === 'started') started = true;
         if (isTerminal(event)) {
           // The worker records an embedding's usage with its result; a failed one (a lost

@@ -89,6 +89,7 @@ export class InferenceRunner {
     );
 
     const accounting = this.accounting;
+    const dispatch = this.dispatch;
     const request = {
       requestId: call.requestId,
       principal: call.principal,
@@ -102,6 +103,13 @@ export class InferenceRunner {
       events: async function* () {
         try {
           for await (const event of channel) {
+            if (event.type === 'lost') {
+              // Nothing reached the client: another worker takes the job over.
+              started = false;
+              relayed.promptTokens = 0;
+              await dispatch.requeued(call.requestId, deadline);
+              continue;
+            }
             if (event.type === 'started') {
               started = true;
               relayed.promptTokens = event.promptTokens;

@@ -12,6 +12,7 @@ import {
 import { RequestRegistry } from '@marquee/gateway/transport-grpc';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
+import { jobRunKey } from '@marquee/contracts/queue';
 import { type QueueDeadline, queueDeadline } from './queue-deadline';
 import { failure } from './request-accounting.service';
 
@@ -47,7 +48,7 @@ export class JobDispatch {
     private readonly registry: RequestRegistry,
     private readonly admission: AdmissionService,
     private readonly presence: WorkerPresenceService,
-    redis: RedisConnection,
+    private readonly redis: RedisConnection,
   ) {
     // Back after an outage: the jobs it may have lost end their requests at once.
     let lost = false;
@@ -108,6 +109,22 @@ export class JobDispatch {
     for (const [deadline, model] of this.waiting) {
       const served = await this.servedModels(model).catch(() => null);
       if (served && !served.has(model)) deadline.expireNow();
+    }
+  }
+
+  /**
+   * The worker running a request was lost before it streamed: its job may run again elsewhere
+   * (it was claimed by that worker's run, see `jobRunKey`), and its deadline watches it again.
+   */
+  async requeued(requestId: string, deadline: QueueDeadline): Promise<void> {
+    deadline.restart();
+    try {
+      await this.redis.client.del(jobRunKey(requestId));
+    } catch (error) {
+      this.logger.error(
+        { requestId, err: String(error) },
+        "a lost worker's run claim stays; the request ends as worker_lost",
+      );
     }
   }
 

@@ -144,4 +144,30 @@ describe('queueDeadline', () => {
     await jest.advanceTimersByTimeAsync(120_000);
     expect(state.withdrawals).toBe(1);
   });
+
+  it('watches a requeued job again for a full timeout, and ends it as worker_lost if it stays gone', async () => {
+    const { state, failures, deadline } = watch([]);
+    state.started = true;
+    await jest.advanceTimersByTimeAsync(30_000);
+    // Its worker was lost before it streamed.
+    state.started = false;
+    deadline.restart();
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(failures).toEqual([]);
+    state.exists = false;
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(failures.map((f) => f.code)).toEqual(['worker_lost']);
+    expect(state.withdrawals).toBe(0);
+  });
+
+  it('lets another worker take a requeued job', async () => {
+    const { state, failures, deadline } = watch([]);
+    deadline.restart();
+    await jest.advanceTimersByTimeAsync(8_000);
+    state.started = true;
+    state.exists = false;
+    await jest.advanceTimersByTimeAsync(120_000);
+    expect(failures).toEqual([]);
+    expect(state.withdrawals).toBe(0);
+  });
 });

@@ -44,6 +44,13 @@ export interface QueueDeadline {
   recheck(): void;
   /** No live worker serves the model any more: the timeout comes now (503 unless a worker holds the job). */
   expireNow(): void;
+  /**
+   * The worker that started the request was lost before it streamed: watch the job again, for a
+   * full queue timeout, while BullMQ's stalled check hands it to another worker. Meanwhile the
+   * job is looked at every few seconds: one that stays gone (its lost worker's run ended it)
+   * ends the request as `worker_lost`.
+   */
+  restart(): void;
 }
 
 export function queueDeadline(options: QueueDeadlineOptions): QueueDeadline {
@@ -73,10 +80,45 @@ export function queueDeadline(options: QueueDeadlineOptions): QueueDeadline {
     timer.unref();
   };
   arm(options.timeoutMs);
+  let probe: NodeJS.Timeout | undefined;
+  const watchRequeue = () => {
+    let misses = 0;
+    clearInterval(probe);
+    probe = setInterval(
+      () => {
+        if (cleared || options.started()) return clearInterval(probe);
+        void options
+          .exists()
+          .catch(() => true)
+          .then((present) => {
+            misses = present ? 0 : misses + 1;
+            if (misses >= 2 && !cleared && !options.started()) {
+              clearInterval(probe);
+              options.fail(
+                failure(
+                  'worker_lost',
+                  'The worker running the request was lost.',
+                ),
+              );
+            }
+          });
+      },
+      Math.min(options.timeoutMs, RECHECK_MS),
+    );
+    probe.unref();
+  };
   return {
+    restart: () => {
+      if (cleared) return;
+      clearTimeout(timer);
+      goneBefore = false;
+      arm(options.timeoutMs);
+      watchRequeue();
+    },
     clear: () => {
       cleared = true;
       clearTimeout(timer);
+      clearInterval(probe);
     },
     expireNow: () => {
       if (cleared || options.started()) return;
