@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedDemo } from '@marquee/gateway/feature-admin';
@@ -8,6 +7,7 @@ import { makeCausalLm } from '@marquee/shared/model-maker';
 import {
   buildApps,
   createTestDatabase,
+  freePort,
   ROOT,
   stopAll,
   type TestDatabase,
@@ -15,18 +15,7 @@ import {
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** A started app, its log file, and how it ended. */
 export interface RunningApp {

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   Injectable,
   Logger,
@@ -8,7 +6,10 @@ import {
 } from '@nestjs/common';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, API_RESPONSE_HEADERS } from '@marquee/gateway/util-http';
-import { GatewayMetrics } from '@marquee/shared/util-observability';
+import {
+  GatewayMetrics,
+  OpsHttpListener,
+} from '@marquee/shared/util-observability';
 
 /**
  * Prometheus exposition for this replica, on its own port (METRICS_PORT), never the API's: the
@@ -20,7 +21,32 @@ export class MetricsServer
   implements OnApplicationBootstrap, OnApplicationShutdown
 {
   private readonly logger = new Logger(MetricsServer.name);
-  private server: Server | null = null;
+  private readonly listener = new OpsHttpListener((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET' || path !== '/metrics') {
+      const error = ApiError.unknownUrl(request.method ?? 'GET', path);
+      response.writeHead(error.status, {
+        ...API_RESPONSE_HEADERS,
+        'content-type': 'application/json; charset=utf-8',
+      });
+      response.end(JSON.stringify(error.toBody()));
+      return;
+    }
+    this.metrics
+      .scrape()
+      .then(({ contentType, body }) => {
+        response.writeHead(200, {
+          ...API_RESPONSE_HEADERS,
+          'content-type': contentType,
+        });
+        response.end(body);
+      })
+      .catch((error: unknown) => {
+        this.logger.error({ err: error }, 'metrics scrape failed');
+        response.writeHead(500, API_RESPONSE_HEADERS);
+        response.end();
+      });
+  });
 
   constructor(
     private readonly config: GatewayConfig,
@@ -29,41 +55,12 @@ export class MetricsServer
 
   /** The port it listens on (useful when METRICS_PORT is 0); 0 when it is not listening. */
   get port(): number {
-    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+    return this.listener.port;
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const server = createServer((request, response) => {
-      const path = (request.url ?? '/').split('?')[0];
-      if (request.method !== 'GET' || path !== '/metrics') {
-        const error = ApiError.unknownUrl(request.method ?? 'GET', path);
-        response.writeHead(error.status, {
-          ...API_RESPONSE_HEADERS,
-          'content-type': 'application/json; charset=utf-8',
-        });
-        response.end(JSON.stringify(error.toBody()));
-        return;
-      }
-      this.metrics
-        .scrape()
-        .then(({ contentType, body }) => {
-          response.writeHead(200, {
-            ...API_RESPONSE_HEADERS,
-            'content-type': contentType,
-          });
-          response.end(body);
-        })
-        .catch((error: unknown) => {
-          this.logger.error({ err: error }, 'metrics scrape failed');
-          response.writeHead(500, API_RESPONSE_HEADERS);
-          response.end();
-        });
-    });
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.config.metricsPort, this.config.host, resolve);
-      });
+      await this.listener.listen(this.config.metricsPort, this.config.host);
     } catch (error) {
       // The API still serves; a scraper that finds nothing is how operators notice.
       this.logger.error(
@@ -72,19 +69,12 @@ export class MetricsServer
       );
       return;
     }
-    this.server = server;
     this.logger.log(
       `metrics on http://${this.config.host}:${this.port}/metrics`,
     );
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = null;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  onApplicationShutdown(): Promise<void> {
+    return this.listener.close();
   }
 }

@@ -5,3 +5,4 @@ export * from './logger-params';
 export * from './metrics-registry';
 export * from './secret-scrubber';
 export * from './worker-metrics';
+export * from './ops-http-listener';
