@@ -89,6 +89,9 @@ export function gatewayAliveKey(gatewayId: string): string {
 /** Seconds a gateway's alive key lives without a refresh. */
 export const GATEWAY_ALIVE_TTL_S = 10;
 
+/** How often a live gateway refreshes its alive key (and so how long a worker waits for a sign of life), ms. */
+export const GATEWAY_ALIVE_REFRESH_MS = 1_000;
+
 /**
  * Set (NX) by the worker that starts a job: a job a lost worker had started comes back from
  * BullMQ's stalled check, and must not run twice (its client was already told `worker_lost`).

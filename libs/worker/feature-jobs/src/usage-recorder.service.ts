@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
-  GATEWAY_ALIVE_TTL_S,
+  GATEWAY_ALIVE_REFRESH_MS,
   JOB_RUN_KEY_TTL_S,
   type JobBilling,
   type UsageEntryPayload,
@@ -135,7 +135,7 @@ export class UsageRecorder implements OnModuleDestroy {
       return true;
     };
     if (await alive()) return true;
-    await sleep((GATEWAY_ALIVE_TTL_S * 1000) / 3 + 500);
+    await sleep(GATEWAY_ALIVE_REFRESH_MS + 500);
     return alive();
   }
 

@@ -4,12 +4,13 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { GATEWAY_ALIVE_TTL_S, gatewayAliveKey } from '@marquee/contracts/queue';
+import {
+  GATEWAY_ALIVE_REFRESH_MS,
+  GATEWAY_ALIVE_TTL_S,
+  gatewayAliveKey,
+} from '@marquee/contracts/queue';
 import { RedisConnection } from '@marquee/gateway/data-access-queue';
 import { GatewayConfig } from '@marquee/gateway/util-config';
-
-/** How often the alive key is refreshed, ms (a third of its lifetime). */
-const REFRESH_MS = (GATEWAY_ALIVE_TTL_S * 1000) / 3;
 
 /**
  * Tells workers this replica is alive (a self-expiring Redis key): a worker drops the queued jobs
@@ -30,7 +31,10 @@ export class GatewayPresence
 
   onApplicationBootstrap(): void {
     void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
+    this.timer = setInterval(
+      () => void this.refresh(),
+      GATEWAY_ALIVE_REFRESH_MS,
+    );
     this.timer.unref();
   }
 
