@@ -166,4 +166,9 @@ describe('kill -9 the gateway with streams in flight', () => {
     expect(problems).toEqual([]);
     expect(await stack.ledger.duplicates()).toEqual([]);
   }, 60_000);
+
+  it('writes none of its secrets to any process log', () => {
+    expect(stack.logFiles().length).toBeGreaterThanOrEqual(3);
+    expect(stack.logsWithSecrets()).toEqual([]);
+  });
 });

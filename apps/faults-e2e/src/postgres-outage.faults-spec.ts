@@ -104,4 +104,9 @@ describe('PostgreSQL stopped for 10 s under traffic', () => {
       waited,
     );
   }, 60_000);
+
+  it('writes none of its secrets to any process log', () => {
+    expect(stack.logFiles().length).toBeGreaterThanOrEqual(3);
+    expect(stack.logsWithSecrets()).toEqual([]);
+  });
 });

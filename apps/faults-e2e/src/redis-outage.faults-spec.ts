@@ -143,4 +143,9 @@ describe('Redis killed (kill -9) and restarted under traffic', () => {
   it('loses no accepted request: each is billed exactly once, for what its client received', async () => {
     await expectBilledAsDelivered(stack, outcomes, 30_000);
   }, 60_000);
+
+  it('writes none of its secrets to any process log', () => {
+    expect(stack.logFiles().length).toBeGreaterThanOrEqual(3);
+    expect(stack.logsWithSecrets()).toEqual([]);
+  });
 });

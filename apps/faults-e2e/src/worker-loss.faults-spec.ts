@@ -162,4 +162,9 @@ describe('workers lost: kill -9 a worker under load, then no worker at all', () 
       expect(Date.now() - startedAt).toBeLessThan(2000);
     }, 30_000);
   });
+
+  it('writes none of its secrets to any process log', () => {
+    expect(stack.logFiles().length).toBeGreaterThanOrEqual(3);
+    expect(stack.logsWithSecrets()).toEqual([]);
+  });
 });

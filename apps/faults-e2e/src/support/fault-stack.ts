@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedDemo } from '@marquee/gateway/feature-admin';
@@ -234,6 +240,30 @@ export class FaultStack {
   }
 
   /** Stops every process (SIGKILL: nothing here needs a graceful end) and deletes the temporary folders. */
+  /** Every process log this stack wrote (non-empty ones). */
+  logFiles(): string[] {
+    return readdirSync(this.logDir)
+      .map((name) => join(this.logDir, name))
+      .filter((file) => readFileSync(file).length > 0);
+  }
+
+  /**
+   * The process logs (gateways, workers, Redis, PostgreSQL) that contain a secret this stack
+   * used: the tenant key (or its secret part after the display prefix) or the admin token.
+   */
+  logsWithSecrets(): string[] {
+    // `mq_` and 8 characters are the key's display prefix, which may be logged.
+    const secrets = [
+      this.apiKey,
+      this.apiKey.slice(11),
+      this.adminToken,
+    ].filter((secret) => secret.length >= 16);
+    return this.logFiles().filter((file) => {
+      const text = readFileSync(file, 'utf8');
+      return secrets.some((secret) => text.includes(secret));
+    });
+  }
+
   async dispose(): Promise<void> {
     const problems: string[] = [];
     const attempt = async (what: string, action: () => Promise<void>) => {
