@@ -23,9 +23,13 @@ import { RequestAccounting, prices } from './request-accounting.service';
 
 /** A gateway's count of a lost worker's request waits this long for the worker's own, ms. */
 export const RELAYED_GRACE_MS = 5_000;
-/** Entries another settler took and has not acknowledged for this long are taken over, ms. */
-const CLAIM_IDLE_MS = 30_000;
-const CLAIM_EVERY_MS = 10_000;
+/**
+ * Entries another settler took and has not acknowledged for this long are taken over, ms. Short:
+ * a replica killed while blocked on a read can still be handed entries (Redis has not yet seen
+ * its connection close), and settling an entry twice is harmless.
+ */
+const CLAIM_IDLE_MS = 5_000;
+const CLAIM_EVERY_MS = 2_000;
 /** Retries of entries that failed (PostgreSQL down) back off up to this, ms. */
 const MAX_BACKOFF_MS = 5_000;
 const BATCH = 100;
