@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Server, Socket, createServer } from 'node:net';
 import {
+  USAGE_SETTLERS_GROUP,
   type UsageEntryPayload,
   appendUsage,
   budgetMonthOf,
@@ -205,6 +206,33 @@ describe('usage settler (PostgreSQL, Redis)', () => {
     await appendUsage(redis, ledger, entry(marker));
     await settled(marker);
     expect(await rows(id)).toHaveLength(0);
+  });
+
+  it('takes over an entry a dead replica read and never acknowledged', async () => {
+    const id = `req_${randomUUID()}`;
+    // A replica blocked on a read as it died can still be handed an entry.
+    const dead = new Redis(REDIS_URL);
+    const read = dead.xreadgroup(
+      'GROUP',
+      USAGE_SETTLERS_GROUP,
+      'dead-replica',
+      'COUNT',
+      '1',
+      'BLOCK',
+      '5000',
+      'STREAMS',
+      ledger,
+      '>',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await appendUsage(redis, ledger, entry(id));
+    const taken = await read;
+    dead.disconnect();
+    // Either it won the race (and its entry is stranded) or the live settler did.
+    expect(taken === null || JSON.stringify(taken).includes(id)).toBe(true);
+    const [row] = await settled(id);
+    expect(row.completionTokens).toBe(7);
+    expect(await rows(id)).toHaveLength(1);
   });
 
   it('keeps every entry while PostgreSQL is unreachable and bills each once when it is back', async () => {
