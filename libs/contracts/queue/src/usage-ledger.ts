@@ -100,5 +100,8 @@ export function jobRunKey(requestId: string): string {
   return `mq:run:${requestId}`;
 }
 
-/** Seconds a {@link jobRunKey} is kept. */
-export const JOB_RUN_KEY_TTL_S = 24 * 3600;
+/**
+ * Seconds a {@link jobRunKey} is kept when its worker dies holding it (a worker that ends the job
+ * deletes it): far longer than BullMQ takes to bring a lost worker's job back.
+ */
+export const JOB_RUN_KEY_TTL_S = 3600;

@@ -155,14 +155,6 @@ export class InferenceProcessor
     } catch (error) {
       if (tracked.handedBack) {
         // Shutdown deadline, nothing streamed yet: back to the queue for another worker.
-        await this.recorder
-          .unclaimRun(payload.requestId)
-          .catch((e: unknown) =>
-            this.logger.error(
-              { requestId: payload.requestId, err: String(e) },
-              'handed-back job keeps its run claim; it will not run again',
-            ),
-          );
         throw new HandBack(payload.requestId);
       }
       const code: RequestFailureCode =
@@ -172,6 +164,18 @@ export class InferenceProcessor
     } finally {
       this.active.delete(payload.requestId);
       tracked.done();
+      // Ended here (or handed back to run elsewhere): the claim is only for a job lost with its
+      // worker, which BullMQ's stalled check may bring back.
+      await this.recorder
+        .unclaimRun(payload.requestId)
+        .catch((e: unknown) =>
+          this.logger.warn(
+            { requestId: payload.requestId, err: String(e) },
+            tracked.handedBack
+              ? 'handed-back job keeps its run claim; it will not run again'
+              : 'run claim left to expire',
+          ),
+        );
     }
   }
 

@@ -25,7 +25,7 @@ export class WorkersController {
   @ApiRoute({
     summary: 'List live workers and the models each serves',
     description:
-      "From the workers' presence announcements (refreshed every few seconds; a stopped worker disappears within 15 s). `model_errors` names models a worker was asked to load and could not, with the reason.",
+      "From the workers' presence announcements (refreshed every few seconds; a stopped worker disappears within 8 s). `model_errors` names models a worker was asked to load and could not, with the reason.",
   })
   async list() {
     const workers = await this.presence.live().catch(() => {
