@@ -49,6 +49,39 @@ describe('readModelManifest', () => {
     expect((error as Error).message).toContain('task');
   });
 
+  it('reads an echo model manifest, which names its engine', async () => {
+    const manifest = {
+      name: 'echo',
+      task: 'text-generation',
+      dtype: 'fp32',
+      contextLength: 4096,
+      eosTokenId: 511,
+      architecture: 'echo',
+      engine: 'echo',
+    };
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest));
+    await expect(readModelManifest(dir)).resolves.toEqual(manifest);
+  });
+
+  it('rejects an unknown engine and an echo engine for embeddings, naming the field', async () => {
+    const base = {
+      name: 'x',
+      dtype: 'fp32',
+      contextLength: 8,
+      eosTokenId: 1,
+      architecture: 'echo',
+    };
+    for (const manifest of [
+      { ...base, task: 'text-generation', engine: 'tensorrt' },
+      { ...base, task: 'embedding', engine: 'echo' },
+    ]) {
+      await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest));
+      const error = await readModelManifest(dir).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidModelManifestError);
+      expect((error as Error).message).toContain('engine');
+    }
+  });
+
   it('rejects a manifest that is not JSON, naming the file', async () => {
     const file = join(dir, MANIFEST_FILE);
     await writeFile(file, '{ nope');

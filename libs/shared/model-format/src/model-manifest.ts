@@ -3,23 +3,42 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { MANIFEST_FILE } from './model-files';
 
+/**
+ * What computes a text-generation model's tokens: `onnx` runs `model.onnx` in ONNX Runtime;
+ * `echo` runs no model at all and answers with the prompt's own tokens (completion token `i` is
+ * prompt token `i`, cycling), so a benchmark times the platform, not a network. An echo folder has
+ * the tokenizer files, `config.json` (`vocab_size`) and `generation_config.json`, but no
+ * `model.onnx`.
+ */
+export const MODEL_ENGINES = ['onnx', 'echo'] as const;
+
+/** One of {@link MODEL_ENGINES}. */
+export type ModelEngine = (typeof MODEL_ENGINES)[number];
+
 /** Schema of `marquee.json`, the small manifest in every model folder. */
-export const modelManifestSchema = z.strictObject({
-  /** Model name as clients ask for it, e.g. `tiny-gpt2`. */
-  name: z.string().min(1),
-  /** What the model serves: `/v1/completions` + `/v1/chat/completions`, or `/v1/embeddings`. */
-  task: z.enum(['text-generation', 'embedding']),
-  /** Floating-point type of the weights, activations and outputs (`logits`, `present.*`). */
-  dtype: z.enum(['fp32', 'fp16']),
-  /** Maximum sequence length in tokens, prompt plus completion (GPT-2's `n_positions`). */
-  contextLength: z.number().int().positive(),
-  /** Token id that ends generation. */
-  eosTokenId: z.number().int().nonnegative(),
-  /** Token id prepended to prompts, when the model uses one. */
-  bosTokenId: z.number().int().nonnegative().optional(),
-  /** Hugging Face `model_type`, e.g. `gpt2`. */
-  architecture: z.string().min(1),
-});
+export const modelManifestSchema = z
+  .strictObject({
+    /** Model name as clients ask for it, e.g. `tiny-gpt2`. */
+    name: z.string().min(1),
+    /** What the model serves: `/v1/completions` + `/v1/chat/completions`, or `/v1/embeddings`. */
+    task: z.enum(['text-generation', 'embedding']),
+    /** Floating-point type of the weights, activations and outputs (`logits`, `present.*`). */
+    dtype: z.enum(['fp32', 'fp16']),
+    /** Maximum sequence length in tokens, prompt plus completion (GPT-2's `n_positions`). */
+    contextLength: z.number().int().positive(),
+    /** Token id that ends generation. */
+    eosTokenId: z.number().int().nonnegative(),
+    /** Token id prepended to prompts, when the model uses one. */
+    bosTokenId: z.number().int().nonnegative().optional(),
+    /** Hugging Face `model_type`, e.g. `gpt2` (`echo` for an echo model). */
+    architecture: z.string().min(1),
+    /** What computes the tokens, see {@link MODEL_ENGINES}. Default `onnx`. */
+    engine: z.enum(MODEL_ENGINES).optional(),
+  })
+  .refine((m) => m.engine !== 'echo' || m.task === 'text-generation', {
+    message: 'the echo engine serves only task text-generation',
+    path: ['engine'],
+  });
 
 /** Parsed `marquee.json`. */
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
