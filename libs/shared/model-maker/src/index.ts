@@ -12,6 +12,8 @@ export type {
 export { CHAT_TEMPLATE, SPECIAL_TOKENS } from './tokenizer/tokenizer-files';
 export { float32ToFloat16, float16ToFloat32 } from './fp16';
 export { makeEncoder } from './make-encoder';
+export { makeEcho } from './make-echo';
+export type { MakeEchoOptions, MadeEcho } from './make-echo';
 export type { MakeEncoderOptions, MadeEncoder } from './make-encoder';
 export {
   readEncoderWeights,

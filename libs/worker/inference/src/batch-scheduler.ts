@@ -324,6 +324,7 @@ export class BatchScheduler {
           ),
         ),
         past: group.cache,
+        phase: 'prefill',
       });
     } catch (error) {
       finish();
@@ -374,6 +375,7 @@ export class BatchScheduler {
           attentionMask: rows.map((s) => mask(width - s.length, width + 1)),
           positionIds: rows.map((s) => [s.length]),
           past: group.cache,
+          phase: 'decode',
         });
       } catch (error) {
         for (const s of rows) failed.set(s.request, error);

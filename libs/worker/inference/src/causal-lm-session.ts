@@ -17,6 +17,12 @@ export interface ForwardInput {
   positionIds?: readonly (readonly number[])[];
   /** Cache of the earlier positions; default empty. */
   past?: KvCache;
+  /**
+   * What the new tokens are: `prefill`, prompt tokens (all of a prompt or one chunk of it), or
+   * `decode`, each row's last generated token. Attention treats both alike, so ONNX models ignore
+   * it; the echo model reads it to know where a prompt ends. Default `prefill`.
+   */
+  phase?: 'prefill' | 'decode';
 }
 
 /** Logits (always fp32) and the cache to pass as `past` to the next step. */

@@ -26,6 +26,7 @@ export {
   type ForwardInput,
   type ForwardOutput,
 } from './causal-lm-session';
+export { ECHO_NO_MASS_LOGIT, EchoSession } from './echo-session';
 export { KvCache, type KvDtype, type KvLayer, type KvLayout } from './kv-cache';
 export {
   Sampler,

@@ -1,9 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MODEL_FILES, readModelManifest } from '@marquee/shared/model-format';
-import { BatchScheduler } from './batch-scheduler';
+import {
+  MODEL_FILES,
+  type ModelEngine,
+  readModelManifest,
+} from '@marquee/shared/model-format';
+import { type BatchModel, BatchScheduler } from './batch-scheduler';
 import { CausalLmSession } from './causal-lm-session';
 import { ChoiceStream } from './choice-stream';
+import { EchoSession } from './echo-session';
 import { InferenceError } from './inference-error';
 import { PromptError, PromptTokenizer } from '@marquee/shared/tokenization';
 import type {
@@ -14,6 +19,10 @@ import type {
   PromptInput,
   TextGeneratorOptions,
 } from './types';
+
+/** What a generator runs its steps on: an ONNX Runtime session or the echo model. */
+type GeneratorSession = BatchModel &
+  Pick<CausalLmSession, 'release' | 'executionProvider'>;
 
 /**
  * A loaded causal LM that turns prompts into completions. Concurrent {@link generate} calls share
@@ -32,7 +41,9 @@ export class TextGenerator {
     readonly executionProvider: ExecutionProvider,
     /** Token ids run from 0 to `vocabSize - 1` (config.json `vocab_size`). */
     readonly vocabSize: number,
-    private readonly session: CausalLmSession,
+    /** `echo` when no network runs (see `EchoSession`); `onnx` otherwise. */
+    readonly engine: ModelEngine,
+    private readonly session: GeneratorSession,
     private readonly tokenizer: PromptTokenizer,
     private readonly eosTokenIds: ReadonlySet<number>,
     options: TextGeneratorOptions,
@@ -46,7 +57,9 @@ export class TextGenerator {
 
   /**
    * Loads a model folder (`model.onnx`, `tokenizer.json`, `tokenizer_config.json`, `config.json`,
-   * `marquee.json`). Defaults: CPU, graph optimisation `all`, ONNX Runtime's thread count.
+   * `marquee.json`). Defaults: CPU, graph optimisation `all`, ONNX Runtime's thread count. An
+   * echo model (`marquee.json` `engine: "echo"`) has no `model.onnx`: its tokens come from an
+   * {@link EchoSession} and the ONNX options do not apply.
    */
   static async load(
     modelDir: string,
@@ -59,8 +72,21 @@ export class TextGenerator {
         `${manifest.name} is a ${manifest.task} model, not text-generation`,
       );
     }
+    const config = JSON.parse(
+      await readFile(join(modelDir, MODEL_FILES.config), 'utf8'),
+    ) as { vocab_size?: unknown };
+    const vocabSize = config.vocab_size;
+    if (typeof vocabSize !== 'number') {
+      throw new InferenceError(
+        'model_error',
+        `${MODEL_FILES.config} of ${manifest.name} has no numeric vocab_size`,
+      );
+    }
+    const engine = manifest.engine ?? 'onnx';
     const [session, tokenizer] = await Promise.all([
-      CausalLmSession.load(modelDir, options),
+      engine === 'echo'
+        ? new EchoSession(vocabSize, options.executionProvider)
+        : CausalLmSession.load(modelDir, options),
       PromptTokenizer.load(modelDir),
     ]);
     const eos = new Set([
@@ -68,20 +94,12 @@ export class TextGenerator {
       ...(await TextGenerator.generationEosIds(modelDir)),
     ]);
     if (tokenizer.eosTokenId !== undefined) eos.add(tokenizer.eosTokenId);
-    const config = JSON.parse(
-      await readFile(join(modelDir, MODEL_FILES.config), 'utf8'),
-    ) as { vocab_size?: unknown };
-    if (typeof config.vocab_size !== 'number') {
-      throw new InferenceError(
-        'model_error',
-        `${MODEL_FILES.config} of ${manifest.name} has no numeric vocab_size`,
-      );
-    }
     return new TextGenerator(
       manifest.name,
       manifest.contextLength,
       session.executionProvider,
-      config.vocab_size,
+      vocabSize,
+      engine,
       session,
       tokenizer,
       eos,
@@ -146,7 +164,7 @@ export class TextGenerator {
     });
   }
 
-  /** Releases the ONNX Runtime session. */
+  /** Releases the ONNX Runtime session (nothing for an echo model). */
   async dispose(): Promise<void> {
     await this.session.release();
   }
