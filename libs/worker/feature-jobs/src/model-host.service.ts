@@ -62,7 +62,9 @@ export class ModelHost {
     return new ModelHost(generators, embedders);
   }
 
-  /** Loads one model folder, a causal LM or an encoder as its `marquee.json` says. */
+  /**
+   * Loads one model folder, a causal LM (ONNX or echo) or an encoder as its `marquee.json` says.
+   */
   static async loadModel(
     dir: string,
     config: Pick<
@@ -87,8 +89,13 @@ export class ModelHost {
             ...options,
             scheduler: config.scheduler,
           });
+    // An echo model runs no network; say so, so nobody reads its speed as a model's.
+    const engine =
+      manifest.engine === 'echo'
+        ? ' (echo engine: answers with the prompt)'
+        : '';
     ModelHost.logger.log(
-      `loaded ${manifest.task} model ${manifest.name} from ${dir} on ${model.executionProvider}`,
+      `loaded ${manifest.task} model ${manifest.name}${engine} from ${dir} on ${model.executionProvider}`,
     );
     return model;
   }
