@@ -121,7 +121,11 @@ export default async function globalSetup(): Promise<void> {
     throw error;
   }
 
-  const [port, grpcPort] = [await freePort(), await freePort()];
+  const [port, grpcPort, metricsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const adminToken = `mqa_e2e_${randomBytes(18).toString('base64url')}`;
   const common = { DATABASE_URL, REDIS_URL, LOG_LEVEL: 'info' };
   const gateway = start('gateway', {
@@ -132,7 +136,7 @@ export default async function globalSetup(): Promise<void> {
     GRPC_ADVERTISE_ADDRESS: `127.0.0.1:${grpcPort}`,
     MARQUEE_ADMIN_TOKEN: adminToken,
     QUEUE_TIMEOUT_MS: '20000',
-    METRICS_PORT: String(await freePort()),
+    METRICS_PORT: String(metricsPort),
   });
   const worker = start('worker', {
     ...common,
@@ -162,6 +166,7 @@ export default async function globalSetup(): Promise<void> {
   }
   publishStack({
     origin,
+    metricsOrigin: `http://127.0.0.1:${metricsPort}`,
     apiKey: prepared.apiKey,
     adminToken,
     tenantId: prepared.tenantId,

@@ -2,6 +2,8 @@
 export interface E2eStack {
   /** Gateway origin, e.g. `http://127.0.0.1:41234` (no trailing slash). */
   origin: string;
+  /** The gateway's metrics server (`/metrics`), apart from the API. */
+  metricsOrigin: string;
   apiKey: string;
   adminToken: string;
   tenantId: string;
@@ -21,6 +23,7 @@ export interface PreparedStack {
 
 const ENV = {
   origin: 'MARQUEE_E2E_ORIGIN',
+  metricsOrigin: 'MARQUEE_E2E_METRICS_ORIGIN',
   apiKey: 'MARQUEE_E2E_API_KEY',
   adminToken: 'MARQUEE_E2E_ADMIN_TOKEN',
   tenantId: 'MARQUEE_E2E_TENANT_ID',
@@ -47,6 +50,7 @@ export function e2eStack(): E2eStack {
   };
   return {
     origin: read(ENV.origin),
+    metricsOrigin: read(ENV.metricsOrigin),
     apiKey: read(ENV.apiKey),
     adminToken: read(ENV.adminToken),
     tenantId: read(ENV.tenantId),

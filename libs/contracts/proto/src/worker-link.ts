@@ -54,6 +54,8 @@ export interface HeartbeatMessage {
 export interface StartedEvent {
   workerId: string;
   promptTokens: number;
+  /** From the worker taking the job off its queue to this report, ms. */
+  pickupMs?: number;
 }
 
 /** An alternative token at a position, as {@link TokenLogprobMessage.topLogprobs} lists them. */
@@ -122,7 +124,11 @@ export interface WorkerReportMessage {
   kind?: 'hello' | 'heartbeat' | 'batch';
   hello?: HelloMessage | null;
   heartbeat?: HeartbeatMessage | null;
-  batch?: { events: RequestEventMessage[] } | null;
+  batch?: {
+    events: RequestEventMessage[];
+    /** When the worker sent it, Unix ms (sub-millisecond). */
+    sentAtUnixMs?: number;
+  } | null;
 }
 
 /** A gateway-to-worker message. */

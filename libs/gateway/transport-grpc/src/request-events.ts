@@ -6,7 +6,13 @@ import type {
 
 /** What the gateway learns about one request from the worker running it. */
 export type RequestEvent =
-  | { type: 'started'; workerId: string; promptTokens: number }
+  | {
+      type: 'started';
+      workerId: string;
+      promptTokens: number;
+      /** From the worker taking the job off its queue to its report, ms. */
+      pickupMs: number;
+    }
   | {
       type: 'tokens';
       choiceIndex: number;

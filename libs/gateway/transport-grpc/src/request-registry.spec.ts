@@ -25,7 +25,12 @@ async function drain(
 }
 
 describe('RequestRegistry', () => {
-  const started = { type: 'started', workerId: 'w', promptTokens: 3 } as const;
+  const started = {
+    type: 'started',
+    workerId: 'w',
+    promptTokens: 3,
+    pickupMs: 1,
+  } as const;
   const tokens = {
     type: 'tokens',
     choiceIndex: 0,

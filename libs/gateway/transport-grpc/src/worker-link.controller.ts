@@ -1,4 +1,5 @@
-import { Controller, Logger } from '@nestjs/common';
+import { Controller, Logger, Optional } from '@nestjs/common';
+import { GatewayMetrics } from '@marquee/shared/util-observability';
 import { GrpcStreamMethod } from '@nestjs/microservices';
 import {
   type GatewayCommandMessage,
@@ -17,7 +18,10 @@ let nextLinkId = 1;
 export class WorkerLinkController {
   private readonly logger = new Logger(WorkerLinkController.name);
 
-  constructor(private readonly registry: RequestRegistry) {}
+  constructor(
+    private readonly registry: RequestRegistry,
+    @Optional() private readonly metrics?: GatewayMetrics,
+  ) {}
 
   @GrpcStreamMethod(WORKER_LINK_SERVICE, 'Connect')
   connect(
@@ -43,6 +47,13 @@ export class WorkerLinkController {
             'worker connected',
           );
         }
+        const sentAt = report.batch?.sentAtUnixMs;
+        if (sentAt)
+          this.metrics?.recordStage(
+            'report',
+            Math.max(0, performance.timeOrigin + performance.now() - sentAt) /
+              1000,
+          );
         for (const message of report.batch?.events ?? []) {
           const event = toRequestEvent(message);
           if (event) this.registry.dispatch(message.requestId, event, link);
@@ -62,6 +73,7 @@ function toRequestEvent(message: RequestEventMessage): RequestEvent | null {
         type: 'started',
         workerId: message.started?.workerId ?? '',
         promptTokens: message.started?.promptTokens ?? 0,
+        pickupMs: message.started?.pickupMs ?? 0,
       };
     case 'tokens':
       return {

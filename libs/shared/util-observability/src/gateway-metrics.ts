@@ -20,6 +20,32 @@ export type AdmissionRefusalReason =
   | 'queue_unavailable'
   | (string & {});
 
+/**
+ * Where a request's time goes, stage by stage, as the gateway sees it:
+ * `auth` (arrival to the runner: HTTP parsing, the key, validation), `admission` (model lookup,
+ * live-worker check, quotas and budget), `enqueue` (the job onto its queue), `queue_wait` (until
+ * a worker took it), `worker_pickup` (the worker's checks and tokenization before it starts),
+ * `first_token`, `last_token` (first token to the end), `report` (a report batch's way over the
+ * worker link), `settlement` (the admission released), `response` (the last bytes written).
+ */
+export type RequestStage =
+  | 'auth'
+  | 'admission'
+  | 'enqueue'
+  | 'queue_wait'
+  | 'worker_pickup'
+  | 'first_token'
+  | 'last_token'
+  | 'report'
+  | 'settlement'
+  | 'response';
+
+/** Sub-millisecond to seconds: the stages of a fast request are fractions of a millisecond. */
+const STAGE_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1,
+  0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+
 /** The gateway's Prometheus metrics (served at `/metrics`). */
 @Injectable()
 export class GatewayMetrics {
@@ -33,6 +59,19 @@ export class GatewayMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+
+  readonly requestStage = new Histogram({
+    name: 'marquee_request_stage_seconds',
+    help: 'Time of each stage of an inference request (see RequestStage)',
+    labelNames: ['stage'] as const,
+    buckets: STAGE_BUCKETS,
+    registers: [this.registry],
+  });
+
+  /** Records one stage of a request. */
+  recordStage(stage: RequestStage, seconds: number): void {
+    this.requestStage.observe({ stage }, seconds);
+  }
 
   readonly httpInFlight = new Gauge({
     name: 'marquee_http_requests_in_flight',

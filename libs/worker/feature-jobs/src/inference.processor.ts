@@ -18,7 +18,7 @@ import { WorkerConfig } from '@marquee/worker/util-config';
 import type { Job } from 'bullmq';
 import { JobDrainer } from './job-drainer';
 import { ModelHost } from './model-host.service';
-import { runJob } from './run-job';
+import { type EventSink, runJob } from './run-job';
 import { UsageRecorder } from './usage-recorder.service';
 
 /** A job to put back on its queue for another worker (shutdown before it streamed anything). */
@@ -116,6 +116,7 @@ export class InferenceProcessor
   }
 
   private async process(job: Job<InferenceJob>): Promise<void> {
+    const takenAt = performance.now();
     const parsed = inferenceJobSchema.safeParse(job.data);
     if (!parsed.success)
       throw new JobFailed(
@@ -137,11 +138,27 @@ export class InferenceProcessor
     };
     this.active.set(payload.requestId, running);
     const tracked = this.drainer.track(payload, abort, link);
+    // The gateway's stage breakdown tells this worker's pickup from the wait in the queue.
+    const sink: EventSink = {
+      send: (event, flushNow) =>
+        tracked.sink.send(
+          event.started
+            ? {
+                ...event,
+                started: {
+                  ...event.started,
+                  pickupMs: performance.now() - takenAt,
+                },
+              }
+            : event,
+          flushNow,
+        ),
+    };
     try {
       await runJob(
         payload,
         generator as TextGenerator,
-        tracked.sink,
+        sink,
         this.config.workerId,
         abort.signal,
         // A job handed back is billed by the worker that runs it in the end; one whose gateway

@@ -38,7 +38,10 @@ function workerLinkClient(): ClientConstructor {
 export interface GatewayLinkOptions {
   workerId: string;
   models: string[];
-  /** Milliseconds events wait to be batched into one report; 0 sends on the next tick. */
+  /**
+   * Reports go out at most this often while the link is busy, ms (events then wait up to this
+   * long, batched into one report); a quiet link sends on the next tick.
+   */
   flushMs: number;
   heartbeatMs: number;
   activeRequests: () => number;
@@ -59,6 +62,9 @@ export class GatewayLink {
   >;
   private pending: RequestEventMessage[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  /** When the last report went out (`performance.now()`), for batching under load. */
+  private lastFlushAt = -Infinity;
   private readonly heartbeat: NodeJS.Timeout;
   private closed = false;
 
@@ -109,22 +115,33 @@ export class GatewayLink {
     return this.closed;
   }
 
-  /** Queues an event; terminal events flush at once so the client is not kept waiting. */
+  /**
+   * Queues an event. Terminal events flush at once so the client is not kept waiting; others go
+   * out with the events of the same tick when the link has been quiet for `flushMs`, and are
+   * batched for up to `flushMs` while it is busy (many requests' tokens then share a message).
+   */
   send(event: RequestEventMessage, flushNow = false): void {
     if (this.closed) return;
     this.pending.push(event);
-    if (flushNow) this.flush();
-    else
-      this.flushTimer ??= setTimeout(() => this.flush(), this.options.flushMs);
+    if (flushNow) return this.flush();
+    if (this.flushTimer || this.immediate) return;
+    const wait = this.lastFlushAt + this.options.flushMs - performance.now();
+    if (wait <= 0) this.immediate = setImmediate(() => this.flush());
+    else this.flushTimer = setTimeout(() => this.flush(), wait);
   }
 
   flush(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.flushTimer = null;
+    this.immediate = null;
     if (this.closed || this.pending.length === 0) return;
     const events = this.pending;
     this.pending = [];
-    this.call.write({ batch: { events } });
+    this.lastFlushAt = performance.now();
+    this.call.write({
+      batch: { events, sentAtUnixMs: performance.timeOrigin + performance.now() },
+    });
   }
 
   close(): void {

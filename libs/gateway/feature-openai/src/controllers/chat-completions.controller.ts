@@ -31,6 +31,7 @@ export class ChatCompletionsController {
     const body = parseBody(chatCompletionRequestSchema, rawBody);
     const n = body.n ?? 1;
     const run = await this.runner.start({
+      arrivedAt: performance.now() - reply.elapsedTime,
       principal,
       requestId: request.id,
       endpoint: 'chat.completions',

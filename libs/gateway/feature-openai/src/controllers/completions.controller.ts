@@ -36,6 +36,7 @@ export class CompletionsController {
     const prompts = toPrompts(body.prompt);
     const n = body.n ?? 1;
     const run = await this.runner.start({
+      arrivedAt: performance.now() - reply.elapsedTime,
       principal,
       requestId: request.id,
       endpoint: 'completions',

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { PromptPayload, SamplingPayload } from '@marquee/contracts/queue';
 import type { Model } from '@marquee/gateway/data-access-db';
 import { InferenceQueue } from '@marquee/gateway/data-access-queue';
@@ -16,7 +16,9 @@ import {
 } from './request-accounting.service';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
+import { GatewayMetrics } from '@marquee/shared/util-observability';
 import { promptTokenBound } from './prompt-bound';
+import { StageClock } from './stage-clock';
 import { JobDispatch } from './job-dispatch.service';
 
 /** A validated generation request, ready to queue. */
@@ -27,6 +29,8 @@ export interface InferenceCall {
   model: string;
   prompts: PromptPayload[];
   sampling: SamplingPayload;
+  /** `performance.now()` when the HTTP request arrived (the stage breakdown starts there). */
+  arrivedAt?: number;
 }
 
 /** A queued request: its events as they arrive, and a way to cancel it. */
@@ -38,6 +42,8 @@ export interface RunningRequest {
   events(): AsyncGenerator<RequestEvent>;
   /** The client went away: stop the work (billing follows what was generated). */
   cancel(): void;
+  /** Its stage breakdown; the writer records the last stage, the response. */
+  readonly clock: StageClock;
 }
 
 /**
@@ -55,9 +61,15 @@ export class InferenceRunner {
     private readonly admission: AdmissionService,
     private readonly accounting: RequestAccounting,
     private readonly dispatch: JobDispatch,
+    @Optional() private readonly metrics?: GatewayMetrics,
   ) {}
 
   async start(call: InferenceCall): Promise<RunningRequest> {
+    const clock = new StageClock(
+      this.metrics,
+      call.arrivedAt ?? performance.now(),
+    );
+    clock.lap('auth');
     const model = await this.resolveModel(call);
     await this.dispatch.ensureServed(model.name);
     const admission = await this.admission.admit({
@@ -68,8 +80,10 @@ export class InferenceRunner {
       limits: call.principal,
     });
 
+    clock.lap('admission');
     const channel = this.registry.open(call.requestId);
     let started = false;
+    let streamed = false;
     const relayed = { promptTokens: 0, completionTokens: 0 };
     const deadline = await this.dispatch.dispatch(
       this.queue,
@@ -88,6 +102,7 @@ export class InferenceRunner {
       () => started,
     );
 
+    clock.lap('enqueue');
     const accounting = this.accounting;
     const dispatch = this.dispatch;
     const request = {
@@ -99,6 +114,7 @@ export class InferenceRunner {
     };
     return {
       model,
+      clock,
       headers: admission.headers,
       events: async function* () {
         try {
@@ -113,15 +129,21 @@ export class InferenceRunner {
             if (event.type === 'started') {
               started = true;
               relayed.promptTokens = event.promptTokens;
+              clock.split('queue_wait', 'worker_pickup', event.pickupMs);
             }
-            if (event.type === 'tokens')
+            if (event.type === 'tokens') {
               relayed.completionTokens += event.tokens;
+              if (!streamed) clock.lap('first_token');
+              streamed = true;
+            }
             if (isTerminal(event)) {
               deadline.clear();
+              if (started) clock.lap('last_token');
               await accounting.ended(
                 request,
                 requestEnd(event, started, relayed),
               );
+              clock.lap('settlement');
             }
             yield event;
           }

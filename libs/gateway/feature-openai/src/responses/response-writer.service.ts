@@ -59,6 +59,7 @@ export class ResponseWriter {
     try {
       if (delivery.stream) await this.stream(run, format, delivery, reply);
       else await this.whole(run, format, delivery, reply);
+      run.clock.lap('response');
     } finally {
       finished = true;
     }
