@@ -32,6 +32,8 @@ import {
   stageLines,
   summarizeTarget,
   table,
+  type Phase,
+  PHASES,
   type TargetRuns,
 } from './gateway/summarize';
 import {
@@ -77,14 +79,13 @@ function git(): { commit: string; uncommittedFiles: number } {
 let metricsUnreadable = false;
 
 /**
- * Scrapes Marquee's stage histograms around `run`, adding what it recorded to `runs.stages`. A
- * metrics endpoint that cannot be read is said once, and the run goes on without stages.
+ * Scrapes Marquee's stage histograms around `run`; returns what the run recorded, or null. A
+ * metrics endpoint that cannot be read is said once, and the bench goes on without stages.
  */
-async function withStages<T>(
+async function stagesDuring(
   marquee: MarqueeTarget,
-  runs: TargetRuns,
-  run: () => Promise<T>,
-): Promise<T> {
+  run: () => Promise<void>,
+): Promise<Buckets | null> {
   const url = marquee.metricsUrl;
   const scrape = async () => {
     if (!url || metricsUnreadable) return null;
@@ -99,14 +100,34 @@ async function withStages<T>(
     }
   };
   const before = await scrape();
-  const result = await run();
+  await run();
   const after = await scrape();
-  if (after) {
-    runs.stages ??= new Map() as Buckets;
-    addDifference(runs.stages, after, before);
-  }
-  return result;
+  if (!after) return null;
+  const recorded: Buckets = new Map();
+  addDifference(recorded, after, before);
+  return recorded;
 }
+
+/** Runs one phase against one target, adding the result to `into`. */
+async function measure(
+  phase: Phase,
+  target: Target,
+  into: TargetRuns,
+): Promise<void> {
+  switch (phase) {
+    case 'c1':
+      into.c1.push(await fixedConcurrency(target.call, 1, PHASE_S));
+      return;
+    case 'c50':
+      into.c50.push(await fixedConcurrency(target.call, CONNECTIONS, PHASE_S));
+      return;
+    case 'stream':
+      if (target.stream)
+        into.stream.push(await streamSequential(target.stream, PHASE_S));
+      return;
+  }
+}
+
 async function main(): Promise<void> {
   const report = startReport('npm run bench:gateway');
   const started = performance.now();
@@ -129,7 +150,7 @@ async function main(): Promise<void> {
     for (const why of marquee.skipped) say(`skipping Marquee ${why}`);
     const targets = allTargets(mock.origin, portkey.origin, marquee);
     const runs = new Map<string, TargetRuns>(
-      targets.map((t) => [t.id, { c1: [], c50: [], stream: [], stages: null }]),
+      targets.map((t) => [t.id, { c1: [], c50: [], stream: [], stages: {} }]),
     );
     say('warming up every target (1 s at c=1, one stream)');
     for (const target of targets) {
@@ -138,36 +159,21 @@ async function main(): Promise<void> {
     }
     const loadPerRound: number[] = [];
     for (let r = 1; r <= ROUNDS; r++) {
-      const phases: [string, (t: Target, runs: TargetRuns) => Promise<void>][] =
-        [
-          [
-            'c=1',
-            async (t, into) =>
-              void into.c1.push(await fixedConcurrency(t.call, 1, PHASE_S)),
-          ],
-          [
-            `c=${CONNECTIONS}`,
-            async (t, into) =>
-              void into.c50.push(
-                await fixedConcurrency(t.call, CONNECTIONS, PHASE_S),
-              ),
-          ],
-          [
-            'stream',
-            async (t, into) => {
-              if (t.stream)
-                into.stream.push(await streamSequential(t.stream, PHASE_S));
-            },
-          ],
-        ];
-      for (const [phase, measure] of phases)
+      for (const phase of PHASES)
         for (const target of targets) {
+          if (phase === 'stream' && !target.stream) continue;
           say(`round ${r}/${ROUNDS} ${phase} ${target.id}`);
           const into = runs.get(target.id) as TargetRuns;
-          const current = marquee;
-          if (target.marqueeInference)
-            await withStages(current, into, () => measure(target, into));
-          else await measure(target, into);
+          if (!target.marqueeInference) {
+            await measure(phase, target, into);
+            continue;
+          }
+          const recorded = await stagesDuring(marquee, () =>
+            measure(phase, target, into),
+          );
+          if (!recorded) continue;
+          const sum = (into.stages[phase] ??= new Map());
+          addDifference(sum, recorded, null);
         }
       loadPerRound.push(loadavg()[0]);
     }
@@ -224,7 +230,7 @@ async function main(): Promise<void> {
             streamed: `the same with stream: true, max_tokens ${STREAM_TOKENS}`,
           },
           mock: 'bench/gateway/mock-openai.ts in its own process: answers at once, SSE chunks written back to back',
-          portkey: `@portkey-ai/gateway ${version('@portkey-ai/gateway')} (build/start-server.js --headless, NODE_ENV=production), x-portkey-provider openai, x-portkey-custom-host the mock`,
+          portkey: `@portkey-ai/gateway ${version('@portkey-ai/gateway')} (build/start-server.js --headless, NODE_ENV=production), x-portkey-provider openai, x-portkey-custom-host the mock; its stream reader waits 25 ms before passing on the first SSE event (a setTimeout in build/start-server.js), so its TTFT has a 25 ms floor`,
           marquee: {
             mode: marquee.mode,
             origin: marquee.origin,

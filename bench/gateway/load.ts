@@ -67,7 +67,7 @@ export interface StreamRun {
   interTokenGap: number[];
   /** Request sent to `[DONE]`, per stream. */
   total: number[];
-  /** Tokens counted per stream (a chunk carrying text or `delta.content`). */
+  /** Tokens counted per stream (chunks carrying non-empty `text` or `delta.content`). */
   tokens: number[];
   /** First error seen, for the report. */
   firstError: string | null;
@@ -78,12 +78,10 @@ interface Chunk {
   choices?: { text?: string | null; delta?: { content?: string | null } }[];
 }
 
+/** A chunk with text: the opening chunk (`role`, `content: ''`) and the finish chunk are not tokens. */
 function isToken(chunk: Chunk): boolean {
   const choice = chunk.choices?.[0];
-  return (
-    typeof choice?.text === 'string' ||
-    typeof choice?.delta?.content === 'string'
-  );
+  return Boolean(choice?.text || choice?.delta?.content);
 }
 
 /** Sends one streamed request and times each token as its bytes are read. */

@@ -90,7 +90,31 @@ export function quantile(
   return lowerBound;
 }
 
-/** One row per series: observations, p50 and p99 in milliseconds. */
+/** The stages in request order (as the gateway names them); others follow in the order seen. */
+const STAGE_ORDER = [
+  'auth',
+  'admission',
+  'enqueue',
+  'queue_wait',
+  'worker_pickup',
+  'first_token',
+  'last_token',
+  'report',
+  'settlement',
+  'response',
+];
+
+/** A series' name for the table: its `stage`, with any labels other than `stage` and `service`. */
+function stageName(series: string): string {
+  const labels = series.split(',');
+  const stage = labels.find((l) => l.startsWith('stage='))?.slice(6) ?? series;
+  const rest = labels.filter(
+    (l) => !l.startsWith('stage=') && !l.startsWith('service='),
+  );
+  return rest.length ? `${stage} (${rest.join(',')})` : stage;
+}
+
+/** One row per series, in request order: observations, p50 and p99 in milliseconds. */
 export function stageTable(
   buckets: Buckets,
 ): {
@@ -101,10 +125,16 @@ export function stageTable(
 }[] {
   const ms = (s: number | null) =>
     s === null ? null : Number((s * 1000).toFixed(3));
-  return [...buckets.entries()].map(([stage, bounds]) => ({
-    stage: stage.replace(/^stage=/, ''),
-    count: Math.round(Math.max(0, ...bounds.values())),
-    p50Ms: ms(quantile(bounds, 0.5)),
-    p99Ms: ms(quantile(bounds, 0.99)),
-  }));
+  const rank = (name: string) => {
+    const i = STAGE_ORDER.indexOf(name.split(' ')[0]);
+    return i < 0 ? STAGE_ORDER.length : i;
+  };
+  return [...buckets.entries()]
+    .map(([series, bounds]) => ({
+      stage: stageName(series),
+      count: Math.round(Math.max(0, ...bounds.values())),
+      p50Ms: ms(quantile(bounds, 0.5)),
+      p99Ms: ms(quantile(bounds, 0.99)),
+    }))
+    .sort((a, b) => rank(a.stage) - rank(b.stage));
 }

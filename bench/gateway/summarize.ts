@@ -3,13 +3,17 @@ import { percentile } from '../bench-report';
 import type { LoadRun, StreamRun } from './load';
 import { type Buckets, stageTable } from './stage-histograms';
 
+/** The three ways each target is measured. */
+export type Phase = 'c1' | 'c50' | 'stream';
+export const PHASES: Phase[] = ['c1', 'c50', 'stream'];
+
 /** Everything measured for one target, every round pooled. */
 export interface TargetRuns {
   c1: LoadRun[];
   c50: LoadRun[];
   stream: StreamRun[];
-  /** Marquee's stage buckets added up over this target's runs; null: none recorded. */
-  stages: Buckets | null;
+  /** Marquee's stage buckets added up over this target's runs, per phase; absent: none recorded. */
+  stages: Partial<Record<Phase, Buckets>>;
 }
 
 const round = (n: number, digits = 3) => Number(n.toFixed(digits));
@@ -59,7 +63,14 @@ export function summarizeTarget(runs: TargetRuns) {
           totalMs: latency(streams.flatMap((r) => r.total)),
         }
       : null,
-    stages: runs.stages ? stageTable(runs.stages) : null,
+    stages: Object.keys(runs.stages).length
+      ? Object.fromEntries(
+          PHASES.filter((p) => runs.stages[p]).map((p) => [
+            p,
+            stageTable(runs.stages[p] as Buckets),
+          ]),
+        )
+      : null,
   };
 }
 
@@ -114,17 +125,27 @@ export function ratios(marquee: TargetSummary, portkey: TargetSummary) {
   };
 }
 
-/** Stage rows as a Markdown table. */
+/** Stage rows as a Markdown table, one column pair per phase. */
 export function stageLines(label: string, summary: TargetSummary): string {
-  if (!summary.stages) return `${label}: no stage histograms`;
-  const rows = summary.stages.map(
-    (s) =>
-      `| ${s.stage} | ${s.count} | ${fmt(s.p50Ms, 3)} | ${fmt(s.p99Ms, 3)} |`,
-  );
+  const stages = summary.stages;
+  if (!stages) return `${label}: no stage histograms`;
+  const phases = PHASES.filter((p) => stages[p]);
+  const names = [
+    ...new Set(phases.flatMap((p) => stages[p]?.map((r) => r.stage) ?? [])),
+  ];
+  const title = { c1: 'c=1', c50: 'c=50', stream: 'stream' };
+  const head = `| stage | ${phases.map((p) => `${title[p]} n | ${title[p]} p50 ms | ${title[p]} p99 ms`).join(' | ')} |`;
+  const rows = names.map((name) => {
+    const cells = phases.map((p) => {
+      const row = stages[p]?.find((r) => r.stage === name);
+      return `${row?.count ?? 0} | ${fmt(row?.p50Ms, 3)} | ${fmt(row?.p99Ms, 3)}`;
+    });
+    return `| ${name} | ${cells.join(' | ')} |`;
+  });
   return [
     `${label}:`,
-    '| stage | n | p50 ms | p99 ms |',
-    '| --- | --- | --- | --- |',
+    head,
+    `|${' --- |'.repeat(1 + phases.length * 3)}`,
     ...rows,
   ].join('\n');
 }

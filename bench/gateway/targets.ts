@@ -83,7 +83,7 @@ export function allTargets(
   const key = { authorization: `Bearer ${marquee.apiKey}` };
   for (const model of marquee.models)
     targets.push({
-      id: `marquee-${model.kind}`,
+      id: model.kind === 'echo' ? 'marquee-echo' : 'marquee-tiny',
       label: `Marquee, ${model.kind}`,
       ...pair(`${marquee.origin}/v1/chat/completions`, key, model.name),
       marqueeInference: true,
