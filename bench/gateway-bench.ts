@@ -131,6 +131,8 @@ async function measure(
 async function main(): Promise<void> {
   const report = startReport('npm run bench:gateway');
   const started = performance.now();
+  // Before the apps are built: the build takes whatever the work tree holds.
+  const tree = git();
   const logDir = mkdtempSync(join(tmpdir(), 'marquee-gateway-bench-logs-'));
   let failed = true;
   const servers: RunningServer[] = [];
@@ -237,7 +239,7 @@ async function main(): Promise<void> {
             models: marquee.models,
             skipped,
             settings: marquee.settings,
-            git: git(),
+            git: tree,
           },
           versions: {
             node: process.version,
