@@ -21,7 +21,7 @@ async function stageCounts(): Promise<Map<string, number>> {
   const text = await (await fetch(`${metricsOrigin}/metrics`)).text();
   const counts = new Map<string, number>();
   for (const match of text.matchAll(
-    /^marquee_request_stage_seconds_count\{stage="([a-z_]+)"\} (\S+)$/gm,
+    /^marquee_request_stage_seconds_count\{[^}]*stage="([a-z_]+)"[^}]*\} (\S+)$/gm,
   ))
     counts.set(match[1], Number(match[2]));
   return counts;
