@@ -113,7 +113,8 @@ export async function announceQueuedJob(
     .multi()
     .hset(fairTenantsKey(model), tenantId, encodeTenantShare(share))
     .sadd(fairReadyKey(model), tenantId)
-    .lpush(fairBellKey(model), '1')
+    // The ring names the tenant: a worker that knows it needs no re-read to look there.
+    .lpush(fairBellKey(model), tenantId)
     .ltrim(fairBellKey(model), 0, BELL_LENGTH - 1)
     .exec();
 }

@@ -29,6 +29,7 @@ export class PrincipalCache implements OnModuleInit, OnModuleDestroy {
     { principal: KeyPrincipal | null; expiresAt: number }
   >();
   private subscriber: Redis | null = null;
+  private readonly listeners = new Set<() => void>();
 
   constructor(
     private readonly keys: ApiKeyRepository,
@@ -40,9 +41,9 @@ export class PrincipalCache implements OnModuleInit, OnModuleDestroy {
     this.subscriber.on('error', (error) =>
       this.logger.warn(`authz subscriber: ${error.message}`),
     );
-    this.subscriber.on('message', () => this.entries.clear());
+    this.subscriber.on('message', () => this.flush());
     // Reconnects re-subscribe automatically; flush in case broadcasts were missed meanwhile.
-    this.subscriber.on('ready', () => this.entries.clear());
+    this.subscriber.on('ready', () => this.flush());
     await this.subscriber
       .subscribe(AUTHZ_CHANGED_CHANNEL)
       .catch((error: Error) => {
@@ -84,9 +85,22 @@ export class PrincipalCache implements OnModuleInit, OnModuleDestroy {
     return Math.min(Infinity, ...times);
   }
 
+  /**
+   * Also runs `listener` whenever admin data changed (any replica's broadcast, or a reconnect
+   * that may have missed one): other caches of admin data (models, prices) flush with this one.
+   */
+  onChange(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  private flush(): void {
+    this.entries.clear();
+    for (const listener of this.listeners) listener();
+  }
+
   /** Tells every replica (this one included) to forget what it cached. */
   async broadcastChange(): Promise<void> {
-    this.entries.clear();
+    this.flush();
     await this.redis.client.publish(AUTHZ_CHANGED_CHANNEL, String(Date.now()));
   }
 

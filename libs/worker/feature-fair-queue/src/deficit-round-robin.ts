@@ -31,6 +31,11 @@ export class DeficitRoundRobin {
     if (this.cursor >= this.order.length) this.cursor = 0;
   }
 
+  /** Whether `id` is a tenant of the round (its share is known). */
+  knows(id: string): boolean {
+    return this.flows.has(id);
+  }
+
   /**
    * Candidates in the order to try for the next job: every tenant of the most urgent tier first,
    * starting with the one the round is at. Call {@link served} or {@link idle} with the result.

@@ -56,7 +56,7 @@ export class FairJobSource<T> {
   private readonly drr = new DeficitRoundRobin();
   private readonly workers = new Map<string, Worker<T>>();
   private refreshedAt = 0;
-  private bellWait: Promise<void> | null = null;
+  private bellWait: Promise<boolean> | null = null;
   /** Bumped whenever work may have appeared: a bell rang, a job was handed back or found idle. */
   private generation = 0;
   /** The generation at which a sweep of every tenant last found nothing, and when it began. */
@@ -91,26 +91,33 @@ export class FairJobSource<T> {
    * of a crashed worker, put back by BullMQ's stalled check).
    */
   async next(): Promise<FairJob<T> | null> {
+    // Just woken by the bell: its ring is heard already, and rings that came with it wait for
+    // the next look (saves a round trip on the quiet path).
+    let woke = false;
     while (!this.closed) {
       // Every enqueue rings the bell, so a tenant that just arrived is a candidate at once.
-      const rang = await this.options.connection.lpop(
-        fairBellKey(this.options.model),
-        BELL_DRAIN,
-      );
-      if (rang) {
+      const rang = woke
+        ? null
+        : await this.options.connection.lpop(
+            fairBellKey(this.options.model),
+            BELL_DRAIN,
+          );
+      woke = false;
+      if (rang?.length) {
         this.generation++;
+        this.hear(rang);
         // Slots asleep on the bell missed this ring (this one took it): pass it on.
         if (this.bellWait)
           await this.options.connection.lpush(
             fairBellKey(this.options.model),
-            '1',
+            rang[0],
           );
       }
       let now = Date.now();
       if (now - this.markedAt >= this.fullSweepMs) await this.markWaiting();
       const idle = this.generation === this.emptyGeneration;
       if (idle && now - this.idleSweepAt < this.refreshMs) {
-        await this.bell();
+        woke = await this.bell();
         continue;
       }
       if (idle) this.idleSweepAt = now; // this slot takes the period's sweep
@@ -145,9 +152,23 @@ export class FairJobSource<T> {
       this.emptyGeneration = generation;
       if (!idle) this.idleSweepAt = now;
       // Nothing queued anywhere: sleep until a gateway rings (or a second passes).
-      await this.bell();
+      woke = await this.bell();
     }
     return null;
+  }
+
+  /**
+   * Rings name the tenants that queued a job (older gateways ring `1`): a tenant the round
+   * knows is ready at once, with no re-read of the lists; any other ring asks for one.
+   */
+  private hear(rings: string[]): void {
+    let known = true;
+    for (const ring of rings) {
+      if (this.drr.knows(ring)) this.ready.add(ring);
+      else known = false;
+    }
+    if (known) this.refreshedGeneration = this.generation;
+    else this.refreshedAt = 0;
   }
 
   /**
@@ -188,17 +209,17 @@ export class FairJobSource<T> {
    * One blocking wait on the bell, shared by every idle slot: a connection serves one blocking
    * call at a time, so slots queuing their own would each wake up to a second late.
    */
-  private bell(): Promise<void> {
+  private bell(): Promise<boolean> {
     this.bellWait ??= this.options.bellConnection
       .blpop(fairBellKey(this.options.model), 1)
       .then(
         (rang) => {
-          if (rang) {
-            this.generation++;
-            this.refreshedAt = 0; // a new tenant may have rung
-          }
+          if (!rang) return false;
+          this.generation++;
+          this.hear([rang[1]]);
+          return true;
         },
-        () => undefined,
+        () => false,
       )
       .finally(() => {
         this.bellWait = null;
@@ -241,7 +262,7 @@ export class FairJobSource<T> {
             await this.options.connection
               .multi()
               .sadd(fairReadyKey(this.options.model), tenantId)
-              .lpush(fairBellKey(this.options.model), '1')
+              .lpush(fairBellKey(this.options.model), tenantId)
               .exec();
           } else await job.moveToFailed(error, token, false);
         }),
@@ -340,7 +361,7 @@ export class FairJobSource<T> {
         void this.options.connection
           .multi()
           .sadd(fairReadyKey(this.options.model), tenantId)
-          .lpush(fairBellKey(this.options.model), '1')
+          .lpush(fairBellKey(this.options.model), tenantId)
           .exec()
           .catch(() => undefined);
       });

@@ -183,7 +183,7 @@ export class InferenceProcessor
       tracked.done();
       // Ended here (or handed back to run elsewhere): the claim is only for a job lost with its
       // worker, which BullMQ's stalled check may bring back.
-      await this.recorder
+      const unclaimed = this.recorder
         .unclaimRun(payload.requestId)
         .catch((e: unknown) =>
           this.logger.warn(
@@ -193,6 +193,8 @@ export class InferenceProcessor
               : 'run claim left to expire',
           ),
         );
+      // A job handed back must be free to run elsewhere before it is back in its queue.
+      if (tracked.handedBack) await unclaimed;
     }
   }
 
@@ -203,29 +205,35 @@ export class InferenceProcessor
    * goes back to its queue.
    */
   private async mayStart(payload: InferenceJob): Promise<boolean> {
+    const { requestId } = payload;
+    const gatewayId = payload.replyTo.gatewayId;
     try {
-      if (!(await this.recorder.requesterAlive(payload.replyTo.gatewayId))) {
+      // One round trip when all is well; a requester that looks gone gets a grace.
+      const { claimed, alive } = await this.recorder.claimIfAlive(
+        requestId,
+        gatewayId,
+      );
+      if (!claimed) {
         this.logger.warn(
-          { requestId: payload.requestId, gateway: payload.replyTo.gatewayId },
-          'the gateway that queued the job is gone; dropped',
-        );
-        await this.recorder.dropped(payload);
-        return false;
-      }
-      if (!(await this.recorder.claimRun(payload.requestId))) {
-        this.logger.warn(
-          { requestId: payload.requestId },
+          { requestId },
           'job already started by a lost worker; not run twice',
         );
         return false;
       }
-      return true;
+      if (alive || (await this.recorder.requesterAlive(gatewayId))) return true;
+      this.logger.warn(
+        { requestId, gateway: gatewayId },
+        'the gateway that queued the job is gone; dropped',
+      );
+      await this.recorder.unclaimRun(requestId);
+      await this.recorder.dropped(payload);
+      return false;
     } catch (error) {
       this.logger.warn(
-        { requestId: payload.requestId, err: String(error) },
+        { requestId, err: String(error) },
         'cannot check the job; handed back',
       );
-      throw new HandBack(payload.requestId);
+      throw new HandBack(requestId);
     }
   }
 

@@ -88,4 +88,28 @@ describe('UsageRecorder (Redis)', () => {
     setTimeout(() => void redis.set(key, '2', 'EX', 10), 1_000);
     expect(await recorder.requesterAlive(gatewayId)).toBe(true);
   });
+
+  it('claims a job and reads its requester in one round trip', async () => {
+    const other = `gw-${randomUUID()}`;
+    const { requestId } = job();
+    expect(await recorder.claimIfAlive(requestId, other)).toEqual({
+      claimed: true,
+      alive: false,
+    });
+    expect(await recorder.claimIfAlive(requestId, other)).toEqual({
+      claimed: false,
+      alive: false,
+    });
+    await redis.set(gatewayAliveKey(other), '1', 'EX', 10);
+    const fresh = job();
+    expect(await recorder.claimIfAlive(fresh.requestId, other)).toEqual({
+      claimed: true,
+      alive: true,
+    });
+    await redis.del(
+      gatewayAliveKey(other),
+      jobRunKey(requestId),
+      jobRunKey(fresh.requestId),
+    );
+  });
 });

@@ -100,6 +100,36 @@ export class UsageRecorder implements OnModuleDestroy {
     return set === 'OK';
   }
 
+  /**
+   * The fast path of starting a job, in one round trip: claims its run (as {@link claimRun}) and
+   * tells whether its requester looked alive (its key there, and refreshed since its link was
+   * seen closing). `claimed: false`: some worker started it before.
+   */
+  async claimIfAlive(
+    requestId: string,
+    gatewayId: string,
+  ): Promise<{ claimed: boolean; alive: boolean }> {
+    const replies = await this.redis
+      .multi()
+      .get(gatewayAliveKey(gatewayId))
+      .set(
+        jobRunKey(requestId),
+        this.config.workerId,
+        'EX',
+        JOB_RUN_KEY_TTL_S,
+        'NX',
+      )
+      .exec();
+    if (!replies) throw new Error('the start check was aborted');
+    const [[aliveError, value], [claimError, set]] = replies;
+    if (aliveError) throw aliveError;
+    if (claimError) throw claimError;
+    return {
+      claimed: set === 'OK',
+      alive: this.fresh(gatewayId, value as string | null),
+    };
+  }
+
   /** A job handed back unstarted (shutdown): another worker may start it. */
   async unclaimRun(requestId: string): Promise<void> {
     await this.redis.del(jobRunKey(requestId));
@@ -126,17 +156,19 @@ export class UsageRecorder implements OnModuleDestroy {
    */
   async requesterAlive(gatewayId: string): Promise<boolean> {
     const key = gatewayAliveKey(gatewayId);
-    const alive = async () => {
-      const value = await this.redis.get(key);
-      if (value === null) return false;
-      if (!this.gone.has(gatewayId)) return true;
-      if (value === this.gone.get(gatewayId)) return false;
-      this.gone.delete(gatewayId);
-      return true;
-    };
+    const alive = async () => this.fresh(gatewayId, await this.redis.get(key));
     if (await alive()) return true;
     await sleep(GATEWAY_ALIVE_REFRESH_MS + 500);
     return alive();
+  }
+
+  /** Whether an alive-key value shows its gateway alive (refreshed since its link closed, if it did). */
+  private fresh(gatewayId: string, value: string | null): boolean {
+    if (value === null) return false;
+    if (!this.gone.has(gatewayId)) return true;
+    if (value === this.gone.get(gatewayId)) return false;
+    this.gone.delete(gatewayId);
+    return true;
   }
 
   onModuleDestroy(): void {

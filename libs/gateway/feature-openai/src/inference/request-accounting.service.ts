@@ -15,6 +15,7 @@ import type {
   RequestEvent,
   TerminalEvent,
 } from '@marquee/gateway/transport-grpc';
+import { PrincipalCache } from '@marquee/gateway/feature-auth';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 
@@ -93,6 +94,9 @@ export function requestEnd(
   };
 }
 
+/** Models are read again after this long at most, ms (admin changes flush them at once). */
+const MODEL_TTL_MS = 5_000;
+
 /** How long a gateway keeps trying to append an entry while Redis is unreachable. */
 const APPEND_RETRY_FOR_MS = 10 * 60_000;
 
@@ -108,14 +112,22 @@ export class RequestAccounting {
 
   /** This system of record's usage stream. */
   readonly ledger: string;
+  /** Models by name (null: none), so the hot path costs no database round trip. */
+  private readonly modelCache = new Map<
+    string,
+    { model: Model | null; expiresAt: number }
+  >();
 
   constructor(
     private readonly models: ModelRepository,
     private readonly admission: AdmissionService,
     private readonly redis: RedisConnection,
     config: GatewayConfig,
+    principals: PrincipalCache,
   ) {
     this.ledger = usageStreamKey(config.databaseUrl);
+    // Admin changes (a model registered, hidden, repriced) flush it on every replica at once.
+    principals.onChange(() => this.modelCache.clear());
   }
 
   /** The model named `name` for `task`, if this key may use it; 404 otherwise (never revealing other tenants' models). */
@@ -124,12 +136,7 @@ export class RequestAccounting {
     task: Model['task'],
     principal: Principal,
   ): Promise<Model> {
-    const model = await this.models.findByName(name).catch(() => {
-      throw ApiError.unavailable(
-        'The database is unavailable; try again shortly.',
-        'database_unavailable',
-      );
-    });
+    const model = await this.model(name);
     const { tenantId, allowedModels } = principal;
     const visible =
       model &&
@@ -137,6 +144,22 @@ export class RequestAccounting {
       (model.tenantId === null || model.tenantId === tenantId) &&
       (allowedModels.length === 0 || allowedModels.includes(model.name));
     if (!visible) throw ApiError.modelNotFound(name);
+    return model;
+  }
+
+  /** A model by name, cached as keys are (see {@link PrincipalCache}). */
+  private async model(name: string): Promise<Model | null> {
+    const now = Date.now();
+    const cached = this.modelCache.get(name);
+    if (cached && cached.expiresAt > now) return cached.model;
+    const model = await this.models.findByName(name).catch(() => {
+      throw ApiError.unavailable(
+        'The database is unavailable; try again shortly.',
+        'database_unavailable',
+      );
+    });
+    if (this.modelCache.size > 10_000) this.modelCache.clear();
+    this.modelCache.set(name, { model, expiresAt: now + MODEL_TTL_MS });
     return model;
   }
 

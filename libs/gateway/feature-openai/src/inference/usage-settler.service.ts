@@ -15,6 +15,7 @@ import {
   ModelRepository,
 } from '@marquee/gateway/data-access-db';
 import { RedisConnection } from '@marquee/gateway/data-access-queue';
+import { PrincipalCache } from '@marquee/gateway/feature-auth';
 import { AdmissionService } from '@marquee/gateway/feature-quotas';
 import { costMicros } from '@marquee/gateway/util-billing';
 import { GatewayConfig } from '@marquee/gateway/util-config';
@@ -75,8 +76,11 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly admission: AdmissionService,
     private readonly config: GatewayConfig,
     accounting: RequestAccounting,
+    principals: PrincipalCache,
   ) {
     this.stream = accounting.ledger;
+    // A repricing applies from the next settlement on, on every replica.
+    principals.onChange(() => this.prices.clear());
   }
 
   onApplicationBootstrap(): void {
