@@ -5,7 +5,8 @@
  * interleaved (each phase visits every target in turn, round after round, so machine noise hits
  * all alike): c=1 latency of a 1-token chat completion, throughput at c=50 (autocannon), and
  * streaming of 16 tokens (time to first token, gap between tokens), plus Marquee's
- * `GET /v1/models`. Marquee's per-stage histograms are scraped around each of its runs.
+ * `GET /v1/models`. Marquee's per-stage histograms are scraped around each of its runs. Then,
+ * once, 500 concurrent streams against Marquee with the echo model, each checked for lost frames.
  * Writes `bench/results/gateway-<date>.json` and prints a table and the ratios Marquee/Portkey.
  */
 import { execSync } from 'node:child_process';
@@ -14,6 +15,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, stopAll } from '@marquee/shared/util-setup';
 import { startReport } from './bench-report';
+import {
+  concurrentStreams,
+  concurrentStreamsLine,
+  type ConcurrentStreamsResult,
+} from './gateway/concurrent-streams';
 import { fixedConcurrency, streamSequential } from './gateway/load';
 import { type MarqueeTarget, startMarquee } from './gateway/marquee-stack';
 import {
@@ -26,6 +32,7 @@ import {
   type Buckets,
   scrapeBuckets,
   STAGE_METRIC,
+  stageTable,
 } from './gateway/stage-histograms';
 import {
   ratios,
@@ -46,6 +53,10 @@ import {
 const PHASE_S = Number(process.env.BENCH_PHASE_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = 50;
+/** Issue 10's "500 concurrent streams with no lost frame"; 0 skips the phase. */
+const CONCURRENT = Number(process.env.BENCH_CONCURRENT_STREAMS ?? 500);
+/** A stream of that phase still open after this long counts as an error. */
+const CONCURRENT_DEADLINE_MS = 120_000;
 
 const say = (line: string) => console.log(`bench:gateway: ${line}`);
 
@@ -128,6 +139,25 @@ async function measure(
   }
 }
 
+/** The concurrent-streams phase against Marquee + echo, with the stages it recorded. */
+async function streamsAtOnce(marquee: MarqueeTarget, model: string) {
+  say(`${CONCURRENT} concurrent streams, Marquee echo`);
+  let result: ConcurrentStreamsResult | undefined;
+  const recorded = await stagesDuring(marquee, async () => {
+    result = await concurrentStreams({
+      url: `${marquee.origin}/v1/chat/completions`,
+      apiKey: marquee.apiKey,
+      model,
+      prompt: PROMPT,
+      count: CONCURRENT,
+      maxTokens: STREAM_TOKENS,
+      deadlineMs: CONCURRENT_DEADLINE_MS,
+    });
+  });
+  if (!result) throw new Error('the concurrent streams phase did not run');
+  return { ...result, stages: recorded ? stageTable(recorded) : null };
+}
+
 async function main(): Promise<void> {
   const report = startReport('npm run bench:gateway');
   const started = performance.now();
@@ -180,6 +210,12 @@ async function main(): Promise<void> {
       loadPerRound.push(loadavg()[0]);
     }
 
+    const echo = marquee.models.find((m) => m.kind === 'echo');
+    const streams500 =
+      CONCURRENT > 0 && echo && targets.some((t) => t.id === 'marquee-echo')
+        ? await streamsAtOnce(marquee, echo.name)
+        : null;
+
     const summaries = targets.map((t) => ({
       id: t.id,
       label: t.label,
@@ -216,6 +252,7 @@ async function main(): Promise<void> {
         console.log(
           `${s.id}: ${s.summary.stream.errors} stream(s) failed, first: ${s.summary.stream.firstError}`,
         );
+    if (streams500) console.log(concurrentStreamsLine(streams500));
 
     const skipped = marquee.skipped;
     report.write(
@@ -225,11 +262,12 @@ async function main(): Promise<void> {
           phaseSeconds: PHASE_S,
           rounds: ROUNDS,
           order:
-            'for each round: c=1, then c=50, then streaming, each visiting every target in turn',
+            'for each round: c=1, then c=50, then streaming, each visiting every target in turn; then, once, the concurrent streams',
           loadGenerator: `autocannon ${version('autocannon')} in the bench process (c=1, c=${CONNECTIONS}); streaming: node:http, one kept-alive connection, streams back to back`,
           request: {
             nonStreamed: `POST /v1/chat/completions, one user message (${JSON.stringify(PROMPT)}), max_tokens 1, temperature 0`,
             streamed: `the same with stream: true, max_tokens ${STREAM_TOKENS}`,
+            concurrentStreams: `${CONCURRENT} of the streamed request to Marquee + echo at once, with logprobs: true (one logprobs.content entry per token) and stream_options.include_usage, plain fetch, no retries, ${CONCURRENT_DEADLINE_MS / 1000} s deadline each`,
           },
           mock: 'bench/gateway/mock-openai.ts in its own process: answers at once, SSE chunks written back to back',
           portkey: `@portkey-ai/gateway ${version('@portkey-ai/gateway')} (build/start-server.js --headless, NODE_ENV=production), x-portkey-provider openai, x-portkey-custom-host the mock; its stream reader waits 25 ms before passing on the first SSE event (a setTimeout in build/start-server.js), so its TTFT has a 25 ms floor`,
@@ -260,6 +298,7 @@ async function main(): Promise<void> {
           summaries.map((s) => [s.id, { label: s.label, ...s.summary }]),
         ),
         marqueeOverPortkey,
+        streams500,
       },
       marqueeOverPortkey,
     );

@@ -3,7 +3,8 @@
  * apart from it: a fresh database (dropped at the end), the demo model's shape and an echo model
  * (when the model maker can make one) under names unique to this run (queues are named by model,
  * so a concurrent `npm start` on the same Redis never takes the bench's jobs), the built gateway
- * and one worker on free ports, and a tenant whose plan does not limit 50 concurrent clients.
+ * and one worker on free ports, and a tenant whose plan limits neither the 50 concurrent clients
+ * nor the 500 concurrent streams.
  * With `MARQUEE_BASE_URL` set it measures that running instance instead.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -56,7 +57,10 @@ export interface MarqueeTarget {
 }
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** A plan no bench load reaches: the bench measures the path, not the limits. */
+/**
+ * A plan no bench load reaches (50 clients at c=50, 500 streams at once): the bench measures
+ * the path, not the limits.
+ */
 const BENCH_PLAN = {
   requests_per_minute: 2_000_000_000,
   tokens_per_minute: 2_000_000_000,
