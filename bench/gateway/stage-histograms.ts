@@ -115,9 +115,7 @@ function stageName(series: string): string {
 }
 
 /** One row per series, in request order: observations, p50 and p99 in milliseconds. */
-export function stageTable(
-  buckets: Buckets,
-): {
+export function stageTable(buckets: Buckets): {
   stage: string;
   count: number;
   p50Ms: number | null;
