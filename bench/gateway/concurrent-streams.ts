@@ -4,6 +4,7 @@
  * to its end and checked against the usage chunk the gateway sends before `[DONE]`.
  */
 import { percentile } from '../bench-report';
+import { takeSseData } from './load';
 
 /** What one stream of the phase saw. Times in milliseconds from when its request was sent. */
 interface StreamOutcome {
@@ -89,38 +90,34 @@ async function oneStream(
     let buffer = '';
     for await (const bytes of response.body) {
       const now = performance.now() - started;
-      buffer += decoder.decode(bytes, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const event = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        for (const line of event.split('\n')) {
-          if (!line.startsWith('data:')) continue;
-          const data = line.slice(5).trim();
-          if (data === '[DONE]') {
-            outcome.done = true;
-            continue;
-          }
-          let chunk: Chunk;
-          try {
-            chunk = JSON.parse(data) as Chunk;
-          } catch {
-            outcome.error ??= 'event not JSON';
-            continue;
-          }
-          if (chunk.error) {
-            outcome.error ??= `event ${chunk.error.code ?? chunk.error.type ?? 'no code'}`;
-            continue;
-          }
-          for (const choice of chunk.choices ?? []) {
-            if (choice.delta?.content) outcome.textChunks += 1;
-            const received = choice.logprobs?.content?.length ?? 0;
-            if (received > 0) outcome.firstToken ??= now;
-            outcome.tokens += received;
-          }
-          if (chunk.usage)
-            outcome.usageTokens = chunk.usage.completion_tokens ?? null;
+      const { data: events, rest } = takeSseData(
+        buffer + decoder.decode(bytes, { stream: true }),
+      );
+      buffer = rest;
+      for (const data of events) {
+        if (data === '[DONE]') {
+          outcome.done = true;
+          continue;
         }
+        let chunk: Chunk;
+        try {
+          chunk = JSON.parse(data) as Chunk;
+        } catch {
+          outcome.error ??= 'event not JSON';
+          continue;
+        }
+        if (chunk.error) {
+          outcome.error ??= `event ${chunk.error.code ?? chunk.error.type ?? 'no code'}`;
+          continue;
+        }
+        for (const choice of chunk.choices ?? []) {
+          if (choice.delta?.content) outcome.textChunks += 1;
+          const received = choice.logprobs?.content?.length ?? 0;
+          if (received > 0) outcome.firstToken ??= now;
+          outcome.tokens += received;
+        }
+        if (chunk.usage)
+          outcome.usageTokens = chunk.usage.completion_tokens ?? null;
       }
     }
   } catch (error) {

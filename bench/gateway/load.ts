@@ -117,25 +117,19 @@ function oneStream(
         res.setEncoding('utf8');
         res.on('data', (text: string) => {
           const now = performance.now();
-          buffer += text;
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const event = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            for (const line of event.split('\n')) {
-              if (!line.startsWith('data:')) continue;
-              const data = line.slice(5).trim();
-              if (data === '[DONE]') {
-                done = true;
-                continue;
-              }
-              try {
-                const chunk = JSON.parse(data) as Chunk;
-                if (chunk.error) error = chunk.error.message ?? 'error event';
-                else if (isToken(chunk)) times.push(now);
-              } catch {
-                error = `not JSON: ${data.slice(0, 80)}`;
-              }
+          const { data: events, rest } = takeSseData(buffer + text);
+          buffer = rest;
+          for (const data of events) {
+            if (data === '[DONE]') {
+              done = true;
+              continue;
+            }
+            try {
+              const chunk = JSON.parse(data) as Chunk;
+              if (chunk.error) error = chunk.error.message ?? 'error event';
+              else if (isToken(chunk)) times.push(now);
+            } catch {
+              error = `not JSON: ${data.slice(0, 80)}`;
             }
           }
         });
@@ -188,4 +182,20 @@ export async function streamSequential(
     agent.destroy();
   }
   return run;
+}
+
+/**
+ * The `data:` payloads of the complete SSE events at the start of `buffer`, and what is left of
+ * it (an event still arriving).
+ */
+export function takeSseData(buffer: string): { data: string[]; rest: string } {
+  const data: string[] = [];
+  let rest = buffer;
+  let end: number;
+  while ((end = rest.indexOf('\n\n')) >= 0) {
+    for (const line of rest.slice(0, end).split('\n'))
+      if (line.startsWith('data:')) data.push(line.slice(5).trim());
+    rest = rest.slice(end + 2);
+  }
+  return { data, rest };
 }
