@@ -185,19 +185,12 @@ export class AdmissionService implements OnModuleDestroy {
   async end(admission: Admission, end: AdmissionEnd): Promise<void> {
     this.held.delete(admission.ticket.requestId);
     const { ticket } = admission;
-    const refund =
-      end.action === 'charge' ? ticket.costMicros - end.costMicros : 0n;
-    await this.redis.client.eval(
-      SETTLE_SCRIPT,
-      12,
-      ...this.keys(ticket, admission.budgetKey),
-      ticket.requestId,
-      end.action === 'release' ? '' : String(end.tokens),
-      end.action,
-      // Exact in BigInt: Lua numbers lose precision (and print as 1e+17) on large amounts.
-      refund.toString(),
-      end.action === 'charge' ? end.costMicros.toString() : '0',
-    );
+    await this.runSettle(ticket, admission.budgetKey, {
+      tokens: end.action === 'release' ? null : end.tokens,
+      action: end.action,
+      refund: end.action === 'charge' ? ticket.costMicros - end.costMicros : 0n,
+      cost: end.action === 'charge' ? end.costMicros : 0n,
+    });
   }
 
   /**
@@ -218,35 +211,45 @@ export class AdmissionService implements OnModuleDestroy {
       budgetReservationsKey(budgetKey),
       scope.requestId,
     );
-    // Only applied while that reservation is still there, so a stale read is harmless.
-    const refund = reserved === null ? 0n : BigInt(reserved) - actualCostMicros;
-    await this.redis.client.eval(
-      SETTLE_SCRIPT,
-      12,
-      ...this.keys(scope, budgetKey),
-      scope.requestId,
-      String(actualTokens),
-      'charge',
-      refund.toString(),
-      actualCostMicros.toString(),
-    );
+    await this.runSettle(scope, budgetKey, {
+      tokens: actualTokens,
+      action: 'charge',
+      // Only applied while that reservation is still there, so a stale read is harmless.
+      refund: reserved === null ? 0n : BigInt(reserved) - actualCostMicros,
+      cost: actualCostMicros,
+    });
   }
 
   /** Gives a request's slot and whole reservation back (nothing of it ran), from any replica. */
   async release(scope: AdmissionScope): Promise<void> {
-    const budgetKey = this.budgets.keyOfMonth(
-      scope.tenantId,
-      scope.budgetMonth,
+    await this.runSettle(
+      scope,
+      this.budgets.keyOfMonth(scope.tenantId, scope.budgetMonth),
+      { tokens: null, action: 'release', refund: 0n, cost: 0n },
     );
+  }
+
+  /** One run of {@link SETTLE_SCRIPT}; `tokens` null leaves the token windows alone. */
+  private async runSettle(
+    scope: Pick<AdmissionTicket, 'requestId' | 'tenantId' | 'apiKeyId'>,
+    budgetKey: string,
+    settle: {
+      tokens: number | null;
+      action: AdmissionEnd['action'];
+      refund: bigint;
+      cost: bigint;
+    },
+  ): Promise<void> {
     await this.redis.client.eval(
       SETTLE_SCRIPT,
       12,
       ...this.keys(scope, budgetKey),
       scope.requestId,
-      '',
-      'release',
-      '0',
-      '0',
+      settle.tokens === null ? '' : String(settle.tokens),
+      settle.action,
+      // Exact in BigInt: Lua numbers lose precision (and print as 1e+17) on large amounts.
+      settle.refund.toString(),
+      settle.cost.toString(),
     );
   }
 
