@@ -84,11 +84,8 @@ export abstract class TenantQueues<T extends RoutedJob>
     const queue = this.queue(model, tenantId);
     try {
       // BullMQ's remove answers 1 for a missing or ended job too, so look first.
-      const job = await queue.getJob(requestId);
-      if (!job) return 'gone';
-      const state = await job.getState();
-      if (state === 'completed' || state === 'failed' || state === 'unknown')
-        return 'gone';
+      const state = await this.liveState(queue, requestId);
+      if (state === null) return 'gone';
       if (state === 'active') return 'taken';
       return (await queue.remove(requestId)) === 1 ? 'withdrawn' : 'taken';
     } catch {
@@ -103,10 +100,22 @@ export abstract class TenantQueues<T extends RoutedJob>
     tenantId: string,
     requestId: string,
   ): Promise<boolean> {
-    const job = await this.queue(model, tenantId).getJob(requestId);
-    if (!job) return false;
+    return (
+      (await this.liveState(this.queue(model, tenantId), requestId)) !== null
+    );
+  }
+
+  /** A job's state while it may still run (waiting, delayed, active...); null once ended or missing. */
+  private async liveState(
+    queue: Queue<T>,
+    requestId: string,
+  ): Promise<string | null> {
+    const job = await queue.getJob(requestId);
+    if (!job) return null;
     const state = await job.getState();
-    return state !== 'completed' && state !== 'failed' && state !== 'unknown';
+    return state === 'completed' || state === 'failed' || state === 'unknown'
+      ? null
+      : state;
   }
 
   async onModuleDestroy(): Promise<void> {
