@@ -47,20 +47,7 @@ export class UsageRecorder implements OnModuleDestroy {
    * logs what was lost). A job without billing (from an older gateway) records nothing.
    */
   async record(job: BilledJob, usage: JobUsage): Promise<void> {
-    if (!job.billing) return;
-    const entry: UsageEntryPayload = {
-      requestId: job.requestId,
-      tenantId: job.tenantId,
-      apiKeyId: job.apiKeyId,
-      endpoint: job.endpoint,
-      ran: true,
-      ...usage,
-      modelId: job.billing.modelId,
-      budgetMonth: job.billing.budgetMonth,
-      source: 'worker',
-      at: Date.now(),
-    };
-    await this.append(job.billing.ledger, entry);
+    await this.append(job, true, usage);
   }
 
   /**
@@ -68,20 +55,10 @@ export class UsageRecorder implements OnModuleDestroy {
    * running, or ran for a gateway that no longer held it (its client was answered already).
    */
   async dropped(job: BilledJob): Promise<void> {
-    if (!job.billing) return;
-    await this.append(job.billing.ledger, {
-      requestId: job.requestId,
-      tenantId: job.tenantId,
-      apiKeyId: job.apiKeyId,
-      endpoint: job.endpoint,
-      ran: false,
+    await this.append(job, false, {
       promptTokens: 0,
       completionTokens: 0,
       finishReason: 'requester_gone',
-      modelId: job.billing.modelId,
-      budgetMonth: job.billing.budgetMonth,
-      source: 'worker',
-      at: Date.now(),
     });
   }
 
@@ -175,10 +152,26 @@ export class UsageRecorder implements OnModuleDestroy {
     this.redis.disconnect();
   }
 
+  /** Appends the job's entry to the ledger its gateway named (none without billing). */
   private async append(
-    ledger: string,
-    entry: UsageEntryPayload,
+    job: BilledJob,
+    ran: boolean,
+    usage: JobUsage,
   ): Promise<void> {
+    if (!job.billing) return;
+    const { ledger, modelId, budgetMonth } = job.billing;
+    const entry: UsageEntryPayload = {
+      requestId: job.requestId,
+      tenantId: job.tenantId,
+      apiKeyId: job.apiKeyId,
+      endpoint: job.endpoint,
+      ran,
+      ...usage,
+      modelId,
+      budgetMonth,
+      source: 'worker',
+      at: Date.now(),
+    };
     const giveUpAt = Date.now() + RECORD_RETRY_FOR_MS;
     for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
       try {
