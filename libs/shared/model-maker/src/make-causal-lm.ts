@@ -17,6 +17,7 @@ import {
   gpt2ParameterCount,
   LAYER_NORM_EPSILON,
 } from './onnx/gpt2-graph';
+import { writeJsonFiles } from './model-files';
 import { buildTokenizerFiles } from './tokenizer/tokenizer-files';
 
 /** Options for {@link makeCausalLm}. */
@@ -156,15 +157,15 @@ export function makeCausalLm(options: MakeCausalLmOptions): MadeModel {
     eos_token_id: [tok.ids.endOfText, tok.ids.imEnd],
     pad_token_id: tok.ids.endOfText,
   };
-  const json = (file: string, value: unknown): void => {
-    writeFileSync(join(out, file), JSON.stringify(value, null, 2) + '\n');
-    files.push(file);
-  };
-  json(MODEL_FILES.tokenizer, tok.tokenizer);
-  json(MODEL_FILES.tokenizerConfig, tok.tokenizerConfig);
-  json(MODEL_FILES.config, config);
-  json(MODEL_FILES.generationConfig, generationConfig);
-  json(MODEL_FILES.manifest, manifest);
+  files.push(
+    ...writeJsonFiles(out, [
+      [MODEL_FILES.tokenizer, tok.tokenizer],
+      [MODEL_FILES.tokenizerConfig, tok.tokenizerConfig],
+      [MODEL_FILES.config, config],
+      [MODEL_FILES.generationConfig, generationConfig],
+      [MODEL_FILES.manifest, manifest],
+    ]),
+  );
   return {
     dir: out,
     manifest,

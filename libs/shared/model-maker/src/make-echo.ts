@@ -1,7 +1,8 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelManifest } from '@marquee/shared/model-format';
 import { MODEL_FILES } from '@marquee/shared/model-format';
+import { writeJsonFiles } from './model-files';
 import { buildTokenizerFiles } from './tokenizer/tokenizer-files';
 
 /** Options for {@link makeEcho}. */
@@ -73,15 +74,12 @@ export function makeEcho(options: MakeEchoOptions): MadeEcho {
     eos_token_id: [tok.ids.endOfText],
     pad_token_id: tok.ids.endOfText,
   };
-  const files: string[] = [];
-  const json = (file: string, value: unknown): void => {
-    writeFileSync(join(out, file), JSON.stringify(value, null, 2) + '\n');
-    files.push(file);
-  };
-  json(MODEL_FILES.tokenizer, tok.tokenizer);
-  json(MODEL_FILES.tokenizerConfig, tok.tokenizerConfig);
-  json(MODEL_FILES.config, config);
-  json(MODEL_FILES.generationConfig, generationConfig);
-  json(MODEL_FILES.manifest, manifest);
+  const files = writeJsonFiles(out, [
+    [MODEL_FILES.tokenizer, tok.tokenizer],
+    [MODEL_FILES.tokenizerConfig, tok.tokenizerConfig],
+    [MODEL_FILES.config, config],
+    [MODEL_FILES.generationConfig, generationConfig],
+    [MODEL_FILES.manifest, manifest],
+  ]);
   return { dir: out, manifest, files, tokenIds: tok.ids };
 }

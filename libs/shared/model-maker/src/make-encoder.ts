@@ -10,6 +10,7 @@ import {
   buildBertGraph,
 } from './onnx/bert-graph';
 import { encodeModel } from './onnx/gpt2-graph';
+import { writeJsonFiles } from './model-files';
 import { buildTokenizerFiles } from './tokenizer/tokenizer-files';
 
 /** Options for {@link makeEncoder}. */
@@ -91,17 +92,20 @@ export function makeEncoder(options: MakeEncoderOptions): MadeEncoder {
     position_embedding_type: 'absolute',
     torch_dtype: dtype === 'fp16' ? 'float16' : 'float32',
   };
-  const json = (file: string, value: unknown): void => {
-    writeFileSync(join(out, file), JSON.stringify(value, null, 2) + '\n');
-    files.push(file);
-  };
-  json(MODEL_FILES.tokenizer, tok.tokenizer);
-  json(MODEL_FILES.tokenizerConfig, {
-    ...tok.tokenizerConfig,
-    chat_template: undefined,
-    model_max_length: context,
-  });
-  json(MODEL_FILES.config, config);
-  json(MODEL_FILES.manifest, manifest);
+  files.push(
+    ...writeJsonFiles(out, [
+      [MODEL_FILES.tokenizer, tok.tokenizer],
+      [
+        MODEL_FILES.tokenizerConfig,
+        {
+          ...tok.tokenizerConfig,
+          chat_template: undefined,
+          model_max_length: context,
+        },
+      ],
+      [MODEL_FILES.config, config],
+      [MODEL_FILES.manifest, manifest],
+    ]),
+  );
   return { dir: out, manifest, parameters: bertParameterCount(shape), files };
 }
