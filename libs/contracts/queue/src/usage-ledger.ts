@@ -73,6 +73,41 @@ export async function appendUsage(
   await redis.xadd(ledger, '*', 'entry', JSON.stringify(valid));
 }
 
+/** How {@link appendUsageRetrying} keeps trying while Redis is unreachable. */
+export interface AppendRetry {
+  /** Gives up after this long, ms. */
+  retryForMs: number;
+  /** First wait between attempts, doubled each time up to `maxDelayMs`, ms. */
+  firstDelayMs: number;
+  maxDelayMs: number;
+  /** Told of each failed attempt that will be retried. */
+  onRetry?: (error: unknown) => void;
+}
+
+/**
+ * Appends an entry, retrying with backoff while Redis is unreachable. Resolves with null once
+ * Redis has it, or with the last error when it gave up: the caller logs what was lost.
+ */
+export async function appendUsageRetrying(
+  redis: UsageStreamWriter,
+  ledger: string,
+  entry: UsageEntryPayload,
+  retry: AppendRetry,
+): Promise<unknown> {
+  const giveUpAt = Date.now() + retry.retryForMs;
+  for (let delay = retry.firstDelayMs; ; ) {
+    try {
+      await appendUsage(redis, ledger, entry);
+      return null;
+    } catch (error) {
+      if (Date.now() > giveUpAt) return error;
+      retry.onRetry?.(error);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, retry.maxDelayMs);
+    }
+  }
+}
+
 /** The UTC month of a Unix ms time, as budget counters name it. */
 export function budgetMonthOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 7);

@@ -4,7 +4,7 @@ import {
   JOB_RUN_KEY_TTL_S,
   type JobBilling,
   type UsageEntryPayload,
-  appendUsage,
+  appendUsageRetrying,
   gatewayAliveKey,
   jobRunKey,
 } from '@marquee/contracts/queue';
@@ -172,27 +172,21 @@ export class UsageRecorder implements OnModuleDestroy {
       source: 'worker',
       at: Date.now(),
     };
-    const giveUpAt = Date.now() + RECORD_RETRY_FOR_MS;
-    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
-      try {
-        await appendUsage(this.redis, ledger, entry);
-        return;
-      } catch (error) {
-        if (Date.now() > giveUpAt) {
-          this.logger.error(
-            {
-              requestId: entry.requestId,
-              promptTokens: entry.promptTokens,
-              completionTokens: entry.completionTokens,
-              err: String(error),
-            },
-            'usage could not be recorded',
-          );
-          return;
-        }
-        await sleep(delay);
-      }
-    }
+    const error = await appendUsageRetrying(this.redis, ledger, entry, {
+      retryForMs: RECORD_RETRY_FOR_MS,
+      firstDelayMs: 100,
+      maxDelayMs: 2_000,
+    });
+    if (error !== null)
+      this.logger.error(
+        {
+          requestId: entry.requestId,
+          promptTokens: entry.promptTokens,
+          completionTokens: entry.completionTokens,
+          err: String(error),
+        },
+        'usage could not be recorded',
+      );
   }
 }
 

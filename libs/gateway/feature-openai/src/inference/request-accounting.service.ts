@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import {
   type JobBilling,
   type UsageEntryPayload,
-  appendUsage,
+  appendUsageRetrying,
   usageStreamKey,
 } from '@marquee/contracts/queue';
 import { type Model, ModelRepository } from '@marquee/gateway/data-access-db';
@@ -221,25 +221,21 @@ export class RequestAccounting {
       source: 'gateway',
       at: Date.now(),
     };
-    const giveUpAt = Date.now() + APPEND_RETRY_FOR_MS;
-    const attempt = (delayMs: number): void => {
-      appendUsage(this.redis.client, this.ledger, entry).catch(
-        (error: unknown) => {
-          if (Date.now() > giveUpAt) {
-            this.logger.error(
-              { requestId: entry.requestId, usage, err: String(error) },
-              'usage of a lost worker could not be recorded',
-            );
-            return;
-          }
-          this.logger.warn(
-            { requestId: entry.requestId, err: String(error) },
-            'recording relayed usage failed; retrying',
-          );
-          setTimeout(() => attempt(Math.min(delayMs * 2, 5_000)), delayMs);
-        },
-      );
-    };
-    attempt(250);
+    void appendUsageRetrying(this.redis.client, this.ledger, entry, {
+      retryForMs: APPEND_RETRY_FOR_MS,
+      firstDelayMs: 250,
+      maxDelayMs: 5_000,
+      onRetry: (error) =>
+        this.logger.warn(
+          { requestId: entry.requestId, err: String(error) },
+          'recording relayed usage failed; retrying',
+        ),
+    }).then((error) => {
+      if (error !== null)
+        this.logger.error(
+          { requestId: entry.requestId, usage, err: String(error) },
+          'usage of a lost worker could not be recorded',
+        );
+    });
   }
 }
