@@ -1,6 +1,10 @@
 import { expectBilledAsDelivered } from './support/billing';
 import { expectNone } from './support/expect-none';
-import { FaultStack, REFUSAL_BUDGET_MS } from './support/fault-stack';
+import {
+  FaultStack,
+  REFUSAL_BUDGET_MS,
+  ROOMY_PLAN,
+} from './support/fault-stack';
 import { report } from './support/report';
 import {
   completed,
@@ -22,11 +26,7 @@ describe('PostgreSQL stopped for 10 s under traffic', () => {
 
   beforeAll(async () => {
     stack = await FaultStack.start({ label: 'pg-outage', workers: 2 });
-    await stack.setPlan({
-      requests_per_minute: 100_000,
-      tokens_per_minute: 100_000_000,
-      max_concurrent_requests: 1000,
-    });
+    await stack.setPlan(ROOMY_PLAN);
     pids.push(...[...stack.gateways, ...stack.workers].map((app) => app.pid));
     const client = stack.client();
     const traffic = new Traffic(8, () =>

@@ -1,6 +1,6 @@
 import { metricSum } from './support/app-process';
 import { describeOutcome, expectNone } from './support/expect-none';
-import { FaultStack } from './support/fault-stack';
+import { FaultStack, ROOMY_PLAN } from './support/fault-stack';
 import { expectBilledAsDelivered } from './support/billing';
 import {
   completed,
@@ -25,11 +25,7 @@ describe('workers lost: kill -9 a worker under load, then no worker at all', () 
       workers: 2,
       workerEnv: { MAX_BATCH_SIZE: '32' },
     });
-    await stack.setPlan({
-      requests_per_minute: 100_000,
-      tokens_per_minute: 100_000_000,
-      max_concurrent_requests: 1000,
-    });
+    await stack.setPlan(ROOMY_PLAN);
   }, 300_000);
 
   afterAll(async () => {

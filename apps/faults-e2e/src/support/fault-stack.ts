@@ -26,6 +26,13 @@ import { PostgresServer } from './postgres-server';
 import { RedisServer } from './redis-server';
 
 /** Where the logs of every run stay after the test (the temporary folders do not). */
+/** A plan that no fault test's traffic reaches: only the faults turn requests away. */
+export const ROOMY_PLAN = {
+  requests_per_minute: 100_000,
+  tokens_per_minute: 100_000_000,
+  max_concurrent_requests: 1000,
+};
+
 export const LOG_ROOT = join(tmpdir(), 'marquee-faults-e2e-logs');
 
 export interface FaultStackOptions {
