@@ -61,28 +61,13 @@ export class PrincipalCache implements OnModuleInit, OnModuleDestroy {
     const cached = this.entries.get(hash);
     if (cached && cached.expiresAt > now) return cached.principal;
     const principal = await this.keys.findActiveByHash(hash, new Date(now));
-    const deadline = principal
-      ? await this.keyDeadline(principal.apiKeyId, now)
-      : Infinity;
+    const deadline = principal?.validUntil?.getTime() ?? Infinity;
     if (this.entries.size > 100_000) this.entries.clear();
     this.entries.set(hash, {
       principal,
       expiresAt: Math.min(now + ENTRY_TTL_MS, deadline),
     });
     return principal;
-  }
-
-  /**
-   * When the key stops resolving as cached: its expiry, or the end of a rotation's grace period
-   * (the hash may be the previous secret's; past it, the entry is looked up again).
-   */
-  private async keyDeadline(apiKeyId: string, now: number): Promise<number> {
-    const key = await this.keys.findById(apiKeyId);
-    if (!key) return now;
-    const times = [key.expiresAt, key.previousExpiresAt]
-      .map((d) => d?.getTime() ?? Infinity)
-      .filter((t) => t > now);
-    return Math.min(Infinity, ...times);
   }
 
   /**

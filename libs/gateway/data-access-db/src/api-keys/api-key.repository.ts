@@ -24,6 +24,11 @@ export interface KeyPrincipal {
   maxConcurrentRequests: number;
   priorityTier: number;
   fairnessWeight: number;
+  /**
+   * Until when this principal may be reused as looked up: the key's expiry, or the end of its
+   * rotation's grace period, whichever comes first; absent or null: no such time.
+   */
+  validUntil?: Date | null;
 }
 
 /** Columns of a key that may be shown: never `hash` or `previousHash`. */
@@ -89,11 +94,16 @@ export class ApiKeyRepository {
         allowedModels: true,
         requestsPerMinute: true,
         tokensPerMinute: true,
+        expiresAt: true,
+        previousExpiresAt: true,
         tenant: { select: { plan: true } },
       },
     });
     if (!key) return null;
     const plan = key.tenant.plan ?? DEFAULT_PLAN_LIMITS;
+    const ends = [key.expiresAt, key.previousExpiresAt].filter(
+      (at): at is Date => at !== null && at > now,
+    );
     return {
       apiKeyId: key.id,
       tenantId: key.tenantId,
@@ -105,6 +115,9 @@ export class ApiKeyRepository {
       maxConcurrentRequests: plan.maxConcurrentRequests,
       priorityTier: plan.priorityTier,
       fairnessWeight: plan.fairnessWeight,
+      validUntil: ends.length
+        ? new Date(Math.min(...ends.map((at) => at.getTime())))
+        : null,
     };
   }
 
