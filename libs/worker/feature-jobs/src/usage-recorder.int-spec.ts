@@ -3,6 +3,7 @@ import {
   gatewayAliveKey,
   jobRunKey,
   usageEntrySchema,
+  workerPresenceKey,
 } from '@marquee/contracts/queue';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { Redis } from 'ioredis';
@@ -110,6 +111,26 @@ describe('UsageRecorder (Redis)', () => {
       gatewayAliveKey(other),
       jobRunKey(requestId),
       jobRunKey(fresh.requestId),
+    );
+  });
+
+  it("takes over the claim of a dead worker, never a live one's", async () => {
+    const dead = job();
+    const live = job();
+    await redis.set(jobRunKey(dead.requestId), 'w-dead', 'EX', 60);
+    await redis.set(jobRunKey(live.requestId), 'w-live', 'EX', 60);
+    await redis.set(workerPresenceKey('w-live'), '{}', 'EX', 60);
+    expect(
+      (await recorder.claimIfAlive(dead.requestId, gatewayId)).claimed,
+    ).toBe(true);
+    expect(await redis.get(jobRunKey(dead.requestId))).toBe('w-test');
+    expect(
+      (await recorder.claimIfAlive(live.requestId, gatewayId)).claimed,
+    ).toBe(false);
+    await redis.del(
+      jobRunKey(dead.requestId),
+      jobRunKey(live.requestId),
+      workerPresenceKey('w-live'),
     );
   });
 });

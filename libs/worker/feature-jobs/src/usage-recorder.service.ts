@@ -7,6 +7,7 @@ import {
   appendUsageRetrying,
   gatewayAliveKey,
   jobRunKey,
+  workerPresenceKey,
 } from '@marquee/contracts/queue';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { Redis } from 'ioredis';
@@ -102,9 +103,31 @@ export class UsageRecorder implements OnModuleDestroy {
     if (aliveError) throw aliveError;
     if (claimError) throw claimError;
     return {
-      claimed: set === 'OK',
+      claimed: set === 'OK' || (await this.takeOverFromDead(requestId)),
       alive: this.fresh(gatewayId, value as string | null),
     };
+  }
+
+  /**
+   * A claim whose worker is dead (its presence gone) passes to this one: that worker may have
+   * died before its `started` reached the gateway, which then still waits for the job. Running
+   * it again is safe: a gateway that already answered the client cancels it as unheld, unbilled.
+   */
+  private async takeOverFromDead(requestId: string): Promise<boolean> {
+    const key = jobRunKey(requestId);
+    const owner = await this.redis.get(key);
+    if (owner === null || owner === this.config.workerId) return false;
+    if ((await this.redis.exists(workerPresenceKey(owner))) === 1) return false;
+    // Only if the claim is still that dead worker's (another survivor may take it first).
+    const taken = await this.redis.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1 end return 0",
+      1,
+      key,
+      owner,
+      this.config.workerId,
+      String(JOB_RUN_KEY_TTL_S),
+    );
+    return taken === 1;
   }
 
   /** A job handed back unstarted (shutdown): another worker may start it. */
