@@ -124,9 +124,14 @@ function startApp(
   logDir: string,
 ): ChildProcess {
   const fd = openSync(join(logDir, `${name}.log`), 'w');
+  // BENCH_CPU_PROF_DIR: each app writes a V8 CPU profile there when it exits (open it in
+  // Chrome's DevTools or speedscope) to see the event-loop work behind the stage table.
+  const profile = process.env.BENCH_CPU_PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+    : [];
   return spawn(
     process.execPath,
-    [join(ROOT, 'dist', 'apps', name, 'main.js')],
+    [...profile, join(ROOT, 'dist', 'apps', name, 'main.js')],
     {
       cwd: ROOT,
       env: { ...process.env, ...env },

@@ -14,7 +14,7 @@ export interface FairConsumersOptions<T> {
 
 interface ModelConsumer<T> {
   source: FairJobSource<T>;
-  /** The connection its idle slots block on, waiting for the bell. */
+  /** The connection its fetch loop blocks on, waiting for the bell. */
   bell: Redis;
   slots: Promise<void>[];
 }
@@ -84,10 +84,7 @@ export class FairConsumers<T> {
     this.connection = null;
   }
 
-  /**
-   * Idle slots all wait on the one bell connection, where blocking pops queue behind each other
-   * (a second each): closing it ends them at once.
-   */
+  /** The fetch loop may be blocked on the bell for up to a second: closing it ends that at once. */
   private static stopIntake<T>(consumer: ModelConsumer<T>): void {
     consumer.source.stop();
     consumer.bell.disconnect();

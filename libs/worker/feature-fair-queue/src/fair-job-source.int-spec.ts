@@ -281,6 +281,29 @@ describe('FairJobSource (Redis)', () => {
     await Promise.all(taken.map((t) => t?.complete()));
   });
 
+  it('takes a lone job for one of many idle slots with a few commands, not a look per slot', async () => {
+    const slots = Array.from({ length: 16 }, () => source.next());
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    let commands = 0;
+    for (const connection of [redis, bell]) {
+      const send = connection.sendCommand.bind(connection);
+      connection.sendCommand = ((...args: Parameters<typeof send>) => {
+        commands++;
+        return send(...args);
+      }) as typeof connection.sendCommand;
+    }
+    await enqueue(redis, queues, model, 'lone', 1);
+    const enqueueCommands = commands;
+    const first = await Promise.race(slots);
+    expect(first?.job.data.tenant).toBe('lone');
+    // Give the other 15 slots time to look, if each looked on its own.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The take (bell, tenant list, job), then one empty look and the wait: about 8, where every
+    // slot looking for itself cost over 30.
+    expect(commands - enqueueCommands).toBeLessThan(12);
+    await first?.complete();
+  });
+
   it('wakes on the bell when work arrives at an idle pool', async () => {
     const waiting = source.next();
     await new Promise((resolve) => setTimeout(resolve, 100));

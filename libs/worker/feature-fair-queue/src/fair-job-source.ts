@@ -50,13 +50,13 @@ export interface FairJob<T> {
 /**
  * Where a worker gets its next job for a model: from the per-tenant queues, picking tenants by
  * tier then weighted deficit round-robin, instead of first come first served. Each slot of the
- * worker calls {@link next}; idle slots sleep on the model's bell until a gateway rings it.
+ * worker calls {@link next}; while slots wait, one loop takes jobs for them, sleeping on the
+ * model's bell when there are none until a gateway rings it.
  */
 export class FairJobSource<T> {
   private readonly drr = new DeficitRoundRobin();
   private readonly workers = new Map<string, Worker<T>>();
   private refreshedAt = 0;
-  private bellWait: Promise<boolean> | null = null;
   /** Bumped whenever work may have appeared: a bell rang, a job was handed back or found idle. */
   private generation = 0;
   /** The generation at which a sweep of every tenant last found nothing, and when it began. */
@@ -74,6 +74,13 @@ export class FairJobSource<T> {
   /** The generation the tenant list was last read at (a ring bumps it; slots share the read). */
   private refreshedGeneration = -1;
   private refreshing: Promise<void> | null = null;
+  /** Slots waiting for a job, first in line first. */
+  private readonly waiters: {
+    resolve: (job: FairJob<T> | null) => void;
+    reject: (error: Error) => void;
+  }[] = [];
+  /** The fetch loop, while one runs. */
+  private fetching: Promise<void> | null = null;
 
   constructor(private readonly options: FairJobSourceOptions) {
     this.lockDurationMs = options.lockDurationMs ?? 8_000;
@@ -82,77 +89,105 @@ export class FairJobSource<T> {
   }
 
   /**
-   * The next job by fair order, waiting for one; null once closed.
-   *
-   * Sweeps look only at tenants marked ready. Idle slots do not each sweep: after a sweep found
-   * nothing, the others wait for the bell, and one sweep per `refreshMs` looks again. Any ring
-   * starts sweeps at once, each over a tenant list read after the ring. Every `fullSweepMs`, a
-   * marking pass over every known tenant marks those with jobs waiting but no mark (stalled jobs
-   * of a crashed worker, put back by BullMQ's stalled check).
+   * The next job by fair order, waiting for one; null once closed. Slots wait in line and one
+   * fetch loop serves them in turn, so a job wakes one look at the queues, not one per idle slot.
    */
-  async next(): Promise<FairJob<T> | null> {
-    // Just woken by the bell: its ring is heard already, and rings that came with it wait for
-    // the next look (saves a round trip on the quiet path).
-    let woke = false;
-    while (!this.closed) {
-      // Every enqueue rings the bell, so a tenant that just arrived is a candidate at once.
-      const rang = woke
-        ? null
-        : await this.options.connection.lpop(
-            fairBellKey(this.options.model),
-            BELL_DRAIN,
-          );
-      woke = false;
-      if (rang?.length) {
-        this.generation++;
-        this.hear(rang);
-        // Slots asleep on the bell missed this ring (this one took it): pass it on.
-        if (this.bellWait)
-          await this.options.connection.lpush(
-            fairBellKey(this.options.model),
-            rang[0],
-          );
-      }
-      let now = Date.now();
-      if (now - this.markedAt >= this.fullSweepMs) await this.markWaiting();
-      const idle = this.generation === this.emptyGeneration;
-      if (idle && now - this.idleSweepAt < this.refreshMs) {
-        woke = await this.bell();
-        continue;
-      }
-      if (idle) this.idleSweepAt = now; // this slot takes the period's sweep
-      // The list must be newer than the last ring: its tenant may be marked only since.
-      if (
-        this.refreshedGeneration !== this.generation ||
-        now - this.refreshedAt >= this.refreshMs
-      )
-        await this.refresh();
-      now = Date.now();
-      const generation = this.generation;
-      for (const tenantId of this.drr.candidates()) {
-        if (!this.ready.has(tenantId)) {
-          this.drr.idle(tenantId); // no credit kept while it has nothing queued
+  next(): Promise<FairJob<T> | null> {
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.fetching ??= this.fetch();
+    });
+  }
+
+  /**
+   * Takes jobs for the waiting slots, first in line first, until none waits.
+   *
+   * Sweeps look only at tenants marked ready. After a sweep found nothing, the loop waits on the
+   * bell, and one sweep per `refreshMs` looks again. Any ring starts a sweep at once, over a
+   * tenant list read after the ring. Every `fullSweepMs`, a marking pass over every known tenant
+   * marks those with jobs waiting but no mark (stalled jobs of a crashed worker). A Redis error
+   * fails every waiting slot's look (each retries); a stop ends the loop, and the slots still in
+   * line get null.
+   */
+  private async fetch(): Promise<void> {
+    try {
+      // Just woken by the bell: its ring is heard already, and rings that came with it wait for
+      // the next look (saves a round trip on the quiet path).
+      let woke = false;
+      while (!this.closed && this.waiters.length > 0) {
+        // Every enqueue rings the bell, so a tenant that just arrived is a candidate at once.
+        // Rings stand for jobs: take no more than this worker has slots waiting, and leave the
+        // rest to other workers.
+        const rang = woke
+          ? null
+          : await this.options.connection.lpop(
+              fairBellKey(this.options.model),
+              Math.min(BELL_DRAIN, this.waiters.length),
+            );
+        woke = false;
+        if (rang?.length) {
+          this.generation++;
+          this.hear(rang);
+        }
+        let now = Date.now();
+        if (now - this.markedAt >= this.fullSweepMs) await this.markWaiting();
+        const idle = this.generation === this.emptyGeneration;
+        if (idle && now - this.idleSweepAt < this.refreshMs) {
+          woke = await this.bell();
           continue;
         }
-        const token = randomUUID();
-        const job = (await this.worker(tenantId).getNextJob(token, {
-          block: false,
-        })) as Job<T> | undefined;
-        if (job) {
-          this.drr.served(tenantId);
-          // Found while idle: more may have come back; let the other slots look too.
+        if (idle) this.idleSweepAt = now; // this look is the period's sweep
+        // The list must be newer than the last ring: its tenant may be marked only since.
+        if (
+          this.refreshedGeneration !== this.generation ||
+          now - this.refreshedAt >= this.refreshMs
+        )
+          await this.refresh();
+        now = Date.now();
+        const generation = this.generation;
+        const taken = await this.sweep();
+        if (taken) {
+          // Found while idle (a job back from a crashed worker): more may be, look again.
           if (idle) this.generation++;
-          return this.take(job, tenantId, token);
+          this.waiters.shift()?.resolve(taken);
+          continue;
         }
-        this.drr.idle(tenantId);
-        await this.dropIfEmpty(tenantId);
+        // A ring during the sweep (its job may sit in a queue swept before it came): look again.
+        if (this.generation !== generation) continue;
+        this.emptyGeneration = generation;
+        if (!idle) this.idleSweepAt = now;
+        // Nothing queued anywhere: sleep until a gateway rings (or a second passes).
+        woke = await this.bell();
       }
-      // A ring during the sweep (its job may sit in a queue swept before it came): look again.
-      if (this.generation !== generation) continue;
-      this.emptyGeneration = generation;
-      if (!idle) this.idleSweepAt = now;
-      // Nothing queued anywhere: sleep until a gateway rings (or a second passes).
-      woke = await this.bell();
+    } catch (error) {
+      for (const waiter of this.waiters.splice(0)) waiter.reject(error as Error);
+    } finally {
+      this.fetching = null;
+      if (this.closed)
+        for (const waiter of this.waiters.splice(0)) waiter.resolve(null);
+      // A slot that came in line as the loop ended (or after an error) starts the next one.
+      else if (this.waiters.length > 0) this.fetching = this.fetch();
+    }
+  }
+
+  /** One pass over the candidates in fair order: the first job found, if any. */
+  private async sweep(): Promise<FairJob<T> | null> {
+    for (const tenantId of this.drr.candidates()) {
+      if (!this.ready.has(tenantId)) {
+        this.drr.idle(tenantId); // no credit kept while it has nothing queued
+        continue;
+      }
+      const token = randomUUID();
+      const job = (await this.worker(tenantId).getNextJob(token, {
+        block: false,
+      })) as Job<T> | undefined;
+      if (job) {
+        this.drr.served(tenantId);
+        return this.take(job, tenantId, token);
+      }
+      this.drr.idle(tenantId);
+      await this.dropIfEmpty(tenantId);
     }
     return null;
   }
@@ -205,26 +240,15 @@ export class FairJobSource<T> {
     }
   }
 
-  /**
-   * One blocking wait on the bell, shared by every idle slot: a connection serves one blocking
-   * call at a time, so slots queuing their own would each wake up to a second late.
-   */
-  private bell(): Promise<boolean> {
-    this.bellWait ??= this.options.bellConnection
+  /** One blocking wait on the bell (up to a second): whether it rang. */
+  private async bell(): Promise<boolean> {
+    const rang = await this.options.bellConnection
       .blpop(fairBellKey(this.options.model), 1)
-      .then(
-        (rang) => {
-          if (!rang) return false;
-          this.generation++;
-          this.hear([rang[1]]);
-          return true;
-        },
-        () => false,
-      )
-      .finally(() => {
-        this.bellWait = null;
-      });
-    return this.bellWait;
+      .catch(() => null);
+    if (!rang) return false;
+    this.generation++;
+    this.hear([rang[1]]);
+    return true;
   }
 
   /** Hands out no more jobs ({@link next} returns null); jobs already taken can still finish. */
