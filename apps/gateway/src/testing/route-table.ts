@@ -334,6 +334,24 @@ export const ROUTES: RouteCase[] = [
   },
   {
     kind: 'admin',
+    method: 'GET',
+    url: '/admin/v1/me',
+    access: ['admin:read', 'admin:write', 'billing'],
+  },
+  {
+    kind: 'admin',
+    method: 'GET',
+    url: '/admin/v1/stats/overview',
+    access: ['billing', 'admin:read'],
+  },
+  {
+    kind: 'admin',
+    method: 'GET',
+    url: '/admin/v1/queues',
+    access: ['admin:read'],
+  },
+  {
+    kind: 'admin',
     method: 'POST',
     url: '/admin/v1/admin-tokens',
     access: ['bootstrap'],

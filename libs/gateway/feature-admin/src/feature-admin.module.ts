@@ -10,6 +10,12 @@ import { KeysController } from './keys/keys.controller';
 import { ModelLoadingController } from './models/model-loading.controller';
 import { ModelsAdminController } from './models/models.controller';
 import { PlansController } from './plans/plans.controller';
+import { QueueDepths } from './queues/queue-depths.service';
+import { QueuesController } from './queues/queues.controller';
+import { SessionController } from './session/session.controller';
+import { LatencyWindow } from './stats/latency-window.service';
+import { OverviewController } from './stats/overview.controller';
+import { UsageOverviewQuery } from './stats/usage-overview.query';
 import { TenantsController } from './tenants/tenants.controller';
 import { UsageAdminController } from './usage/usage-admin.controller';
 import { WorkersController } from './workers/workers.controller';
@@ -29,7 +35,10 @@ import { WorkersController } from './workers/workers.controller';
     InvoicesController,
     AuditLogController,
     AdminTokensController,
+    SessionController,
+    OverviewController,
+    QueuesController,
   ],
-  providers: [AuditInterceptor],
+  providers: [AuditInterceptor, LatencyWindow, UsageOverviewQuery, QueueDepths],
 })
 export class FeatureAdminModule {}

@@ -1,0 +1,93 @@
+import { Get } from '@nestjs/common';
+import {
+  ModelRepository,
+  TenantRepository,
+} from '@marquee/gateway/data-access-db';
+import { WorkerPresenceService } from '@marquee/gateway/data-access-queue';
+import { RequireAdmin } from '@marquee/gateway/feature-auth';
+import { ApiError, ApiRoute } from '@marquee/gateway/util-http';
+import { AdminController } from '../http/admin-controller';
+import { QueueDepths } from './queue-depths.service';
+
+const redisDown = () =>
+  ApiError.unavailable(
+    'Redis is unavailable; try again shortly.',
+    'queue_unavailable',
+  );
+
+/** Queues and workers: is the pool keeping up, and whose requests wait. */
+@AdminController('queues')
+export class QueuesController {
+  constructor(
+    private readonly depths: QueueDepths,
+    private readonly models: ModelRepository,
+    private readonly tenants: TenantRepository,
+    private readonly presence: WorkerPresenceService,
+  ) {}
+
+  @Get('queues')
+  @RequireAdmin('admin:read')
+  @ApiRoute({
+    summary:
+      'Waiting and running jobs per model and tenant, and the live workers',
+    description:
+      "`queues`: one entry per model and tenant that has queued for it: waiting (incl. prioritized), running, delayed and failed jobs, how long the oldest waiting job has waited, and the latest failures. `workers`: the live workers with the models each serves and when it last refreshed its presence. A worker's batch occupancy and memory are on its own `/metrics` (METRICS_PORT), not in Redis.",
+  })
+  async list() {
+    const models = (await this.models.list()).map((m) => m.name);
+    const [depths, workers] = await Promise.all([
+      this.depths.forModels(models),
+      this.presence.live(),
+    ]).catch(() => {
+      throw redisDown();
+    });
+    const heartbeats = await this.depths
+      .lastHeartbeats(workers.map((w) => w.workerId))
+      .catch(() => {
+        throw redisDown();
+      });
+    const names = new Map<string, string>();
+    for (const id of new Set(depths.map((d) => d.tenantId))) {
+      const tenant = await this.tenants.findById(id);
+      if (tenant) names.set(id, tenant.name);
+    }
+    const now = Date.now();
+    return {
+      object: 'queues' as const,
+      generated_at: new Date(now).toISOString(),
+      queues: depths.map((d) => ({
+        model: d.model,
+        tenant_id: d.tenantId,
+        tenant_name: names.get(d.tenantId) ?? null,
+        waiting: d.waiting,
+        running: d.running,
+        delayed: d.delayed,
+        failed: d.failed,
+        oldest_wait_seconds:
+          d.oldestWaitingAt === null
+            ? null
+            : Math.max(0, (now - d.oldestWaitingAt) / 1000),
+        recent_failures: d.recentFailures.map((f) => ({
+          id: f.id,
+          reason: f.reason,
+          failed_at:
+            f.failedAt === null ? null : new Date(f.failedAt).toISOString(),
+        })),
+      })),
+      workers: workers
+        .sort((a, b) => a.workerId.localeCompare(b.workerId))
+        .map((w) => {
+          const beat = heartbeats.get(w.workerId);
+          return {
+            id: w.workerId,
+            models: [...w.models].sort(),
+            execution_provider: w.executionProvider,
+            started_at: new Date(w.startedAt).toISOString(),
+            last_heartbeat_at:
+              beat === undefined ? null : new Date(beat).toISOString(),
+            model_errors: w.modelErrors ?? {},
+          };
+        }),
+    };
+  }
+}
