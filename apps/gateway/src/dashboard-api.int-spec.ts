@@ -133,6 +133,17 @@ describe('dashboard admin endpoints (PostgreSQL, Redis)', () => {
     expect(workers).toMatchObject({ live: expect.any(Number) });
   });
 
+  it("counts each key's billed requests and when its latest ended", async () => {
+    const reply = await asAdmin(`/admin/v1/tenants/${f.tenant}/key-activity`);
+    expect(reply.status).toBe(200);
+    expect(reply.body.data).toHaveLength(1);
+    const [activity] = reply.body.data;
+    expect(activity).toMatchObject({ api_key_id: f.key, requests: 3 });
+    expect(
+      Math.abs(Date.parse(activity.last_request_at) - Date.now()),
+    ).toBeLessThan(60_000);
+  });
+
   it("lists a tenant's waiting jobs per model with the oldest one's wait, without taking them", async () => {
     const queue = new Queue(tenantQueueName(model, f.tenant), {
       connection: redis,

@@ -156,6 +156,13 @@ export const ROUTES: RouteCase[] = [
   {
     kind: 'admin',
     method: 'GET',
+    url: '/admin/v1/tenants/:id/key-activity',
+    access: ['admin:read'],
+    id: 'tenant',
+  },
+  {
+    kind: 'admin',
+    method: 'GET',
     url: '/admin/v1/keys/:id',
     access: ['admin:read'],
     id: 'key',

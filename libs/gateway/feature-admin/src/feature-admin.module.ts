@@ -6,6 +6,7 @@ import { AuditLogController } from './audit/audit-log.controller';
 import { CreditsController } from './credits/credits.controller';
 import { AuditInterceptor } from './http/audit.interceptor';
 import { InvoicesController } from './invoices/invoices.controller';
+import { KeyActivityQuery } from './keys/key-activity.query';
 import { KeysController } from './keys/keys.controller';
 import { ModelLoadingController } from './models/model-loading.controller';
 import { ModelsAdminController } from './models/models.controller';
@@ -39,6 +40,12 @@ import { WorkersController } from './workers/workers.controller';
     OverviewController,
     QueuesController,
   ],
-  providers: [AuditInterceptor, LatencyWindow, UsageOverviewQuery, QueueDepths],
+  providers: [
+    AuditInterceptor,
+    LatencyWindow,
+    UsageOverviewQuery,
+    QueueDepths,
+    KeyActivityQuery,
+  ],
 })
 export class FeatureAdminModule {}

@@ -10,9 +10,10 @@ import { z } from 'zod';
 import { AdminController } from '../http/admin-controller';
 import { Audited } from '../http/audited';
 import { name, positiveInt } from '../http/fields';
-import { list } from '../http/present';
+import { iso, list } from '../http/present';
 import { idOf } from '../http/uuid-param';
 import { presentApiKey } from './api-key.presenter';
+import { KeyActivityQuery } from './key-activity.query';
 
 /** How long a replaced secret keeps working by default: one day. */
 const DEFAULT_GRACE_SECONDS = 86_400;
@@ -49,6 +50,7 @@ export class KeysController {
     private readonly tenants: TenantRepository,
     private readonly keys: ApiKeyRepository,
     private readonly models: ModelRepository,
+    private readonly activity: KeyActivityQuery,
   ) {}
 
   @Post('tenants/:id/keys')
@@ -98,6 +100,27 @@ export class KeysController {
     if (!(await this.tenants.findById(tenantId)))
       throw ApiError.notFound('Tenant');
     return list((await this.keys.listByTenant(tenantId)).map(presentApiKey));
+  }
+
+  @Get('tenants/:id/key-activity')
+  @RequireAdmin('admin:read')
+  @ApiRoute({
+    summary:
+      "Requests billed to each of a tenant's keys, and when the latest ended",
+    description:
+      'From the usage ledger (finished requests). Keys that never completed a request are absent.',
+  })
+  async keyActivity(@Param('id', idOf('Tenant')) tenantId: string) {
+    if (!(await this.tenants.findById(tenantId)))
+      throw ApiError.notFound('Tenant');
+    return list(
+      (await this.activity.forTenant(tenantId)).map((a) => ({
+        object: 'api_key.activity' as const,
+        api_key_id: a.apiKeyId,
+        requests: a.requests,
+        last_request_at: iso(a.lastRequestAt),
+      })),
+    );
   }
 
   @Get('keys/:id')
