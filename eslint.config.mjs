@@ -43,7 +43,7 @@ export default [
     ],
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
@@ -88,7 +88,13 @@ export default [
     },
   },
   {
-    files: ['libs/**/*.ts', 'apps/**/*.ts', 'tools/**/*.ts', 'bench/**/*.ts'],
+    files: [
+      'libs/**/*.ts',
+      'apps/**/*.ts',
+      'apps/dashboard/**/*.tsx',
+      'tools/**/*.ts',
+      'bench/**/*.ts',
+    ],
     languageOptions: {
       parser: tseslint.parser,
       parserOptions: {

@@ -14,6 +14,7 @@ import {
 } from '@marquee/gateway/util-http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { DASHBOARD_DIR, serveDashboard } from './dashboard-static';
 
 async function bootstrap(): Promise<void> {
   let config: GatewayConfig;
@@ -35,6 +36,11 @@ async function bootstrap(): Promise<void> {
   const instance = app.getHttpAdapter().getInstance();
   installHttpHooks(instance);
   setupApiDocs(app);
+  if (!(await serveDashboard(app)))
+    logger.warn(
+      `the admin dashboard is not built (${DASHBOARD_DIR}): run \`npx nx run dashboard:build\` (npm start does); /dashboard/ answers 404 until then`,
+      'Gateway',
+    );
   const shutdown = app.get(GracefulShutdown);
   shutdown.install(instance);
   app.connectMicroservice(grpcServerOptions(config.grpcPort));

@@ -1,0 +1,398 @@
+import OpenAI from 'openai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+// The stack marquee-e2e's global setup started (this project's jest config reuses it); its
+// specs and these read it through the one contract it publishes.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { e2eStack } from '../../marquee-e2e/src/support/stack';
+import { buildDashboard, launchChromium, screenshot } from './support/browser';
+
+const stack = e2eStack();
+const DASHBOARD = `${stack.origin}/dashboard`;
+const TENANT = `Studio Dashboard ${process.pid}`;
+const KEY_NAME = 'render farm';
+
+/** Polls `check` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Text of each cell of the first row of `table` that contains `text`. */
+async function rowCells(
+  page: Page,
+  tableTestId: string,
+  text: string,
+): Promise<string[] | undefined> {
+  const row = page
+    .getByTestId(tableTestId)
+    .locator('tbody tr', { hasText: text });
+  if ((await row.count()) === 0) return undefined;
+  return (await row.first().locator('td').allInnerTexts()).map((t) => t.trim());
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+// Each step waits for what the page shows; a step that cannot see it fails with Playwright's
+// message (15 s) well before the test's own limit.
+jest.setTimeout(60_000);
+const STEP_TIMEOUT_MS = 15_000;
+
+describe('admin dashboard in Chromium', () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const requestedUrls: string[] = [];
+  const pageErrors: string[] = [];
+  const f = {} as {
+    tenantId: string;
+    secret: string;
+    prompt: number;
+    completion: number;
+    requests: number;
+  };
+
+  beforeAll(async () => {
+    buildDashboard();
+    browser = await launchChromium();
+    context = await browser.newContext({
+      viewport: { width: 1366, height: 900 },
+    });
+    context.setDefaultTimeout(STEP_TIMEOUT_MS);
+    page = await context.newPage();
+    page.on('request', (r) => requestedUrls.push(r.url()));
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      // Chromium logs every non-2xx fetch as "Failed to load resource"; the app's own errors are the point.
+      if (
+        m.type() === 'error' &&
+        !m.text().startsWith('Failed to load resource')
+      )
+        pageErrors.push(m.text());
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('refuses a wrong token, then signs in with the admin token typed into a password field', async () => {
+    await page.goto(DASHBOARD);
+    expect(page.url()).toMatch(/\/dashboard\/?$/);
+    const field = page.getByLabel('Admin token');
+    expect(await field.getAttribute('type')).toBe('password');
+    await screenshot(page, '01-sign-in');
+
+    // Keyboard only: the field has focus on load; Enter submits.
+    await page.keyboard.type('mqa_not-a-real-token');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: '401' }).waitFor();
+
+    await field.fill(stack.adminToken);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect(await page.getByText('bootstrap token').isVisible()).toBe(true);
+    expect(page.url()).not.toContain(stack.adminToken);
+  });
+
+  it('creates a tenant, and tops it up', async () => {
+    await page.getByRole('link', { name: 'Tenants' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Tenants' }).waitFor();
+    await page.getByLabel('New tenant name').fill(TENANT);
+    await page.getByLabel('New tenant name').press('Enter');
+    await page.getByRole('heading', { name: TENANT }).waitFor();
+    f.tenantId = decodeURIComponent(page.url().split('#/tenants/')[1] ?? '');
+    expect(f.tenantId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await page.getByTestId('tenant-status').innerText()).toBe('active');
+
+    await page.getByLabel('Top-up amount').fill('25.5');
+    await page.getByLabel('Note (optional)').fill('first credit');
+    await page.getByRole('button', { name: 'Top up' }).click();
+    await until('the new balance', async () =>
+      (await page.getByTestId('balance').innerText()) === '25.50'
+        ? true
+        : undefined,
+    );
+    expect(
+      await page.getByRole('cell', { name: 'first credit' }).isVisible(),
+    ).toBe(true);
+  });
+
+  it('creates a key and shows its secret once, with a copy button', async () => {
+    await page.getByLabel('New key name').fill(KEY_NAME);
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secretField = page.getByLabel('New key secret');
+    await secretField.waitFor();
+    f.secret = await secretField.inputValue();
+    expect(f.secret).toMatch(/^mq_/);
+    expect(
+      await page.getByRole('button', { name: 'Copy secret' }).isVisible(),
+    ).toBe(true);
+    const row = page.locator('tbody tr', { hasText: KEY_NAME });
+    await row.waitFor();
+    expect(await row.innerText()).toContain(f.secret.slice(0, 11));
+    expect(await row.innerText()).not.toContain(f.secret);
+    expect(await row.innerText()).toContain('never');
+    await screenshot(page, '03-tenant-new-key');
+
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+    expect(await secretField.count()).toBe(0);
+    // Nowhere else on the page any more.
+    expect(await page.content()).not.toContain(f.secret);
+  });
+
+  it('makes completions with the new key through the openai client, and sees them in the usage chart and table', async () => {
+    const client = new OpenAI({
+      baseURL: `${stack.origin}/v1`,
+      apiKey: f.secret,
+      maxRetries: 0,
+    });
+    f.prompt = 0;
+    f.completion = 0;
+    const calls = [
+      client.completions.create({
+        model: stack.model,
+        prompt: 'A heist film set in',
+        max_tokens: 6,
+        temperature: 0,
+      }),
+      client.completions.create({
+        model: stack.model,
+        prompt: 'Pitch a thriller about',
+        max_tokens: 9,
+        temperature: 0,
+      }),
+      client.chat.completions.create({
+        model: stack.model,
+        messages: [{ role: 'user', content: 'Name a monster movie' }],
+        max_tokens: 4,
+        temperature: 0,
+      }),
+    ];
+    for (const call of calls) {
+      const usage = (await call).usage;
+      if (!usage) throw new Error('a completion came back without usage');
+      f.prompt += usage.prompt_tokens;
+      f.completion += usage.completion_tokens;
+    }
+    f.requests = calls.length;
+    expect(f.completion).toBe(6 + 9 + 4);
+
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.getByRole('heading', { name: 'Usage' }).waitFor();
+    // Usage is billed as each request settles (a moment after the response): refresh until it is.
+    const cells = await until('the new tenant in the usage table', async () => {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      const found = await rowCells(page, 'usage-table', TENANT);
+      return found?.[3] === String(f.requests) ? found : undefined;
+    });
+    const today = new Date().toISOString().slice(0, 10);
+    expect(cells.slice(0, 6)).toEqual([
+      today,
+      TENANT,
+      stack.model,
+      String(f.requests),
+      count(f.prompt),
+      count(f.completion),
+    ]);
+
+    // The chart by tenant has a bar for the tenant today, of its tokens (ECharts' aria summary
+    // of the data is the accessible name of the chart).
+    const chart = page
+      .getByRole('figure')
+      .filter({ hasText: 'Tokens per day by tenant' })
+      .getByRole('img');
+    const description = await until('the chart summary', async () => {
+      const label = await chart.getAttribute('aria-label');
+      return label?.includes(TENANT) ? label : undefined;
+    });
+    expect(description).toContain(`${TENANT}`);
+    expect(description).toMatch(
+      // Stacked bars read as "<index>, <value>, <stacked total>, ...".
+      new RegExp(`the data for ${today} is \\d+, ${f.prompt + f.completion},`),
+    );
+    await screenshot(page, '05-usage');
+  });
+
+  it('revokes the key, and the openai client then gets 401 invalid_api_key', async () => {
+    await page.goto(`${DASHBOARD}/#/keys`);
+    await page.getByRole('heading', { name: 'Keys', exact: true }).waitFor();
+    await page.getByLabel('Tenant').selectOption({ label: TENANT });
+    await page.getByRole('button', { name: `Revoke ${KEY_NAME}` }).click();
+    await page
+      .getByRole('button', { name: `Confirm revoke ${KEY_NAME}` })
+      .click();
+    const row = page.locator('tbody tr', { hasText: KEY_NAME });
+    await until('the revoked badge', async () =>
+      (await row.innerText()).includes('revoked') ? true : undefined,
+    );
+    // Last used and the request count come from the completions above (the usage ledger).
+    const cells = (await row.locator('td').allInnerTexts()).map((t) =>
+      t.trim(),
+    );
+    expect(cells[3]).toMatch(/^\d+ (s|min) ago$/);
+    expect(cells[4]).toBe(String(f.requests));
+    await screenshot(page, '04-keys');
+
+    const client = new OpenAI({
+      baseURL: `${stack.origin}/v1`,
+      apiKey: f.secret,
+      maxRetries: 0,
+    });
+    const error = await client.completions
+      .create({ model: stack.model, prompt: 'Still there?', max_tokens: 2 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(error).toMatchObject({ status: 401, code: 'invalid_api_key' });
+  });
+
+  it('shows every other page with its data, and a screenshot of each', async () => {
+    await page.goto(`${DASHBOARD}/#/`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const top = page.getByRole('table', {
+      name: 'Top tenants by spend this month',
+    });
+    await until('the tenant among the top tenants', async () =>
+      (await top.innerText()).includes(TENANT) ? true : undefined,
+    );
+    expect(await page.getByText('Workers live').isVisible()).toBe(true);
+    await screenshot(page, '02-overview');
+
+    await page.goto(`${DASHBOARD}/#/tenants`);
+    await page.getByLabel('Search tenants').fill('Studio Dashboard');
+    await page.getByRole('link', { name: TENANT }).waitFor();
+    await screenshot(page, '06-tenants');
+
+    await page.goto(`${DASHBOARD}/#/models`);
+    const modelRow = page.locator('tbody tr', { hasText: stack.model }).first();
+    await modelRow.waitFor();
+    await until('the worker serving the model', async () =>
+      (await modelRow.innerText()).includes('1 worker') ? true : undefined,
+    );
+    await screenshot(page, '07-models');
+
+    await page.goto(`${DASHBOARD}/#/queues`);
+    await page.getByRole('table', { name: /Live workers/ }).waitFor();
+    expect(
+      await page
+        .getByRole('table', { name: /Jobs per model and tenant/ })
+        .innerText(),
+    ).toContain(TENANT);
+    await screenshot(page, '08-queues-workers');
+
+    await page.goto(`${DASHBOARD}/#/invoices`);
+    await page.getByLabel('Tenant').selectOption({ label: TENANT });
+    await page.getByRole('button', { name: 'Generate invoice' }).click();
+    await page.getByRole('button', { name: /^CSV for / }).waitFor();
+    await screenshot(page, '09-invoices');
+
+    await page.goto(`${DASHBOARD}/#/audit`);
+    const audit = page.getByRole('table', { name: /admin writes/ });
+    await audit.waitFor();
+    const text = await audit.innerText();
+    for (const action of [
+      'tenant.create',
+      'credit.topup',
+      'api_key.create',
+      'api_key.revoke',
+    ])
+      expect(text).toContain(action);
+    await screenshot(page, '10-audit-log');
+
+    await page.goto(`${DASHBOARD}/#/tenants/${f.tenantId}`);
+    await page.getByRole('heading', { name: TENANT }).waitFor();
+    await page.getByTestId('usage-table').waitFor();
+    await screenshot(page, '11-tenant');
+  });
+
+  it('fits a phone screen: the page list becomes a scrollable bar above the content', async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+    });
+    phone.setDefaultTimeout(STEP_TIMEOUT_MS);
+    try {
+      const p = await phone.newPage();
+      await p.goto(DASHBOARD);
+      await p.getByLabel('Admin token').fill(stack.adminToken);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByRole('heading', { name: 'Overview' }).waitFor();
+      await screenshot(p, '12-overview-phone');
+      // A string: this file is typed for Node, the expression runs in the page.
+      const width = await p.evaluate<number>(
+        'document.documentElement.scrollWidth',
+      );
+      expect(width).toBeLessThanOrEqual(390);
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('tells a billing-only admin token which pages it may not see, and shows it usage', async () => {
+    const minted = await fetch(`${stack.origin}/admin/v1/admin-tokens`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${stack.adminToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ name: 'finance desk', scopes: ['billing'] }),
+    });
+    const { token } = (await minted.json()) as { token: string };
+    const scoped = await browser.newContext({
+      viewport: { width: 1366, height: 900 },
+    });
+    try {
+      const p = await scoped.newPage();
+      await p.goto(DASHBOARD);
+      await p.getByLabel('Admin token').fill(token);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByText('scopes: billing').waitFor();
+      await p.goto(`${DASHBOARD}/#/tenants`);
+      await p
+        .getByText(
+          'Listing tenants needs the admin:read scope, which your admin token does not have.',
+        )
+        .waitFor();
+      expect(
+        await p.getByRole('link', { name: /Tenants/ }).innerText(),
+      ).toContain('needs admin:read');
+      await screenshot(p, '13-scoped-token-tenants');
+
+      await p.goto(`${DASHBOARD}/#/usage`);
+      const cells = await until('usage for a billing token', () =>
+        rowCells(p, 'usage-table', f.tenantId.slice(0, 8)),
+      );
+      expect(cells[3]).toBe(String(f.requests));
+    } finally {
+      await scoped.close();
+    }
+  });
+
+  it('never put a secret in a URL, and raised no script error', () => {
+    for (const url of requestedUrls) {
+      expect(url).not.toContain(stack.adminToken);
+      if (f.secret) expect(url).not.toContain(f.secret);
+    }
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+
+/** Screenshots of every page, kept as test artifacts (gitignored). */
+export const SCREENSHOT_DIR = join(
+  ROOT,
+  'apps',
+  'dashboard-e2e',
+  'screenshots',
+);
+
+/** Debian's Chromium (`apt-get install chromium`); Playwright's own download is unreachable here. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Builds the dashboard into dist/apps/dashboard (Nx caches it), where the running gateway
+ * serves it: the gateway looks files up per request, so building after it started is enough.
+ */
+export function buildDashboard(): void {
+  const result = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'),
+      'run',
+      'dashboard:build',
+      '--outputStyle=static',
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+      encoding: 'utf8',
+    },
+  );
+  if (result.status !== 0)
+    throw new Error(
+      `dashboard build failed:\n${result.stdout}${result.stderr}`,
+    );
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+    ],
+  });
+}
+
+/** Saves a full-page screenshot as `<name>.png` and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

@@ -1,0 +1,31 @@
+import { useCallback, useState } from 'react';
+import type { Tenant } from '../api/types';
+import { href } from '../router';
+import { RequireScope } from '../ui/data-state';
+import { KeysPanel } from '../ui/keys-panel';
+import { TenantPicker } from '../ui/tenant-picker';
+
+export function KeysPage() {
+  const [tenant, setTenant] = useState<Tenant | null>(null);
+  const pick = useCallback((t: Tenant | null) => setTenant(t), []);
+  return (
+    <section aria-labelledby="keys-title">
+      <h1 id="keys-title">Keys</h1>
+      <RequireScope anyOf={['admin:read']} what="Listing keys">
+        <div className="toolbar">
+          <TenantPicker
+            id="keys-tenant"
+            value={tenant?.id ?? ''}
+            onChange={pick}
+          />
+          {tenant && (
+            <p className="hint">
+              <a href={href.tenant(tenant.id)}>Open {tenant.name}</a>
+            </p>
+          )}
+        </div>
+        {tenant && <KeysPanel key={tenant.id} tenantId={tenant.id} />}
+      </RequireScope>
+    </section>
+  );
+}

@@ -1,0 +1,189 @@
+import type { Queues } from '../api/types';
+import { href } from '../router';
+import { DataState, RequireScope } from '../ui/data-state';
+import {
+  formatAgo,
+  formatClock,
+  formatSeconds,
+  formatTime,
+} from '../ui/format';
+import { useResource } from '../ui/use-resource';
+
+const REFRESH_MS = 5_000;
+
+function QueuesBody({ q }: { q: Queues }) {
+  const failures = q.queues.flatMap((x) =>
+    x.recent_failures.map((f) => ({
+      ...f,
+      model: x.model,
+      tenant: x.tenant_name ?? x.tenant_id,
+    })),
+  );
+  const now = Date.parse(q.generated_at);
+  return (
+    <>
+      <h2>Queues</h2>
+      {q.queues.length === 0 ? (
+        <p className="state empty">No tenant has queued a request yet.</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <caption>Jobs per model and tenant (fair queues)</caption>
+            <thead>
+              <tr>
+                <th scope="col">Model</th>
+                <th scope="col">Tenant</th>
+                <th scope="col" className="num">
+                  Waiting
+                </th>
+                <th scope="col" className="num">
+                  Running
+                </th>
+                <th scope="col" className="num">
+                  Delayed
+                </th>
+                <th scope="col" className="num">
+                  Failed (kept)
+                </th>
+                <th scope="col" className="num">
+                  Longest wait
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {q.queues.map((x) => (
+                <tr key={`${x.model}|${x.tenant_id}`}>
+                  <td>{x.model}</td>
+                  <td>
+                    <a href={href.tenant(x.tenant_id)}>
+                      {x.tenant_name ?? x.tenant_id.slice(0, 8)}
+                    </a>
+                  </td>
+                  <td className="num">{x.waiting}</td>
+                  <td className="num">{x.running}</td>
+                  <td className="num">{x.delayed}</td>
+                  <td className="num">{x.failed}</td>
+                  <td className="num">
+                    {x.oldest_wait_seconds === null
+                      ? '—'
+                      : formatSeconds(x.oldest_wait_seconds)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <h2>Workers</h2>
+      {q.workers.length === 0 ? (
+        <p className="error">
+          No live worker: requests are answered 503 no_worker_available.
+        </p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <caption>
+              Live workers (presence refreshed every few seconds)
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Worker</th>
+                <th scope="col">Models</th>
+                <th scope="col">Provider</th>
+                <th scope="col">Started</th>
+                <th scope="col">Last heartbeat</th>
+                <th scope="col">Load errors</th>
+              </tr>
+            </thead>
+            <tbody>
+              {q.workers.map((w) => (
+                <tr key={w.id}>
+                  <td>
+                    <code>{w.id}</code>
+                  </td>
+                  <td>{w.models.join(', ')}</td>
+                  <td>{w.execution_provider}</td>
+                  <td>{formatTime(w.started_at)}</td>
+                  <td>{formatAgo(w.last_heartbeat_at, now)}</td>
+                  <td>
+                    {Object.keys(w.model_errors).length === 0
+                      ? 'none'
+                      : Object.entries(w.model_errors).map(([m, e]) => (
+                          <div key={m} className="error">
+                            {m}: {e}
+                          </div>
+                        ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p className="hint">
+        Each worker's batch occupancy and memory (GPU memory on CUDA workers)
+        are on its own /metrics (METRICS_PORT) and in the Grafana dashboard;
+        workers do not publish them to Redis.
+      </p>
+      <h2>Recent failed jobs</h2>
+      {failures.length === 0 ? (
+        <p className="state empty">No failed jobs kept.</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <caption>Latest failures per queue</caption>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Model</th>
+                <th scope="col">Tenant</th>
+                <th scope="col">Request</th>
+                <th scope="col">Reason</th>
+              </tr>
+            </thead>
+            <tbody>
+              {failures.map((f) => (
+                <tr key={f.id}>
+                  <td>{formatTime(f.failed_at)}</td>
+                  <td>{f.model}</td>
+                  <td>{f.tenant}</td>
+                  <td>
+                    <code>{f.id}</code>
+                  </td>
+                  <td>{f.reason}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+export function QueuesPage() {
+  const queues = useResource(
+    (c) => c.request<Queues>('GET', '/queues'),
+    [],
+    REFRESH_MS,
+  );
+  return (
+    <section aria-labelledby="queues-title">
+      <div className="toolbar">
+        <h1 id="queues-title" style={{ margin: 0 }}>
+          Queues and workers
+        </h1>
+        <p className="hint" aria-live="polite">
+          {queues.status === 'ready'
+            ? `Updated ${formatClock(queues.data.generated_at)}; refreshes every ${REFRESH_MS / 1000} s.`
+            : ''}
+        </p>
+      </div>
+      <RequireScope anyOf={['admin:read']} what="Queues and workers">
+        <DataState resource={queues} what="queues and workers">
+          {(q) => <QueuesBody q={q} />}
+        </DataState>
+      </RequireScope>
+    </section>
+  );
+}
