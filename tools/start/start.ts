@@ -16,6 +16,7 @@ import {
   ensureRedis,
   migrate,
   ROOT,
+  run,
   SetupError,
   startApp,
   Supervisor,
@@ -90,8 +91,11 @@ async function main(): Promise<void> {
     keyFile: join(STATE_DIR, 'demo-key.json'),
   });
   const token = await adminToken();
-  step('building gateway and worker (cached after the first run)...');
+  step(
+    'building gateway, worker and dashboard (cached after the first run)...',
+  );
   buildApps();
+  buildDashboard();
 
   const common = {
     DATABASE_URL,
@@ -133,6 +137,20 @@ async function main(): Promise<void> {
   console.log(banner(base, seed.apiKey, token, seed.model));
 }
 
+/** The admin dashboard into dist/apps/dashboard, which the gateway serves at /dashboard/. */
+function buildDashboard(): void {
+  run(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'),
+      'run',
+      'dashboard:build',
+      '--outputStyle=static',
+    ],
+    { NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+  );
+}
+
 function banner(
   base: string,
   key: string,
@@ -144,6 +162,7 @@ Marquee is running.
   Base URL     ${base}/v1
   Demo key     ${key}
   Admin token  ${token}
+  Dashboard    ${base}/dashboard  (sign in with the admin token)
   Model        ${model}
 
 Try it:

@@ -336,7 +336,8 @@ describe('admin dashboard in Chromium', () => {
       await p.goto(DASHBOARD);
       await p.getByLabel('Admin token').fill(stack.adminToken);
       await p.getByRole('button', { name: 'Sign in' }).click();
-      await p.getByRole('heading', { name: 'Overview' }).waitFor();
+      await p.getByText('Requests this minute').waitFor();
+      await p.getByRole('img').first().waitFor();
       await screenshot(p, '12-overview-phone');
       // A string: this file is typed for Node, the expression runs in the page.
       const width = await p.evaluate<number>(

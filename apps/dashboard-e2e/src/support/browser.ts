@@ -1,9 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROOT, run } from '@marquee/shared/util-setup';
 import { type Browser, chromium, type Page } from 'playwright-core';
-
-const ROOT = join(__dirname, '..', '..', '..', '..');
 
 /** Screenshots of every page, kept as test artifacts (gitignored). */
 export const SCREENSHOT_DIR = join(
@@ -21,7 +19,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * serves it: the gateway looks files up per request, so building after it started is enough.
  */
 export function buildDashboard(): void {
-  const result = spawnSync(
+  run(
     process.execPath,
     [
       join(ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'),
@@ -29,16 +27,8 @@ export function buildDashboard(): void {
       'dashboard:build',
       '--outputStyle=static',
     ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
-      encoding: 'utf8',
-    },
+    { NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
   );
-  if (result.status !== 0)
-    throw new Error(
-      `dashboard build failed:\n${result.stdout}${result.stderr}`,
-    );
 }
 
 export async function launchChromium(): Promise<Browser> {
