@@ -440,17 +440,19 @@ describe('AdmissionService (Redis + PostgreSQL)', () => {
           const granted = await admission.admit(t);
           // Each request really costs between half and all of its worst case.
           const actual = maxCost / 2n + BigInt(i % 3) * 200n;
-          await billing.settle({
-            requestId: t.requestId,
-            tenantId,
-            apiKeyId: key.id,
-            modelId,
-            endpoint: 'completions',
-            promptTokens: 1,
-            completionTokens: 1,
-            finishReason: 'length',
-            costMicros: actual,
-          });
+          await billing.settleMany([
+            {
+              requestId: t.requestId,
+              tenantId,
+              apiKeyId: key.id,
+              modelId,
+              endpoint: 'completions',
+              promptTokens: 1,
+              completionTokens: 1,
+              finishReason: 'length',
+              costMicros: actual,
+            },
+          ]);
           await admission.settle(granted, 2, actual);
           return 'admitted';
         } catch (error) {

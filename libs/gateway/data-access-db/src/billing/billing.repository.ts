@@ -46,31 +46,47 @@ export class BillingRepository {
   }
 
   /**
-   * Appends the usage row and its charge in one transaction. A repeated settlement of the same
-   * request writes nothing (unique request id on both), so a request is never billed twice.
-   * Returns whether this call wrote them.
+   * Appends each request's usage row and its charge, all in one transaction (a settler's batch):
+   * all are written or none. A request settled before writes nothing (unique request id on both),
+   * so a request is never billed twice. Returns the request ids this call wrote.
    */
-  async settle(settlement: Settlement): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.usageRecord.createMany({
-        data: [settlement],
-        skipDuplicates: true,
-      });
-      if (count === 0) return false;
-      if (settlement.costMicros > 0n) {
-        await tx.creditTransaction.create({
-          data: {
-            tenantId: settlement.tenantId,
-            kind: 'charge',
-            amountMicros: -settlement.costMicros,
-            requestId: settlement.requestId,
-            ...(settlement.createdAt
-              ? { createdAt: settlement.createdAt }
-              : {}),
-          },
-        });
-      }
-      return true;
-    });
+  async settleMany(settlements: Settlement[]): Promise<Set<string>> {
+    // One request twice in a batch (a worker's count and a gateway's): the first one counts.
+    const unique = [
+      ...new Map(
+        [...settlements].reverse().map((s) => [s.requestId, s]),
+      ).values(),
+    ];
+    if (unique.length === 0) return new Set();
+    const column = <K extends keyof Settlement>(key: K) =>
+      unique.map((s) => s[key]);
+    // One statement, whatever the batch size: it is atomic on its own, costs one round trip, and
+    // its plan is the same for every batch (an ORM query per row shape would be planned anew).
+    const rows = await this.prisma.$queryRaw<{ request_id: string }[]>`
+      WITH input AS (
+        SELECT * FROM unnest(
+          ${column('requestId')}::text[], ${column('tenantId')}::uuid[],
+          ${column('apiKeyId')}::uuid[], ${column('modelId')}::uuid[],
+          ${column('endpoint')}::text[], ${column('promptTokens')}::int[],
+          ${column('completionTokens')}::int[], ${column('finishReason')}::text[],
+          ${unique.map((s) => s.costMicros.toString())}::bigint[],
+          ${unique.map((s) => (s.createdAt ?? new Date()).toISOString())}::timestamptz[]
+        ) AS t(request_id, tenant_id, api_key_id, model_id, endpoint, prompt_tokens,
+               completion_tokens, finish_reason, cost_micros, at)
+      ), inserted AS (
+        INSERT INTO usage_records (id, request_id, tenant_id, api_key_id, model_id, endpoint,
+          prompt_tokens, completion_tokens, finish_reason, cost_micros, created_at)
+        SELECT gen_random_uuid(), request_id, tenant_id, api_key_id, model_id, endpoint,
+          prompt_tokens, completion_tokens, finish_reason, cost_micros, at AT TIME ZONE 'UTC'
+        FROM input
+        ON CONFLICT (request_id) DO NOTHING
+        RETURNING request_id, tenant_id, cost_micros, created_at
+      ), charged AS (
+        INSERT INTO credit_transactions (id, tenant_id, kind, amount_micros, request_id, created_at)
+        SELECT gen_random_uuid(), tenant_id, 'charge', -cost_micros, request_id, created_at
+        FROM inserted WHERE cost_micros > 0
+      )
+      SELECT request_id FROM inserted`;
+    return new Set(rows.map((row) => row.request_id));
   }
 }

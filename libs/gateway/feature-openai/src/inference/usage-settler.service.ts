@@ -13,6 +13,7 @@ import {
   BillingRepository,
   type Model,
   ModelRepository,
+  type Settlement,
 } from '@marquee/gateway/data-access-db';
 import { RedisConnection } from '@marquee/gateway/data-access-queue';
 import { PrincipalCache } from '@marquee/gateway/feature-auth';
@@ -33,7 +34,9 @@ const CLAIM_IDLE_MS = 5_000;
 const CLAIM_EVERY_MS = 2_000;
 /** Retries of entries that failed (PostgreSQL down) back off up to this, ms. */
 const MAX_BACKOFF_MS = 5_000;
-const BATCH = 100;
+const BATCH = 500;
+/** After a round that billed something, the next waits this long for more entries, ms. */
+const GATHER_MS = 20;
 /** Model prices are read again after this long, ms. */
 const PRICE_TTL_MS = 30_000;
 
@@ -101,7 +104,11 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       try {
+        const settled = this.stats.settled;
         await this.round();
+        // Busy: let entries gather for a moment, so that one transaction bills many requests
+        // (and the database's work stays off the requests being answered meanwhile).
+        if (this.stats.settled > settled) await sleep(GATHER_MS);
       } catch (error) {
         if (this.stopped) return;
         this.logger.warn(
@@ -167,9 +174,23 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
     return reply?.[0]?.[1] ?? [];
   }
 
+  /**
+   * Settles a read's entries together: every usage row and charge in one PostgreSQL transaction,
+   * then each reservation turned into its charge. Acknowledges what is done; a failed batch is
+   * retried with backoff (rows already written are skipped, charges apply once).
+   */
   private async settleAll(entries: StreamEntry[]): Promise<void> {
     const done: string[] = [];
+    const billed: { id: string; entry: UsageEntryPayload; cost: bigint }[] = [];
     let failed = false;
+    const fail = (entry: UsageEntryPayload, error: unknown) => {
+      failed = true;
+      this.stats.failures++;
+      this.logger.warn(
+        { requestId: entry.requestId, err: String(error) },
+        'settlement failed; will retry',
+      );
+    };
     for (const [id, fields] of entries) {
       // A claimed entry deleted meanwhile comes back without fields.
       if (!fields) continue;
@@ -187,16 +208,40 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
         continue;
       }
       try {
-        await this.settle(entry);
-        done.push(id);
-        this.stats.settled++;
+        const cost = await this.costOf(entry);
+        if (cost === null) {
+          // Nothing to bill: it did not run, or its model is gone.
+          await this.admission.release(scopeOf(entry));
+          done.push(id);
+          this.stats.settled++;
+        } else billed.push({ id, entry, cost });
       } catch (error) {
-        failed = true;
-        this.stats.failures++;
-        this.logger.warn(
-          { requestId: entry.requestId, err: String(error) },
-          'settlement failed; will retry',
+        fail(entry, error);
+      }
+    }
+    if (billed.length > 0) {
+      try {
+        await this.billing.settleMany(
+          billed.map(({ entry, cost }) => settlementOf(entry, cost)),
         );
+        // The budget's reservations become the charges (independent: sent together).
+        await Promise.all(
+          billed.map(async ({ id, entry, cost }) => {
+            try {
+              await this.admission.charge(
+                scopeOf(entry),
+                entry.promptTokens + entry.completionTokens,
+                cost,
+              );
+              done.push(id);
+              this.stats.settled++;
+            } catch (error) {
+              fail(entry, error);
+            }
+          }),
+        );
+      } catch (error) {
+        for (const { entry } of billed) fail(entry, error);
       }
     }
     if (failed) {
@@ -216,18 +261,9 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
     this.retryAt = this.retryAt === null ? at : Math.min(this.retryAt, at);
   }
 
-  /** Bills one entry exactly once, then turns its reservation into the charge. */
-  private async settle(entry: UsageEntryPayload): Promise<void> {
-    const scope = {
-      requestId: entry.requestId,
-      tenantId: entry.tenantId,
-      apiKeyId: entry.apiKeyId,
-      budgetMonth: entry.budgetMonth,
-    };
-    if (!entry.ran) {
-      await this.admission.release(scope);
-      return;
-    }
+  /** What an entry costs, or null when there is nothing to bill (not run, model deleted). */
+  private async costOf(entry: UsageEntryPayload): Promise<bigint | null> {
+    if (!entry.ran) return null;
     const model = await this.model(entry.modelId);
     if (!model) {
       // A model deleted with usage in flight: nothing to bill it against.
@@ -235,31 +271,13 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
         { requestId: entry.requestId, modelId: entry.modelId },
         'usage of a deleted model cannot be billed',
       );
-      await this.admission.release(scope);
-      return;
+      return null;
     }
-    const cost = costMicros({
+    return costMicros({
       promptTokens: entry.promptTokens,
       completionTokens: entry.completionTokens,
       ...prices(model),
     });
-    await this.billing.settle({
-      requestId: entry.requestId,
-      tenantId: entry.tenantId,
-      apiKeyId: entry.apiKeyId,
-      modelId: model.id,
-      endpoint: entry.endpoint,
-      promptTokens: entry.promptTokens,
-      completionTokens: entry.completionTokens,
-      finishReason: entry.finishReason,
-      costMicros: cost,
-      createdAt: new Date(entry.at),
-    });
-    await this.admission.charge(
-      scope,
-      entry.promptTokens + entry.completionTokens,
-      cost,
-    );
   }
 
   private async model(id: string): Promise<Model | null> {
@@ -269,6 +287,30 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
     if (model) this.prices.set(id, { at: Date.now(), model });
     return model;
   }
+}
+
+function scopeOf(entry: UsageEntryPayload) {
+  return {
+    requestId: entry.requestId,
+    tenantId: entry.tenantId,
+    apiKeyId: entry.apiKeyId,
+    budgetMonth: entry.budgetMonth,
+  };
+}
+
+function settlementOf(entry: UsageEntryPayload, cost: bigint): Settlement {
+  return {
+    requestId: entry.requestId,
+    tenantId: entry.tenantId,
+    apiKeyId: entry.apiKeyId,
+    modelId: entry.modelId,
+    endpoint: entry.endpoint,
+    promptTokens: entry.promptTokens,
+    completionTokens: entry.completionTokens,
+    finishReason: entry.finishReason,
+    costMicros: cost,
+    createdAt: new Date(entry.at),
+  };
 }
 
 function parseEntry(fields: string[]): UsageEntryPayload | null {
