@@ -5,3 +5,4 @@ export * from './embedding-job';
 export * from './fair-queues';
 export * from './model-control';
 export * from './usage-ledger';
+export * from './lua-command';

@@ -4,6 +4,7 @@ import {
   type OnModuleDestroy,
   Optional,
 } from '@nestjs/common';
+import { type LuaCommand, luaCommand } from '@marquee/contracts/queue';
 import { RedisConnection } from '@marquee/gateway/data-access-queue';
 import { ApiError } from '@marquee/gateway/util-http';
 import {
@@ -116,12 +117,18 @@ export class AdmissionService implements OnModuleDestroy {
   /** Admissions of requests this gateway holds: their leases are renewed until they end. */
   private readonly held = new Map<string, Admission>();
   private renewer: NodeJS.Timeout | null = null;
+  /** The two scripts every request runs, by their SHA. */
+  private readonly admitScript: LuaCommand;
+  private readonly settleScript: LuaCommand;
 
   constructor(
     private readonly redis: RedisConnection,
     private readonly budgets: BudgetSource,
     @Optional() private readonly metrics?: GatewayMetrics,
-  ) {}
+  ) {
+    this.admitScript = luaCommand(redis.client, 'mqAdmit', ADMIT_SCRIPT, 12);
+    this.settleScript = luaCommand(redis.client, 'mqSettle', SETTLE_SCRIPT, 12);
+  }
 
   /** Admits or throws a 429 in OpenAI's shape with retry and rate-limit headers. */
   async admit(ticket: AdmissionTicket): Promise<Admission> {
@@ -240,9 +247,7 @@ export class AdmissionService implements OnModuleDestroy {
       cost: bigint;
     },
   ): Promise<void> {
-    await this.redis.client.eval(
-      SETTLE_SCRIPT,
-      12,
+    await this.settleScript(
       ...this.keys(scope, budgetKey),
       scope.requestId,
       settle.tokens === null ? '' : String(settle.tokens),
@@ -334,9 +339,7 @@ export class AdmissionService implements OnModuleDestroy {
     budgetKey: string,
   ): Promise<ScriptReply> {
     const key = keyLimits(ticket.limits);
-    return (await this.redis.client.eval(
-      ADMIT_SCRIPT,
-      12,
+    return (await this.admitScript(
       ...this.keys(ticket, budgetKey),
       ticket.requestId,
       String(ticket.tokens),

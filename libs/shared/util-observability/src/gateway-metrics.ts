@@ -26,7 +26,8 @@ export type AdmissionRefusalReason =
  * live-worker check, quotas and budget), `enqueue` (the job onto its queue), `queue_wait` (until
  * a worker took it), `worker_pickup` (the worker's checks and tokenization before it starts),
  * `first_token`, `last_token` (first token to the end), `report` (a report batch's way over the
- * worker link), `settlement` (the admission released), `response` (the last bytes written).
+ * worker link), `settlement` (the admission released, beside the answer: not part of its
+ * latency), `response` (the last event to the last bytes written).
  */
 export type RequestStage =
   | 'auth'

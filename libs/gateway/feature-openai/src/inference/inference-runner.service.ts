@@ -139,11 +139,14 @@ export class InferenceRunner {
             if (isTerminal(event)) {
               deadline.clear();
               if (started) clock.lap('last_token');
-              await accounting.ended(
-                request,
-                requestEnd(event, started, relayed),
-              );
-              clock.lap('settlement');
+              // The admission's release is on its way to Redis before the answer is written (one
+              // connection keeps the order, so this gateway's next admission already sees it), but
+              // the answer does not wait for its reply. The usage itself was made durable by the
+              // worker before this event, and is billed by the settler.
+              const settling = performance.now();
+              void accounting
+                .ended(request, requestEnd(event, started, relayed))
+                .then(() => clock.aside('settlement', settling));
             }
             yield event;
           }

@@ -39,6 +39,7 @@ export class JobDispatch {
   private readonly logger = new Logger(JobDispatch.name);
 
   private served: { at: number; models: Set<string> } | null = null;
+  private reading: Promise<Set<string>> | null = null;
   /** Deadlines of the requests queued from here and not ended, with their models. */
   private readonly waiting = new Map<QueueDeadline, string>();
   private sweeper: NodeJS.Timeout | undefined;
@@ -99,9 +100,20 @@ export class JobDispatch {
       now - cached.at <
         (cached.models.has(model) ? SERVED_TTL_MS : SERVED_MISS_TTL_MS);
     if (fresh) return cached.models;
-    const live = await this.presence.live();
-    this.served = { at: now, models: new Set(live.flatMap((w) => w.models)) };
-    return this.served.models;
+    // Requests that find it stale together share one read.
+    this.reading ??= this.presence
+      .live()
+      .then((live) => {
+        this.served = {
+          at: Date.now(),
+          models: new Set(live.flatMap((w) => w.models)),
+        };
+        return this.served.models;
+      })
+      .finally(() => {
+        this.reading = null;
+      });
+    return this.reading;
   }
 
   /** Queued requests of models no live worker serves any more end now, not at the timeout. */

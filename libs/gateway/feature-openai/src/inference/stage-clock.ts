@@ -26,6 +26,14 @@ export class StageClock {
   }
 
   /**
+   * Records `stage` as the time from `since` (a `performance.now()`) until now, off the laps: for
+   * work that runs beside the request, not in its line.
+   */
+  aside(stage: RequestStage, since: number): void {
+    this.metrics?.recordStage(stage, (performance.now() - since) / 1000);
+  }
+
+  /**
    * Records the time since the previous lap split in two: `inner` ms of it as `innerStage` (a part
    * measured elsewhere, such as the worker's pickup), the rest as `stage`.
    */
