@@ -304,6 +304,20 @@ describe('FairJobSource (Redis)', () => {
     await first?.complete();
   });
 
+  it('serves a never-seen tenant on its command connection, opening none for it', async () => {
+    const waiting = source.next();
+    await enqueue(redis, queues, model, 'fresh', 1);
+    const taken = await waiting;
+    expect(taken?.job.data.tenant).toBe('fresh');
+    await taken?.complete();
+    // BullMQ names the blocking connection it opens for a Worker after the queue.
+    const queue = Buffer.from(tenantQueueName(model, 'fresh')).toString(
+      'base64',
+    );
+    const clients = (await redis.client('LIST')) as string;
+    expect(clients).not.toContain(queue);
+  });
+
   it('wakes on the bell when work arrives at an idle pool', async () => {
     const waiting = source.next();
     await new Promise((resolve) => setTimeout(resolve, 100));

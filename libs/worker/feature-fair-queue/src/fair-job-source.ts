@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   DROP_IF_EMPTY_SCRIPT,
+  type LuaCommand,
+  luaCommand,
   MARK_IF_WAITING_SCRIPT,
   QUEUE_PREFIX,
   type TenantShare,
@@ -11,12 +13,20 @@ import {
   tenantQueueName,
   tenantWaitKeys,
 } from '@marquee/contracts/queue';
-import { type Job, Worker } from 'bullmq';
+import {
+  type BackendFactory,
+  createRedisBackend,
+  type Job,
+  type RedisQueueBackend,
+  Worker,
+} from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DeficitRoundRobin } from './deficit-round-robin';
 
 /** Bell entries taken per look: any number means "something was enqueued". */
 const BELL_DRAIN = 64;
+/** The most jobs one look takes from a lone busy tenant at once. */
+const MAX_BURST = 64;
 
 export interface FairJobSourceOptions {
   model: string;
@@ -37,6 +47,21 @@ export interface FairJobSourceOptions {
    */
   fullSweepMs?: number;
 }
+
+/**
+ * BullMQ gives each Worker two connections of its own (a copy of the one passed and one for
+ * blocking waits): two new connections, and a first job tens of milliseconds late, for every
+ * tenant a worker meets. Ours never block (the bell does the waiting, and jobs are taken with
+ * `block: false`), so every tenant's Worker works on the source's one command connection.
+ */
+const sharedConnectionBackend: BackendFactory<RedisQueueBackend> = (
+  name,
+  opts,
+) =>
+  createRedisBackend(name, opts, {
+    blocking: false,
+    withBlockingConnection: false,
+  });
 
 /** A job taken from a tenant's queue; finish it exactly once. */
 export interface FairJob<T> {
@@ -79,10 +104,20 @@ export class FairJobSource<T> {
     resolve: (job: FairJob<T> | null) => void;
     reject: (error: Error) => void;
   }[] = [];
+  /** How many jobs the next look at a lone busy tenant asks for (see {@link sweep}). */
+  private burst = 1;
   /** The fetch loop, while one runs. */
   private fetching: Promise<void> | null = null;
 
+  private readonly dropScript: LuaCommand;
+
   constructor(private readonly options: FairJobSourceOptions) {
+    this.dropScript = luaCommand(
+      options.connection,
+      'mqDropIfEmpty',
+      DROP_IF_EMPTY_SCRIPT,
+      5,
+    );
     this.lockDurationMs = options.lockDurationMs ?? 8_000;
     this.refreshMs = options.refreshMs ?? 1_000;
     this.fullSweepMs = options.fullSweepMs ?? 30_000;
@@ -146,11 +181,9 @@ export class FairJobSource<T> {
           await this.refresh();
         now = Date.now();
         const generation = this.generation;
-        const taken = await this.sweep();
-        if (taken) {
+        if ((await this.sweep()) > 0) {
           // Found while idle (a job back from a crashed worker): more may be, look again.
           if (idle) this.generation++;
-          this.waiters.shift()?.resolve(taken);
           continue;
         }
         // A ring during the sweep (its job may sit in a queue swept before it came): look again.
@@ -161,7 +194,8 @@ export class FairJobSource<T> {
         woke = await this.bell();
       }
     } catch (error) {
-      for (const waiter of this.waiters.splice(0)) waiter.reject(error as Error);
+      for (const waiter of this.waiters.splice(0))
+        waiter.reject(error as Error);
     } finally {
       this.fetching = null;
       if (this.closed)
@@ -171,25 +205,48 @@ export class FairJobSource<T> {
     }
   }
 
-  /** One pass over the candidates in fair order: the first job found, if any. */
-  private async sweep(): Promise<FairJob<T> | null> {
-    for (const tenantId of this.drr.candidates()) {
+  /**
+   * One pass over the candidates in fair order, handing what it finds to the slots in line;
+   * returns how many jobs it handed out. It takes one job at a time, except when a single tenant
+   * has work: then fairness has no one else to serve, and it takes jobs for several waiting slots
+   * at once (their fetches share one round trip), twice as many each time the queue had them all.
+   */
+  private async sweep(): Promise<number> {
+    const candidates = this.drr.candidates();
+    const ready = candidates.filter((id) => this.ready.has(id)).length;
+    for (const tenantId of candidates) {
       if (!this.ready.has(tenantId)) {
         this.drr.idle(tenantId); // no credit kept while it has nothing queued
         continue;
       }
-      const token = randomUUID();
-      const job = (await this.worker(tenantId).getNextJob(token, {
-        block: false,
-      })) as Job<T> | undefined;
-      if (job) {
+      const wanted =
+        ready === 1 ? Math.min(this.waiters.length, this.burst) : 1;
+      const worker = this.worker(tenantId);
+      const jobs = await Promise.all(
+        Array.from({ length: wanted }, async () => {
+          const token = randomUUID();
+          const job = (await worker.getNextJob(token, { block: false })) as
+            | Job<T>
+            | undefined;
+          return job ? this.take(job, tenantId, token) : null;
+        }),
+      );
+      let handed = 0;
+      for (const taken of jobs) {
+        if (!taken) continue;
         this.drr.served(tenantId);
-        return this.take(job, tenantId, token);
+        this.waiters.shift()?.resolve(taken);
+        handed++;
       }
-      this.drr.idle(tenantId);
-      await this.dropIfEmpty(tenantId);
+      this.burst = handed === wanted ? Math.min(this.burst * 2, MAX_BURST) : 1;
+      // Fewer than asked for: the queue ran dry.
+      if (handed < wanted) {
+        this.drr.idle(tenantId);
+        await this.dropIfEmpty(tenantId);
+      }
+      if (handed > 0) return handed;
     }
-    return null;
+    return 0;
   }
 
   /**
@@ -354,9 +411,7 @@ export class FairJobSource<T> {
   private async dropIfEmpty(tenantId: string): Promise<void> {
     if (!this.ready.has(tenantId)) return;
     const { model } = this.options;
-    const dropped = await this.options.connection.eval(
-      DROP_IF_EMPTY_SCRIPT,
-      5,
+    const dropped = await this.dropScript(
       fairReadyKey(model),
       ...tenantWaitKeys(model, tenantId),
       tenantId,
@@ -378,6 +433,7 @@ export class FairJobSource<T> {
           stalledInterval: this.lockDurationMs / 2,
           autorun: false,
         },
+        sharedConnectionBackend,
       );
       worker.on('error', () => undefined);
       // Its stalled check put a dead worker's job back in the queue: mark the tenant and ring.
