@@ -184,6 +184,8 @@ export class FairJobSource<T> {
         if ((await this.sweep()) > 0) {
           // Found while idle (a job back from a crashed worker): more may be, look again.
           if (idle) this.generation++;
+          // The jobs just handed out send their first commands before the next look does.
+          await new Promise((resolve) => setImmediate(resolve));
           continue;
         }
         // A ring during the sweep (its job may sit in a queue swept before it came): look again.
