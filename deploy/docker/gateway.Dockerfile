@@ -23,7 +23,7 @@ RUN npm ci --no-audit --no-fund
 
 FROM deps AS build
 COPY . .
-RUN node node_modules/nx/dist/bin/nx.js run-many -t build -p gateway worker --outputStyle=static
+RUN node node_modules/nx/dist/bin/nx.js run-many -t build -p gateway worker dashboard --outputStyle=static
 
 FROM base AS prod-deps
 COPY package.json package-lock.json ./
@@ -47,6 +47,8 @@ COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules
 # The gateway never loads ONNX Runtime: leave its native libraries out.
 RUN rm -rf node_modules/onnxruntime-node node_modules/onnxruntime-common
 COPY --from=build --chown=node:node /app/dist/apps/gateway ./dist
+# The admin dashboard's static files, served at /dashboard/ from beside dist/ (../dashboard).
+COPY --from=build --chown=node:node /app/dist/apps/dashboard ./dashboard
 COPY --chown=node:node package.json ./
 USER node
 EXPOSE 8080 50051 9464
