@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import OpenAI from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 // The stack marquee-e2e's global setup started (this project's jest config reuses it); its
@@ -63,6 +64,7 @@ describe('admin dashboard in Chromium', () => {
   const f = {} as {
     tenantId: string;
     secret: string;
+    rotated: string;
     prompt: number;
     completion: number;
     requests: number;
@@ -229,12 +231,30 @@ describe('admin dashboard in Chromium', () => {
       new RegExp(`the data for ${today} is \\d+, ${f.prompt + f.completion},`),
     );
     await screenshot(page, '05-usage');
+
+    // The CSV export holds the same row: exact sums, micro-units.
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const exported = await readFile(await csv.path(), 'utf8');
+    expect(exported).toContain(
+      `${today},${f.tenantId},${TENANT},${stack.model},${f.requests},${f.prompt},${f.completion},`,
+    );
   });
 
-  it('revokes the key, and the openai client then gets 401 invalid_api_key', async () => {
+  it('rotates the key (a new secret, shown once), then revokes it: the openai client gets 401 invalid_api_key', async () => {
     await page.goto(`${DASHBOARD}/#/keys`);
     await page.getByRole('heading', { name: 'Keys', exact: true }).waitFor();
     await page.getByLabel('Tenant').selectOption({ label: TENANT });
+
+    await page.getByRole('button', { name: `Rotate ${KEY_NAME}` }).click();
+    const rotated = await page.getByLabel('New key secret').inputValue();
+    expect(rotated).toMatch(/^mq_/);
+    expect(rotated).not.toBe(f.secret);
+    f.rotated = rotated;
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+
     await page.getByRole('button', { name: `Revoke ${KEY_NAME}` }).click();
     await page
       .getByRole('button', { name: `Confirm revoke ${KEY_NAME}` })
@@ -264,6 +284,19 @@ describe('admin dashboard in Chromium', () => {
       );
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(error).toMatchObject({ status: 401, code: 'invalid_api_key' });
+    // Revoking ends the rotated secret too, and the replaced one's grace period.
+    const rotatedClient = new OpenAI({
+      baseURL: `${stack.origin}/v1`,
+      apiKey: f.rotated,
+      maxRetries: 0,
+    });
+    await expect(
+      rotatedClient.completions.create({
+        model: stack.model,
+        prompt: 'x',
+        max_tokens: 1,
+      }),
+    ).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' });
   });
 
   it('shows every other page with its data, and a screenshot of each', async () => {
@@ -303,8 +336,15 @@ describe('admin dashboard in Chromium', () => {
     await page.goto(`${DASHBOARD}/#/invoices`);
     await page.getByLabel('Tenant').selectOption({ label: TENANT });
     await page.getByRole('button', { name: 'Generate invoice' }).click();
-    await page.getByRole('button', { name: /^CSV for / }).waitFor();
     await screenshot(page, '09-invoices');
+    const [invoiceCsv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: /^CSV for / }).click(),
+    ]);
+    expect(invoiceCsv.suggestedFilename()).toMatch(
+      /^invoice-\d{4}-\d{2}-.+\.csv$/,
+    );
+    expect(await readFile(await invoiceCsv.path(), 'utf8')).toMatch(/^month,/);
 
     await page.goto(`${DASHBOARD}/#/audit`);
     const audit = page.getByRole('table', { name: /admin writes/ });
@@ -393,6 +433,7 @@ describe('admin dashboard in Chromium', () => {
     for (const url of requestedUrls) {
       expect(url).not.toContain(stack.adminToken);
       if (f.secret) expect(url).not.toContain(f.secret);
+      if (f.rotated) expect(url).not.toContain(f.rotated);
     }
     expect(pageErrors).toEqual([]);
   });

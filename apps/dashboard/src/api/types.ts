@@ -130,12 +130,14 @@ export interface Overview {
     refused: number;
     p95_seconds: number | null;
     ttft_p95_seconds: number | null;
+    queue_wait_p95_seconds: number | null;
   };
   workers: { live: number; models: string[]; with_errors: number } | null;
 }
 
 export interface Queues {
   generated_at: string;
+  queue_wait: { since: string; p95_seconds: number | null };
   queues: {
     model: string;
     tenant_id: string;

@@ -96,6 +96,11 @@ function OverviewBody({ o }: { o: Overview }) {
           <span className="sub">{window}</span>
         </div>
         <div className="stat">
+          <dt>p95 queue wait</dt>
+          <dd>{formatSeconds(l.queue_wait_p95_seconds)}</dd>
+          <span className="sub">enqueue to a worker taking it; {window}</span>
+        </div>
+        <div className="stat">
           <dt>Spend today</dt>
           <dd>{formatMicros(o.spend.today_micros)}</dd>
           <span className="sub">UTC day</span>

@@ -23,6 +23,15 @@ function QueuesBody({ q }: { q: Queues }) {
   return (
     <>
       <h2>Queues</h2>
+      <p>
+        p95 wait from enqueue to a worker taking the job:{' '}
+        <strong data-testid="queue-wait-p95">
+          {formatSeconds(q.queue_wait.p95_seconds)}
+        </strong>{' '}
+        <span className="hint">
+          (this gateway, since {formatClock(q.queue_wait.since)})
+        </span>
+      </p>
       {q.queues.length === 0 ? (
         <p className="state empty">No tenant has queued a request yet.</p>
       ) : (

@@ -7,6 +7,7 @@ import { WorkerPresenceService } from '@marquee/gateway/data-access-queue';
 import { RequireAdmin } from '@marquee/gateway/feature-auth';
 import { ApiError, ApiRoute } from '@marquee/gateway/util-http';
 import { AdminController } from '../http/admin-controller';
+import { LatencyWindow } from '../stats/latency-window.service';
 import { QueueDepths } from './queue-depths.service';
 
 const redisDown = () =>
@@ -23,6 +24,7 @@ export class QueuesController {
     private readonly models: ModelRepository,
     private readonly tenants: TenantRepository,
     private readonly presence: WorkerPresenceService,
+    private readonly latency: LatencyWindow,
   ) {}
 
   @Get('queues')
@@ -31,7 +33,7 @@ export class QueuesController {
     summary:
       'Waiting and running jobs per model and tenant, and the live workers',
     description:
-      "`queues`: one entry per model and tenant that has queued for it: waiting (incl. prioritized), running, delayed and failed jobs, how long the oldest waiting job has waited, and the latest failures. `workers`: the live workers with the models each serves and when it last refreshed its presence. A worker's batch occupancy and memory are on its own `/metrics` (METRICS_PORT), not in Redis.",
+      "`queues`: one entry per model and tenant that has queued for it: waiting (incl. prioritized), running, delayed and failed jobs, how long the oldest waiting job has waited, and the latest failures. `queue_wait`: this gateway replica's p95 wait from enqueue to a worker taking the job, over the last five minutes. `workers`: the live workers with the models each serves and when it last refreshed its presence. A worker's batch occupancy and memory are on its own `/metrics` (METRICS_PORT), not in Redis.",
   })
   async list() {
     const models = (await this.models.list()).map((m) => m.name);
@@ -52,9 +54,14 @@ export class QueuesController {
       if (tenant) names.set(id, tenant.name);
     }
     const now = Date.now();
+    const latency = await this.latency.summary();
     return {
       object: 'queues' as const,
       generated_at: new Date(now).toISOString(),
+      queue_wait: {
+        since: latency.since.toISOString(),
+        p95_seconds: latency.queue_wait_p95_seconds,
+      },
       queues: depths.map((d) => ({
         model: d.model,
         tenant_id: d.tenantId,

@@ -24,6 +24,8 @@ interface Snapshot {
   /** Responses by status class: `2xx`, `4xx`, `5xx`... */
   statuses: ReadonlyMap<string, number>;
   ttft: CumulativeBuckets;
+  /** Enqueue to a worker taking the job (the `queue_wait` request stage). */
+  queueWait: CumulativeBuckets;
 }
 
 /** What the overview shows about the OpenAI-compatible API over the window. */
@@ -39,6 +41,8 @@ export interface LatencySummary {
   p95_seconds: number | null;
   /** 95th percentile of time to first token; seconds; null without tokens. */
   ttft_p95_seconds: number | null;
+  /** 95th percentile of the wait between enqueue and a worker taking the job; seconds. */
+  queue_wait_p95_seconds: number | null;
 }
 
 /**
@@ -84,6 +88,7 @@ export class LatencyWindow implements OnModuleInit, OnModuleDestroy {
     const oldest = this.snapshots[0];
     const http = subtractBuckets(now.http, oldest?.http);
     const ttft = subtractBuckets(now.ttft, oldest?.ttft);
+    const queueWait = subtractBuckets(now.queueWait, oldest?.queueWait);
     const status = (cls: string) =>
       (now.statuses.get(cls) ?? 0) - (oldest?.statuses.get(cls) ?? 0);
     return {
@@ -93,13 +98,15 @@ export class LatencyWindow implements OnModuleInit, OnModuleDestroy {
       refused: status('4xx'),
       p95_seconds: histogramQuantile(0.95, http),
       ttft_p95_seconds: histogramQuantile(0.95, ttft),
+      queue_wait_p95_seconds: histogramQuantile(0.95, queueWait),
     };
   }
 
   private async snapshot(): Promise<Snapshot> {
-    const [http, ttft] = await Promise.all([
+    const [http, ttft, stages] = await Promise.all([
       this.metrics.httpDuration.get(),
       this.metrics.timeToFirstToken.get(),
+      this.metrics.requestStage.get(),
     ]);
     const statuses = new Map<string, number>();
     for (const v of http.values) {
@@ -112,6 +119,7 @@ export class LatencyWindow implements OnModuleInit, OnModuleDestroy {
       http: buckets(http.values, (labels) => isApi(labels.route)),
       statuses,
       ttft: buckets(ttft.values, () => true),
+      queueWait: buckets(stages.values, (l) => l.stage === 'queue_wait'),
     };
   }
 }

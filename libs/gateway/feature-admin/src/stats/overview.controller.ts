@@ -45,7 +45,7 @@ export class OverviewController {
   @RequireAdmin('billing', 'admin:read')
   @ApiRoute({
     summary: 'Activity, spend, top tenants, latency and workers at a glance',
-    description: `\`series\`: the last ${SERIES_MINUTES} minutes of the usage ledger, one entry per UTC minute (requests and tokens that ended then). \`spend\`: micro-units today and this month (UTC). \`top_tenants\`: by spend this month. \`latency\`: this gateway replica's /v1 responses over the last ${LATENCY_WINDOW_MS / 60_000} minutes (p95 of whole responses, streams to their end, and of time to first token). \`workers\`: live workers, or null when Redis does not answer.`,
+    description: `\`series\`: the last ${SERIES_MINUTES} minutes of the usage ledger, one entry per UTC minute (requests and tokens that ended then). \`spend\`: micro-units today and this month (UTC). \`top_tenants\`: by spend this month. \`latency\`: this gateway replica's /v1 responses over the last ${LATENCY_WINDOW_MS / 60_000} minutes (p95 of whole responses, streams to their end, of time to first token and of the queue wait). \`workers\`: live workers, or null when Redis does not answer.`,
   })
   async overview() {
     const now = new Date();
@@ -96,6 +96,7 @@ export class OverviewController {
         refused: latency.refused,
         p95_seconds: latency.p95_seconds,
         ttft_p95_seconds: latency.ttft_p95_seconds,
+        queue_wait_p95_seconds: latency.queue_wait_p95_seconds,
       },
       workers:
         workers === null
