@@ -4,8 +4,8 @@ import {
   MODEL_CONTROL_CHANNEL,
   MODEL_DESIRED_STATE_KEY,
   type ModelControlMessage,
-  type WorkerPresence,
-  workerPresenceKey,
+  removeWorkerPresence,
+  writeWorkerPresence,
 } from '@marquee/contracts/queue';
 import { costMicros } from '@marquee/gateway/util-billing';
 import { Redis } from 'ioredis';
@@ -944,7 +944,7 @@ describe('gateway admin and tenant API (PostgreSQL, Redis)', () => {
 
     afterAll(async () => {
       await redis?.hdel(MODEL_DESIRED_STATE_KEY, name);
-      await redis?.del(workerPresenceKey(workerId));
+      if (redis) await removeWorkerPresence(redis, workerId);
       subscriber?.disconnect();
       redis?.disconnect();
     });
@@ -1022,16 +1022,15 @@ describe('gateway admin and tenant API (PostgreSQL, Redis)', () => {
 
     it('lists live workers with the models each serves and the loads each refused', async () => {
       const startedAt = Date.now();
-      await redis.set(
-        workerPresenceKey(workerId),
-        JSON.stringify({
+      await writeWorkerPresence(
+        redis,
+        {
           workerId,
           models: [name, 'pub'],
           executionProvider: 'cpu',
           startedAt,
           modelErrors: { other: 'outside MODELS_DIR' },
-        } satisfies WorkerPresence),
-        'EX',
+        },
         30,
       );
       const reply = await call('GET', '/admin/v1/workers', {

@@ -2,7 +2,8 @@ import {
   QUEUE_PREFIX,
   tenantQueueName,
   fairKeys,
-  workerPresenceKey,
+  removeWorkerPresence,
+  writeWorkerPresence,
 } from '@marquee/contracts/queue';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -44,10 +45,10 @@ describe('queue deadline (PostgreSQL, Redis)', () => {
       .body.key;
   });
 
-  const presence = workerPresenceKey(`deadline-${process.pid}`);
+  const idleWorker = `deadline-${process.pid}`;
 
   afterAll(async () => {
-    await redis.del(presence);
+    await removeWorkerPresence(redis, idleWorker);
     const queue = new Queue(tenantQueueName(model, tenantId), {
       connection: redis,
       prefix: QUEUE_PREFIX,
@@ -81,15 +82,14 @@ describe('queue deadline (PostgreSQL, Redis)', () => {
 
   it('answers 503 no_worker_available when no worker takes the job in time', async () => {
     // A worker announces the model but never takes its jobs.
-    await redis.set(
-      presence,
-      JSON.stringify({
-        workerId: 'idle',
+    await writeWorkerPresence(
+      redis,
+      {
+        workerId: idleWorker,
         models: [model],
         executionProvider: 'cpu',
         startedAt: Date.now(),
-      }),
-      'EX',
+      },
       120,
     );
     // Past the gateway's cache of which models are served.

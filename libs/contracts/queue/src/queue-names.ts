@@ -19,5 +19,9 @@ export function workerPresenceKey(workerId: string): string {
   return `${QUEUE_PREFIX}:workers:${workerId}`;
 }
 
-/** Pattern matching every {@link workerPresenceKey}. */
-export const WORKER_PRESENCE_PATTERN = `${QUEUE_PREFIX}:workers:*`;
+/**
+ * Index of the workers that announced themselves: a sorted set of worker ids scored by when
+ * their presence key expires, so finding the live ones is a read of it, not a SCAN of the whole
+ * keyspace.
+ */
+export const WORKER_INDEX_KEY = `${QUEUE_PREFIX}:worker-index`;

@@ -1,30 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import {
-  WORKER_PRESENCE_PATTERN,
+  WORKER_INDEX_KEY,
   type WorkerPresence,
+  workerPresenceKey,
   workerPresenceSchema,
 } from '@marquee/contracts/queue';
 import { RedisConnection } from './redis.provider';
 
-/** Reads which workers are alive, from their self-expiring Redis keys. */
+/** Reads which workers are alive: the workers' index, then their self-expiring presence keys. */
 @Injectable()
 export class WorkerPresenceService {
   constructor(private readonly redis: RedisConnection) {}
 
   async live(): Promise<WorkerPresence[]> {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.redis.client.scan(
-        cursor,
-        'MATCH',
-        WORKER_PRESENCE_PATTERN,
-        'COUNT',
-        200,
-      );
-      keys.push(...batch);
-      cursor = next;
-    } while (cursor !== '0');
+    const replies = await this.redis.client
+      .multi()
+      // Workers gone without a goodbye leave the index once their presence has expired.
+      .zremrangebyscore(WORKER_INDEX_KEY, '-inf', String(Date.now()))
+      .zrange(WORKER_INDEX_KEY, '0', '-1')
+      .exec();
+    const [error, ids] = replies?.[1] ?? [null, []];
+    if (error) throw error;
+    const keys = (ids as string[]).map(workerPresenceKey);
     if (keys.length === 0) return [];
     const values = await this.redis.client.mget(keys);
     return values.flatMap((value) => {

@@ -7,7 +7,8 @@ import {
 import {
   WORKER_PRESENCE_TTL_S,
   type WorkerPresence,
-  workerPresenceKey,
+  removeWorkerPresence,
+  writeWorkerPresence,
 } from '@marquee/contracts/queue';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { Redis } from 'ioredis';
@@ -63,12 +64,7 @@ export class WorkerPresenceReporter
         : {}),
     };
     try {
-      await this.redis.set(
-        workerPresenceKey(this.config.workerId),
-        JSON.stringify(presence),
-        'EX',
-        WORKER_PRESENCE_TTL_S,
-      );
+      await writeWorkerPresence(this.redis, presence);
     } catch (error) {
       this.logger.warn(`presence not refreshed: ${(error as Error).message}`);
     }
@@ -76,9 +72,9 @@ export class WorkerPresenceReporter
 
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.redis
-      .del(workerPresenceKey(this.config.workerId))
-      .catch(() => undefined);
+    await removeWorkerPresence(this.redis, this.config.workerId).catch(
+      () => undefined,
+    );
     this.redis.disconnect();
   }
 }
