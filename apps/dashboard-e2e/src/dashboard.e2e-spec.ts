@@ -95,8 +95,12 @@ describe('admin dashboard in Chromium', () => {
   });
 
   it('refuses a wrong token, then signs in with the admin token typed into a password field', async () => {
-    await page.goto(DASHBOARD);
-    expect(page.url()).toMatch(/\/dashboard\/?$/);
+    const response = await page.goto(DASHBOARD);
+    // The printed URL redirects to /dashboard/, served with a policy that runs only its own scripts.
+    expect(page.url()).toBe(`${DASHBOARD}/`);
+    expect(response?.headers()['content-security-policy']).toContain(
+      "script-src 'self'",
+    );
     const field = page.getByLabel('Admin token');
     expect(await field.getAttribute('type')).toBe('password');
     await screenshot(page, '01-sign-in');
@@ -243,6 +247,34 @@ describe('admin dashboard in Chromium', () => {
     );
   });
 
+  it('suspends the tenant (its key gets 401 from the openai client) and reactivates it', async () => {
+    const client = new OpenAI({
+      baseURL: `${stack.origin}/v1`,
+      apiKey: f.secret,
+      maxRetries: 0,
+    });
+    await page.goto(`${DASHBOARD}/#/tenants/${f.tenantId}`);
+    await page.getByRole('button', { name: 'Suspend tenant' }).click();
+    await until('the suspended badge', async () =>
+      (await page.getByTestId('tenant-status').innerText()) === 'suspended'
+        ? true
+        : undefined,
+    );
+    // Listing models bills nothing, so the usage counts above stay exact.
+    await expect(client.models.list()).rejects.toMatchObject({
+      status: 401,
+      code: 'invalid_api_key',
+    });
+    await page.getByRole('button', { name: 'Reactivate tenant' }).click();
+    await until('the active badge', async () =>
+      (await page.getByTestId('tenant-status').innerText()) === 'active'
+        ? true
+        : undefined,
+    );
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id)).toContain(stack.model);
+  });
+
   it('rotates the key (a new secret, shown once), then revokes it: the openai client gets 401 invalid_api_key', async () => {
     await page.goto(`${DASHBOARD}/#/keys`);
     await page.getByRole('heading', { name: 'Keys', exact: true }).waitFor();
@@ -336,6 +368,7 @@ describe('admin dashboard in Chromium', () => {
     await page.goto(`${DASHBOARD}/#/invoices`);
     await page.getByLabel('Tenant').selectOption({ label: TENANT });
     await page.getByRole('button', { name: 'Generate invoice' }).click();
+    await page.getByRole('button', { name: /^CSV for / }).waitFor();
     await screenshot(page, '09-invoices');
     const [invoiceCsv] = await Promise.all([
       page.waitForEvent('download'),

@@ -24,7 +24,13 @@ export function KeysPage() {
             </p>
           )}
         </div>
-        {tenant && <KeysPanel key={tenant.id} tenantId={tenant.id} />}
+        {tenant && (
+          <KeysPanel
+            key={tenant.id}
+            tenantId={tenant.id}
+            title={`Keys of ${tenant.name}`}
+          />
+        )}
       </RequireScope>
     </section>
   );

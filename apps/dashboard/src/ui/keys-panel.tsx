@@ -156,7 +156,14 @@ function KeyRow({
 }
 
 /** A tenant's keys: list with last use, create (secret once), revoke, rotate. */
-export function KeysPanel({ tenantId }: { tenantId: string }) {
+export function KeysPanel({
+  tenantId,
+  title = 'Keys',
+}: {
+  tenantId: string;
+  /** The section heading (the Keys page names the tenant). */
+  title?: string;
+}) {
   const { client, can } = useSession();
   const keys = useResource(
     (c) => c.request<ListOf<ApiKey>>('GET', `/tenants/${tenantId}/keys`),
@@ -203,7 +210,7 @@ export function KeysPanel({ tenantId }: { tenantId: string }) {
 
   return (
     <section aria-labelledby={`keys-${tenantId}`}>
-      <h2 id={`keys-${tenantId}`}>Keys</h2>
+      <h2 id={`keys-${tenantId}`}>{title}</h2>
       {canWrite ? (
         <form className="inline" onSubmit={(e) => void create(e)}>
           <div className="field">
