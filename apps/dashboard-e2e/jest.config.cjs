@@ -11,5 +11,4 @@ module.exports = require('../../tools/jest/jest.lib.cjs')(__dirname, {
   testEnvironment: 'node',
   globalSetup: path.join(support, 'global-setup.ts'),
   globalTeardown: path.join(support, 'global-teardown.ts'),
-  testTimeout: 90_000,
 });

@@ -6,49 +6,18 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { e2eStack } from '../../marquee-e2e/src/support/stack';
 import { buildDashboard, launchChromium, screenshot } from './support/browser';
+import { rowCells, until } from './support/page-reads';
 
 const stack = e2eStack();
 const DASHBOARD = `${stack.origin}/dashboard`;
 const TENANT = `Studio Dashboard ${process.pid}`;
 const KEY_NAME = 'render farm';
 
-/** Polls `check` until it returns a value that is not undefined, or fails after `timeoutMs`. */
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-/** Text of each cell of the first row of `table` that contains `text`. */
-async function rowCells(
-  page: Page,
-  tableTestId: string,
-  text: string,
-): Promise<string[] | undefined> {
-  const row = page
-    .getByTestId(tableTestId)
-    .locator('tbody tr', { hasText: text });
-  if ((await row.count()) === 0) return undefined;
-  return (await row.first().locator('td').allInnerTexts()).map((t) => t.trim());
-}
-
 const count = (n: number) => n.toLocaleString('en-US');
+
+/** The official client as a tenant uses it, with a key the dashboard minted; no retries. */
+const openaiWith = (apiKey: string) =>
+  new OpenAI({ baseURL: `${stack.origin}/v1`, apiKey, maxRetries: 0 });
 
 // Each step waits for what the page shows; a step that cannot see it fails with Playwright's
 // message (15 s) well before the test's own limit.
@@ -165,11 +134,7 @@ describe('admin dashboard in Chromium', () => {
   });
 
   it('makes completions with the new key through the openai client, and sees them in the usage chart and table', async () => {
-    const client = new OpenAI({
-      baseURL: `${stack.origin}/v1`,
-      apiKey: f.secret,
-      maxRetries: 0,
-    });
+    const client = openaiWith(f.secret);
     f.prompt = 0;
     f.completion = 0;
     const calls = [
@@ -248,11 +213,7 @@ describe('admin dashboard in Chromium', () => {
   });
 
   it('suspends the tenant (its key gets 401 from the openai client) and reactivates it', async () => {
-    const client = new OpenAI({
-      baseURL: `${stack.origin}/v1`,
-      apiKey: f.secret,
-      maxRetries: 0,
-    });
+    const client = openaiWith(f.secret);
     await page.goto(`${DASHBOARD}/#/tenants/${f.tenantId}`);
     await page.getByRole('button', { name: 'Suspend tenant' }).click();
     await until('the suspended badge', async () =>
@@ -303,11 +264,7 @@ describe('admin dashboard in Chromium', () => {
     expect(cells[4]).toBe(String(f.requests));
     await screenshot(page, '04-keys');
 
-    const client = new OpenAI({
-      baseURL: `${stack.origin}/v1`,
-      apiKey: f.secret,
-      maxRetries: 0,
-    });
+    const client = openaiWith(f.secret);
     const error = await client.completions
       .create({ model: stack.model, prompt: 'Still there?', max_tokens: 2 })
       .then(
@@ -317,11 +274,7 @@ describe('admin dashboard in Chromium', () => {
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(error).toMatchObject({ status: 401, code: 'invalid_api_key' });
     // Revoking ends the rotated secret too, and the replaced one's grace period.
-    const rotatedClient = new OpenAI({
-      baseURL: `${stack.origin}/v1`,
-      apiKey: f.rotated,
-      maxRetries: 0,
-    });
+    const rotatedClient = openaiWith(f.rotated);
     await expect(
       rotatedClient.completions.create({
         model: stack.model,
