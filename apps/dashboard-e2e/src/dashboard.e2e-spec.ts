@@ -44,6 +44,8 @@ describe('admin dashboard in Chromium', () => {
     browser = await launchChromium();
     context = await browser.newContext({
       viewport: { width: 1366, height: 900 },
+      // The copy button writes the new key's secret to the clipboard; the test reads it back.
+      permissions: ['clipboard-read', 'clipboard-write'],
     });
     context.setDefaultTimeout(STEP_TIMEOUT_MS);
     page = await context.newPage();
@@ -117,9 +119,11 @@ describe('admin dashboard in Chromium', () => {
     await secretField.waitFor();
     f.secret = await secretField.inputValue();
     expect(f.secret).toMatch(/^mq_/);
-    expect(
-      await page.getByRole('button', { name: 'Copy secret' }).isVisible(),
-    ).toBe(true);
+    await page.getByRole('button', { name: 'Copy secret' }).click();
+    await page.getByText('Copied to the clipboard.').waitFor();
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(
+      f.secret,
+    );
     const row = page.locator('tbody tr', { hasText: KEY_NAME });
     await row.waitFor();
     expect(await row.innerText()).toContain(f.secret.slice(0, 11));
