@@ -15,6 +15,27 @@ const KEY_NAME = 'render farm';
 
 const count = (n: number) => n.toLocaleString('en-US');
 
+/** The admin API with the bootstrap token, for fixtures the dashboard does not create. */
+async function adminApi<T>(
+  method: 'GET' | 'POST',
+  path: string,
+  body?: object,
+): Promise<T> {
+  const response = await fetch(`${stack.origin}/admin/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${stack.adminToken}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!response.ok)
+    throw new Error(
+      `${method} ${path}: ${response.status} ${await response.text()}`,
+    );
+  return (await response.json()) as T;
+}
+
 /** The official client as a tenant uses it, with a key the dashboard minted; no retries. */
 const openaiWith = (apiKey: string) =>
   new OpenAI({ baseURL: `${stack.origin}/v1`, apiKey, maxRetries: 0 });
@@ -355,6 +376,39 @@ describe('admin dashboard in Chromium', () => {
     await screenshot(page, '11-tenant');
   });
 
+  it('reprices a model from the Models page, in exact micro-units', async () => {
+    // A model of this tenant's own, so no other suite sees its prices change.
+    const model = await adminApi<{ id: string; name: string }>(
+      'POST',
+      '/models',
+      {
+        name: `dash-priced-${process.pid}`,
+        artifact_path: '/nowhere',
+        context_length: 64,
+        tenant_id: f.tenantId,
+        input_price_per_mtok_micros: 200_000,
+        output_price_per_mtok_micros: 600_000,
+      },
+    );
+    await page.goto(`${DASHBOARD}/#/models`);
+    await page
+      .getByRole('button', { name: `Edit prices of ${model.name}` })
+      .click();
+    await page.getByLabel('Input price per 1M tokens').fill('0.35');
+    await page.getByLabel('Output price per 1M tokens').fill('1.2');
+    await screenshot(page, '07b-models-edit-prices');
+    await page.getByRole('button', { name: 'Save prices' }).click();
+    const row = page.locator('tbody tr', { hasText: model.name });
+    await until('the new prices in the table', async () =>
+      (await row.innerText()).includes('1.20') ? true : undefined,
+    );
+    expect(await row.innerText()).toContain('0.35');
+    expect(await adminApi('GET', `/models/${model.id}`)).toMatchObject({
+      input_price_per_mtok_micros: '350000',
+      output_price_per_mtok_micros: '1200000',
+    });
+  });
+
   it('fits a phone screen: the page list becomes a scrollable bar above the content', async () => {
     const phone = await browser.newContext({
       viewport: { width: 390, height: 844 },
@@ -380,15 +434,14 @@ describe('admin dashboard in Chromium', () => {
   });
 
   it('tells a billing-only admin token which pages it may not see, and shows it usage', async () => {
-    const minted = await fetch(`${stack.origin}/admin/v1/admin-tokens`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${stack.adminToken}`,
-        'content-type': 'application/json',
+    const { token } = await adminApi<{ token: string }>(
+      'POST',
+      '/admin-tokens',
+      {
+        name: 'finance desk',
+        scopes: ['billing'],
       },
-      body: JSON.stringify({ name: 'finance desk', scopes: ['billing'] }),
-    });
-    const { token } = (await minted.json()) as { token: string };
+    );
     const scoped = await browser.newContext({
       viewport: { width: 1366, height: 900 },
     });

@@ -1,8 +1,9 @@
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import type { ListOf, Model, Worker } from '../api/types';
 import { useSession } from '../session';
 import { DataState, RequireScope } from '../ui/data-state';
 import { formatMicros } from '../ui/format';
+import { PriceEditor } from '../ui/price-editor';
 import { useAction } from '../ui/use-action';
 import { useResource } from '../ui/use-resource';
 
@@ -19,6 +20,7 @@ function ModelsBody() {
   );
   const action = useAction();
   const [sent, setSent] = useState<string | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
   const canWrite = can('admin:write');
 
   const servedBy = (name: string) =>
@@ -49,7 +51,7 @@ function ModelsBody() {
       {!canWrite && (
         <RequireScope
           anyOf={['admin:write']}
-          what="Loading and unloading models"
+          what="Loading, unloading and repricing models"
         >
           {null}
         </RequireScope>
@@ -100,72 +102,96 @@ function ModelsBody() {
                   const serving = servedBy(m.name);
                   const errors = errorsFor(m.name);
                   return (
-                    <tr key={m.id}>
-                      <td>
-                        <strong>{m.name}</strong>
-                        <div className="hint">
-                          v{m.version} · {m.owned_by}
-                        </div>
-                      </td>
-                      <td>
-                        {m.task === 'embedding'
-                          ? 'embedding'
-                          : 'text generation'}
-                      </td>
-                      <td className="num">
-                        {m.context_length.toLocaleString('en-US')}
-                      </td>
-                      <td className="num">
-                        {formatMicros(m.input_price_per_mtok_micros)}
-                      </td>
-                      <td className="num">
-                        {formatMicros(m.output_price_per_mtok_micros)}
-                      </td>
-                      <td>
-                        {m.tenant_id
-                          ? `private (${m.tenant_id.slice(0, 8)})`
-                          : 'public'}
-                      </td>
-                      <td>
-                        {serving.length === 0 ? (
-                          <span className="badge muted">no worker</span>
-                        ) : (
-                          <span className="badge ok">
-                            {serving.length}{' '}
-                            {serving.length === 1 ? 'worker' : 'workers'}
-                          </span>
-                        )}
-                        {errors.map((e) => (
-                          <div key={e} className="error">
-                            {e}
+                    <Fragment key={m.id}>
+                      <tr>
+                        <td>
+                          <strong>{m.name}</strong>
+                          <div className="hint">
+                            v{m.version} · {m.owned_by}
                           </div>
-                        ))}
-                      </td>
-                      <td>
-                        {canWrite && (
-                          <div className="actions">
-                            <button
-                              type="button"
-                              className="secondary"
-                              disabled={action.busy}
-                              onClick={() => void control(m, 'load')}
-                              aria-label={`Load ${m.name}`}
-                            >
-                              Load
-                            </button>
-                            <button
-                              type="button"
-                              className="secondary"
-                              disabled={action.busy}
-                              onClick={() => void control(m, 'unload')}
-                              aria-label={`Unload ${m.name}`}
-                            >
-                              Unload
-                            </button>
-                          </div>
-                        )}
-                      </td>
-                    </tr>
+                        </td>
+                        <td>
+                          {m.task === 'embedding'
+                            ? 'embedding'
+                            : 'text generation'}
+                        </td>
+                        <td className="num">
+                          {m.context_length.toLocaleString('en-US')}
+                        </td>
+                        <td className="num">
+                          {formatMicros(m.input_price_per_mtok_micros)}
+                        </td>
+                        <td className="num">
+                          {formatMicros(m.output_price_per_mtok_micros)}
+                        </td>
+                        <td>
+                          {m.tenant_id
+                            ? `private (${m.tenant_id.slice(0, 8)})`
+                            : 'public'}
+                        </td>
+                        <td>
+                          {serving.length === 0 ? (
+                            <span className="badge muted">no worker</span>
+                          ) : (
+                            <span className="badge ok">
+                              {serving.length}{' '}
+                              {serving.length === 1 ? 'worker' : 'workers'}
+                            </span>
+                          )}
+                          {errors.map((e) => (
+                            <div key={e} className="error">
+                              {e}
+                            </div>
+                          ))}
+                        </td>
+                        <td>
+                          {canWrite && (
+                            <div className="actions">
+                              <button
+                                type="button"
+                                className="secondary"
+                                disabled={action.busy}
+                                onClick={() => void control(m, 'load')}
+                                aria-label={`Load ${m.name}`}
+                              >
+                                Load
+                              </button>
+                              <button
+                                type="button"
+                                className="secondary"
+                                disabled={action.busy}
+                                onClick={() => void control(m, 'unload')}
+                                aria-label={`Unload ${m.name}`}
+                              >
+                                Unload
+                              </button>
+                              <button
+                                type="button"
+                                className="secondary"
+                                onClick={() => setEditing(m.id)}
+                                aria-label={`Edit prices of ${m.name}`}
+                                aria-expanded={editing === m.id}
+                              >
+                                Prices
+                              </button>
+                            </div>
+                          )}
+                        </td>
+                      </tr>
+                      {editing === m.id && (
+                        <tr>
+                          <td colSpan={8}>
+                            <PriceEditor
+                              model={m}
+                              onDone={(saved) => {
+                                setEditing(null);
+                                if (saved) models.reload();
+                              }}
+                            />
+                          </td>
+                        </tr>
+                      )}
+                    </Fragment>
                   );
                 })}
               </tbody>

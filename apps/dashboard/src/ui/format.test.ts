@@ -23,6 +23,12 @@ describe('money', () => {
     expect(parseAmountToMicros('0.3')).toBe(300_000n);
   });
 
+  it('takes zero only where it is allowed (a free model, never a top-up)', () => {
+    expect(parseAmountToMicros('0', { allowZero: true })).toBe(0n);
+    expect(parseAmountToMicros('0.20', { allowZero: true })).toBe(200_000n);
+    expect(parseAmountToMicros('0')).toBeNull();
+  });
+
   it('refuses amounts that are not positive or have more than six decimals', () => {
     for (const bad of ['', '0', '0.0', '-1', '1.0000001', '1e3', 'ten'])
       expect(parseAmountToMicros(bad)).toBeNull();

@@ -22,15 +22,19 @@ export function formatMicros(
 
 /**
  * An amount typed by an admin (`12.5`, `0.000001`) as micro-units, exactly. Null when it is not
- * a positive amount with at most six decimals.
+ * a number with at most six decimals, or is zero and `allowZero` is not set (a top-up must be
+ * positive; a price may be free).
  */
-export function parseAmountToMicros(text: string): bigint | null {
+export function parseAmountToMicros(
+  text: string,
+  { allowZero = false }: { allowZero?: boolean } = {},
+): bigint | null {
   const match = /^\s*(\d{1,13})(?:\.(\d{1,6}))?\s*$/.exec(text);
   if (!match) return null;
   const micros =
     BigInt(match[1]) * MICROS_PER_UNIT +
     BigInt((match[2] ?? '').padEnd(6, '0'));
-  return micros > 0n ? micros : null;
+  return micros > 0n || allowZero ? micros : null;
 }
 
 /** A count with thousands separators; token sums arrive as strings. */
