@@ -55,6 +55,7 @@ describe('admin dashboard in Chromium', () => {
     tenantId: string;
     secret: string;
     rotated: string;
+    probe: string;
     prompt: number;
     completion: number;
     requests: number;
@@ -376,6 +377,56 @@ describe('admin dashboard in Chromium', () => {
     await screenshot(page, '11-tenant');
   });
 
+  it('refreshes the overview on its own: a new request shows up without reloading the page', async () => {
+    await page.goto(`${DASHBOARD}/#/`);
+    const top = page.getByRole('table', {
+      name: 'Top tenants by spend this month',
+    });
+    const requestsOfTenant = async () =>
+      (
+        await top
+          .locator('tbody tr', { hasText: TENANT })
+          .locator('td')
+          .allInnerTexts()
+      )[1];
+    await until('the tenant among the top tenants', async () =>
+      (await requestsOfTenant()) === String(f.requests) ? true : undefined,
+    );
+    // Marks this document: a reload would lose the mark.
+    await page.evaluate('window.__notReloaded = true');
+
+    const key = await adminApi<{ key: string }>(
+      'POST',
+      `/tenants/${f.tenantId}/keys`,
+      {
+        name: 'overview probe',
+      },
+    );
+    f.probe = key.key;
+    const usage = (
+      await openaiWith(key.key).completions.create({
+        model: stack.model,
+        prompt: 'One more',
+        max_tokens: 3,
+        temperature: 0,
+      })
+    ).usage;
+    f.requests += 1;
+    f.prompt += usage?.prompt_tokens ?? 0;
+    f.completion += usage?.completion_tokens ?? 0;
+
+    // Settlement, then the next 10 s refresh.
+    await until(
+      'the overview to show the new request',
+      async () =>
+        (await requestsOfTenant()) === String(f.requests) ? true : undefined,
+      25_000,
+    );
+    expect(await page.evaluate<boolean>('window.__notReloaded === true')).toBe(
+      true,
+    );
+  });
+
   it('reprices a model from the Models page, in exact micro-units', async () => {
     // A model of this tenant's own, so no other suite sees its prices change.
     const model = await adminApi<{ id: string; name: string }>(
@@ -477,6 +528,7 @@ describe('admin dashboard in Chromium', () => {
       expect(url).not.toContain(stack.adminToken);
       if (f.secret) expect(url).not.toContain(f.secret);
       if (f.rotated) expect(url).not.toContain(f.rotated);
+      if (f.probe) expect(url).not.toContain(f.probe);
     }
     expect(pageErrors).toEqual([]);
   });
