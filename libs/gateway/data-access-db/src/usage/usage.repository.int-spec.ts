@@ -1,42 +1,21 @@
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '@marquee/shared/util-setup';
-import { ApiKeyRepository } from '../api-keys/api-key.repository';
-import { ModelRepository } from '../models/model.repository';
-import { PrismaService } from '../prisma.service';
-import { TenantRepository } from '../tenants/tenant.repository';
+import type { PrismaService } from '../prisma.service';
+import { type UsageOwnerDb, usageOwnerDb } from '../testing/usage-owner';
 import { UsageRepository } from './usage.repository';
 
 describe('UsageRepository (PostgreSQL)', () => {
-  let db: TestDatabase;
+  let owner: UsageOwnerDb;
   let prisma: PrismaService;
   let usage: UsageRepository;
-  let ids: { tenantId: string; apiKeyId: string; modelId: string };
+  let ids: UsageOwnerDb['ids'];
 
   beforeAll(async () => {
-    db = await createTestDatabase('usage');
-    prisma = new PrismaService(db.url);
+    owner = await usageOwnerDb('usage');
+    ({ prisma, ids } = owner);
     usage = new UsageRepository(prisma);
-    const tenant = await new TenantRepository(prisma).create('studio');
-    const key = await new ApiKeyRepository(prisma).create({
-      tenantId: tenant.id,
-      name: 'k',
-      prefix: 'mq_x',
-      hash: 'h'.repeat(64),
-    });
-    const model = await new ModelRepository(prisma).upsert({
-      name: 'm',
-      task: 'text_generation',
-      artifactPath: '/m',
-      contextLength: 64,
-    });
-    ids = { tenantId: tenant.id, apiKeyId: key.id, modelId: model.id };
   });
 
   afterAll(async () => {
-    await prisma?.$disconnect();
-    await db?.drop();
+    await owner?.drop();
   });
 
   const entry = (requestId: string, completionTokens: number) => ({
