@@ -336,7 +336,15 @@ describe('admin dashboard in Chromium', () => {
     await screenshot(page, '07-models');
 
     await page.goto(`${DASHBOARD}/#/queues`);
-    await page.getByRole('table', { name: /Live workers/ }).waitFor();
+    const workers = page.getByRole('table', { name: /Live workers/ });
+    await workers.waitFor();
+    // The worker's batch and memory as of its last heartbeat.
+    await until('the worker reporting its load', async () =>
+      /\d+ \/ \d+/.test(await workers.innerText()) &&
+      /\d+ MiB resident/.test(await workers.innerText())
+        ? true
+        : undefined,
+    );
     expect(
       await page
         .getByRole('table', { name: /Jobs per model and tenant/ })

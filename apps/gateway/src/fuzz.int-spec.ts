@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MODEL_DESIRED_STATE_KEY } from '@marquee/contracts/queue';
+import { RedisConnection } from '@marquee/gateway/data-access-queue';
 import { makeCausalLm } from '@marquee/shared/model-maker';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
@@ -388,6 +390,11 @@ describe('fuzzing every route: bodies, queries, paths, headers (PostgreSQL, Redi
   });
 
   afterAll(async () => {
+    // Loads the fuzzer asked for would stay in the shared Redis, for every later worker to try.
+    await gw?.app
+      .get(RedisConnection)
+      .client.hdel(MODEL_DESIRED_STATE_KEY, `fuzz-target-${process.pid}`)
+      .catch(() => undefined);
     await gw?.close();
     if (modelDir) rmSync(modelDir, { recursive: true, force: true });
     // How much the property covered.

@@ -105,6 +105,15 @@ export interface Worker {
   model_errors: Record<string, string>;
 }
 
+/** How busy a worker was at its last heartbeat (queues page). */
+export interface WorkerLoad {
+  running: number;
+  slots: number;
+  rss_bytes: number;
+  gpu_memory_used_bytes: number | null;
+  gpu_memory_total_bytes: number | null;
+}
+
 export interface Overview {
   generated_at: string;
   series: {
@@ -149,7 +158,10 @@ export interface Queues {
     oldest_wait_seconds: number | null;
     recent_failures: { id: string; reason: string; failed_at: string | null }[];
   }[];
-  workers: (Worker & { last_heartbeat_at: string | null })[];
+  workers: (Worker & {
+    last_heartbeat_at: string | null;
+    load: WorkerLoad | null;
+  })[];
 }
 
 export interface AuditEntry {

@@ -1,8 +1,9 @@
-import type { Queues } from '../api/types';
+import type { Queues, WorkerLoad } from '../api/types';
 import { href } from '../router';
 import { DataState, RequireScope } from '../ui/data-state';
 import {
   formatAgo,
+  formatBytes,
   formatClock,
   formatSeconds,
   formatTime,
@@ -10,6 +11,17 @@ import {
 import { useResource } from '../ui/use-resource';
 
 const REFRESH_MS = 5_000;
+
+/** Resident memory, and GPU memory used of all on CUDA workers. */
+function memoryOf(load: WorkerLoad): string {
+  const rss = `${formatBytes(load.rss_bytes)} resident`;
+  if (
+    load.gpu_memory_used_bytes === null ||
+    load.gpu_memory_total_bytes === null
+  )
+    return rss;
+  return `${rss}; GPU ${formatBytes(load.gpu_memory_used_bytes)} of ${formatBytes(load.gpu_memory_total_bytes)}`;
+}
 
 function QueuesBody({ q }: { q: Queues }) {
   const failures = q.queues.flatMap((x) =>
@@ -101,6 +113,8 @@ function QueuesBody({ q }: { q: Queues }) {
                 <th scope="col">Provider</th>
                 <th scope="col">Started</th>
                 <th scope="col">Last heartbeat</th>
+                <th scope="col">Batch (running / slots)</th>
+                <th scope="col">Memory</th>
                 <th scope="col">Load errors</th>
               </tr>
             </thead>
@@ -114,6 +128,12 @@ function QueuesBody({ q }: { q: Queues }) {
                   <td>{w.execution_provider}</td>
                   <td>{formatTime(w.started_at)}</td>
                   <td>{formatAgo(w.last_heartbeat_at, now)}</td>
+                  <td>
+                    {w.load
+                      ? `${w.load.running} / ${w.load.slots}`
+                      : 'not reported'}
+                  </td>
+                  <td>{w.load ? memoryOf(w.load) : 'not reported'}</td>
                   <td>
                     {Object.keys(w.model_errors).length === 0
                       ? 'none'
@@ -130,9 +150,8 @@ function QueuesBody({ q }: { q: Queues }) {
         </div>
       )}
       <p className="hint">
-        Each worker's batch occupancy and memory (GPU memory on CUDA workers)
-        are on its own /metrics (METRICS_PORT) and in the Grafana dashboard;
-        workers do not publish them to Redis.
+        Batch and memory as of each worker's last heartbeat; its own /metrics
+        (METRICS_PORT) has them per model and over time.
       </p>
       <h2>Recent failed jobs</h2>
       {failures.length === 0 ? (

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   formatAgo,
+  formatBytes,
   formatMicros,
   formatSeconds,
   parseAmountToMicros,
@@ -41,6 +42,11 @@ describe('times', () => {
     expect(formatAgo('2026-11-30T11:59:50Z', now)).toBe('10 s ago');
     expect(formatAgo('2026-11-30T11:30:00Z', now)).toBe('30 min ago');
     expect(formatAgo(null, now)).toBe('never');
+  });
+
+  it('shows memory in MiB, and in GiB from 1 GiB', () => {
+    expect(formatBytes(312 * 2 ** 20)).toBe('312 MiB');
+    expect(formatBytes(1.5 * 2 ** 30)).toBe('1.5 GiB');
   });
 
   it('shows latencies in ms below a second', () => {

@@ -83,3 +83,11 @@ export function utcDay(offsetDays = 0, now = Date.now()): string {
 export function formatClock(iso: string): string {
   return `${iso.slice(11, 19)} UTC`;
 }
+
+/** Bytes as MiB or GiB, e.g. "312 MiB", "1.5 GiB". */
+export function formatBytes(bytes: number): string {
+  const mib = bytes / 2 ** 20;
+  return mib < 1024
+    ? `${Math.round(mib)} MiB`
+    : `${(mib / 1024).toFixed(1)} GiB`;
+}

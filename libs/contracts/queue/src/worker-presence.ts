@@ -15,6 +15,22 @@ export const workerPresenceSchema = z.object({
   startedAt: z.number(),
   /** Models this worker was asked to load (admin API) and could not, with the reason. */
   modelErrors: z.record(z.string(), z.string()).optional(),
+  /** When this was written (Unix ms): the worker's last heartbeat. */
+  heartbeatAt: z.number().optional(),
+  /** How busy it was then. */
+  load: z
+    .object({
+      /** Requests it was running. */
+      running: z.number(),
+      /** Requests it runs at once, every model together (the batch slots). */
+      slots: z.number(),
+      /** The worker process's resident memory, bytes. */
+      rssBytes: z.number(),
+      /** GPU memory in use and in all, bytes (CUDA workers; null elsewhere). */
+      gpuMemoryUsedBytes: z.number().nullable(),
+      gpuMemoryTotalBytes: z.number().nullable(),
+    })
+    .optional(),
 });
 
 export type WorkerPresence = z.infer<typeof workerPresenceSchema>;

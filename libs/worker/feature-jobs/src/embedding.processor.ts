@@ -15,6 +15,7 @@ import type { Job } from 'bullmq';
 import { ModelHost } from './model-host.service';
 import { runEmbeddingJob } from './run-embedding-job';
 import { UsageRecorder } from './usage-recorder.service';
+import { WorkerPresenceReporter } from './worker-presence.reporter';
 
 /**
  * Consumes the queues of the embedding models this worker serves, from the tenants' queues in
@@ -27,16 +28,26 @@ export class EmbeddingProcessor
 {
   private readonly logger = new Logger(EmbeddingProcessor.name);
   private readonly consumers: FairConsumers<EmbeddingJob>;
+  private running = 0;
 
   constructor(
     private readonly config: WorkerConfig,
     private readonly host: ModelHost,
     private readonly links: GatewayLinkPool,
     private readonly recorder: UsageRecorder,
+    presence: WorkerPresenceReporter,
   ) {
+    presence.countRunning(() => this.running);
     this.consumers = new FairConsumers<EmbeddingJob>({
       redisUrl: config.redisUrl,
-      handle: (job) => this.process(job),
+      handle: async (job) => {
+        this.running++;
+        try {
+          await this.process(job);
+        } finally {
+          this.running--;
+        }
+      },
       onError: (error) => this.logger.warn(`queue: ${error.message}`),
     });
   }

@@ -20,6 +20,7 @@ import { JobDrainer } from './job-drainer';
 import { ModelHost } from './model-host.service';
 import { type EventSink, runJob } from './run-job';
 import { UsageRecorder } from './usage-recorder.service';
+import { WorkerPresenceReporter } from './worker-presence.reporter';
 
 /** A job to put back on its queue for another worker (shutdown before it streamed anything). */
 class HandBack extends Error {}
@@ -58,6 +59,7 @@ export class InferenceProcessor
     private readonly host: ModelHost,
     private readonly links: GatewayLinkPool,
     private readonly recorder: UsageRecorder,
+    presence: WorkerPresenceReporter,
     @Optional() metrics?: WorkerMetrics,
   ) {
     this.drainer = new JobDrainer(metrics);
@@ -94,6 +96,7 @@ export class InferenceProcessor
           );
     });
     links.reportActiveRequests(() => this.active.size);
+    presence.countRunning(() => this.active.size);
   }
 
   onApplicationBootstrap(): void {

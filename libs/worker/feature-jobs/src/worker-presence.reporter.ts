@@ -10,9 +10,13 @@ import {
   removeWorkerPresence,
   writeWorkerPresence,
 } from '@marquee/contracts/queue';
+import { readGpuMemory } from '@marquee/shared/util-observability';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { Redis } from 'ioredis';
 import { ModelHost } from './model-host.service';
+
+/** GPU memory is read at most this often (nvidia-smi takes tens of ms). */
+const GPU_REFRESH_MS = 10_000;
 
 /**
  * Announces this worker and the models it serves now in Redis (a key with a TTL, refreshed on a
@@ -27,6 +31,10 @@ export class WorkerPresenceReporter
   private timer: NodeJS.Timeout | null = null;
   private readonly startedAt = Date.now();
   private readonly modelErrors = new Map<string, string>();
+  /** Counters of the requests running now, one per kind of job. */
+  private readonly running = new Set<() => number>();
+  private gpu: { usedBytes: number; totalBytes: number } | null = null;
+  private gpuReadAt = 0;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -40,6 +48,11 @@ export class WorkerPresenceReporter
   setModelError(model: string, reason: string | null): void {
     if (reason === null) this.modelErrors.delete(model);
     else this.modelErrors.set(model, reason);
+  }
+
+  /** Adds a count of running requests to what the presence reports. */
+  countRunning(count: () => number): void {
+    this.running.add(count);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -62,12 +75,42 @@ export class WorkerPresenceReporter
       ...(this.modelErrors.size > 0
         ? { modelErrors: Object.fromEntries(this.modelErrors) }
         : {}),
+      heartbeatAt: Date.now(),
+      load: await this.load(),
     };
     try {
       await writeWorkerPresence(this.redis, presence);
     } catch (error) {
       this.logger.warn(`presence not refreshed: ${(error as Error).message}`);
     }
+  }
+
+  private async load(): Promise<NonNullable<WorkerPresence['load']>> {
+    if (
+      this.host.executionProvider === 'cuda' &&
+      Date.now() - this.gpuReadAt > GPU_REFRESH_MS
+    ) {
+      this.gpuReadAt = Date.now();
+      const gpus = await readGpuMemory();
+      this.gpu = gpus.length
+        ? {
+            usedBytes: gpus.reduce((sum, g) => sum + g.usedBytes, 0),
+            totalBytes: gpus.reduce((sum, g) => sum + g.totalBytes, 0),
+          }
+        : null;
+    }
+    let running = 0;
+    for (const count of this.running) running += count();
+    return {
+      running,
+      slots: this.host.allNames.reduce(
+        (sum, name) => sum + this.host.concurrency(name),
+        0,
+      ),
+      rssBytes: process.memoryUsage().rss,
+      gpuMemoryUsedBytes: this.gpu?.usedBytes ?? null,
+      gpuMemoryTotalBytes: this.gpu?.totalBytes ?? null,
+    };
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -33,7 +33,7 @@ export class QueuesController {
     summary:
       'Waiting and running jobs per model and tenant, and the live workers',
     description:
-      "`queues`: one entry per model and tenant that has queued for it: waiting (incl. prioritized), running, delayed and failed jobs, how long the oldest waiting job has waited, and the latest failures. `queue_wait`: this gateway replica's p95 wait from enqueue to a worker taking the job, over the last five minutes. `workers`: the live workers with the models each serves and when it last refreshed its presence. A worker's batch occupancy and memory are on its own `/metrics` (METRICS_PORT), not in Redis.",
+      "`queues`: one entry per model and tenant that has queued for it: waiting (incl. prioritized), running, delayed and failed jobs, how long the oldest waiting job has waited, and the latest failures. `queue_wait`: this gateway replica's p95 wait from enqueue to a worker taking the job, over the last five minutes. `workers`: the live workers with the models each serves, when it last refreshed its presence, and its `load` then: requests running and batch slots (every model together), resident memory, and GPU memory on CUDA workers (null elsewhere); null for a worker that does not report it.",
   })
   async list() {
     const models = (await this.models.list()).map((m) => m.name);
@@ -84,7 +84,7 @@ export class QueuesController {
       workers: workers
         .sort((a, b) => a.workerId.localeCompare(b.workerId))
         .map((w) => {
-          const beat = heartbeats.get(w.workerId);
+          const beat = w.heartbeatAt ?? heartbeats.get(w.workerId);
           return {
             id: w.workerId,
             models: [...w.models].sort(),
@@ -93,6 +93,15 @@ export class QueuesController {
             last_heartbeat_at:
               beat === undefined ? null : new Date(beat).toISOString(),
             model_errors: w.modelErrors ?? {},
+            load: w.load
+              ? {
+                  running: w.load.running,
+                  slots: w.load.slots,
+                  rss_bytes: w.load.rssBytes,
+                  gpu_memory_used_bytes: w.load.gpuMemoryUsedBytes,
+                  gpu_memory_total_bytes: w.load.gpuMemoryTotalBytes,
+                }
+              : null,
           };
         }),
     };
