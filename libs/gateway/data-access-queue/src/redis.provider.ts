@@ -25,23 +25,9 @@ export const REDIS_COMMAND_LIMITS = {
 @Injectable()
 export class RedisConnection implements OnModuleDestroy {
   readonly client: Redis;
-  /**
-   * The same, with ioredis's auto-pipelining: the commands of one event-loop turn go out in one
-   * write. For the commands every request sends (admission and its release), where one write
-   * (a system call) per command was the gateway's largest cost under load. Not for BullMQ, which
-   * is known to misbehave on auto-pipelined connections, nor for MULTI (sent at once, it could
-   * pass commands queued earlier in the same turn).
-   */
-  readonly pipelined: Redis;
 
   constructor(@Inject(REDIS_URL) readonly url: string) {
-    this.client = RedisConnection.open(url, false);
-    this.pipelined = RedisConnection.open(url, true);
-  }
-
-  private static open(url: string, enableAutoPipelining: boolean): Redis {
-    const client = new Redis(url, {
-      enableAutoPipelining,
+    this.client = new Redis(url, {
       lazyConnect: false,
       // Commands issued while (re)connecting wait, but only for one reconnection attempt and at
       // most commandTimeoutMs.
@@ -53,8 +39,7 @@ export class RedisConnection implements OnModuleDestroy {
         Math.min(attempt * 100, REDIS_COMMAND_LIMITS.maxReconnectDelayMs),
     });
     // Errors surface through failing commands and the readiness probe; don't crash on them.
-    client.on('error', () => undefined);
-    return client;
+    this.client.on('error', () => undefined);
   }
 
   async ping(): Promise<boolean> {
@@ -67,6 +52,5 @@ export class RedisConnection implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.client.disconnect();
-    this.pipelined.disconnect();
   }
 }

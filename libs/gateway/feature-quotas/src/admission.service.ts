@@ -126,14 +126,8 @@ export class AdmissionService implements OnModuleDestroy {
     private readonly budgets: BudgetSource,
     @Optional() private readonly metrics?: GatewayMetrics,
   ) {
-    // On one connection, so that a release always reaches Redis before a later admission.
-    this.admitScript = luaCommand(redis.pipelined, 'mqAdmit', ADMIT_SCRIPT, 12);
-    this.settleScript = luaCommand(
-      redis.pipelined,
-      'mqSettle',
-      SETTLE_SCRIPT,
-      12,
-    );
+    this.admitScript = luaCommand(redis.client, 'mqAdmit', ADMIT_SCRIPT, 12);
+    this.settleScript = luaCommand(redis.client, 'mqSettle', SETTLE_SCRIPT, 12);
   }
 
   /** Admits or throws a 429 in OpenAI's shape with retry and rate-limit headers. */
@@ -220,7 +214,7 @@ export class AdmissionService implements OnModuleDestroy {
       scope.tenantId,
       scope.budgetMonth,
     );
-    const reserved = await this.redis.pipelined.hget(
+    const reserved = await this.redis.client.hget(
       budgetReservationsKey(budgetKey),
       scope.requestId,
     );
