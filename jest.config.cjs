@@ -20,6 +20,8 @@ module.exports = {
     ...projects(path.join(__dirname, 'apps')),
     // deploy/ validated without a cluster or Docker (Kubernetes, compose, Dockerfiles).
     path.join(__dirname, 'tools', 'deploy-check'),
+    // eslint.config.mjs's module boundaries, proven on probe sources.
+    path.join(__dirname, 'tools', 'lint-rules'),
   ],
   testTimeout: 30_000,
   // Two cores: two workers, recycled when they hold on to too much memory between files.
