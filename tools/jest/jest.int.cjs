@@ -1,0 +1,2 @@
+// `npm run test:int`: only *.int-spec.ts files (see workspace.cjs).
+module.exports = require('./workspace.cjs').tier('.int-spec.ts');
