@@ -10,7 +10,12 @@ const ROOT = path.join(__dirname, '..', '..');
 function projectsUnder(dir) {
   const found = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (!entry.isDirectory() || entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    if (
+      !entry.isDirectory() ||
+      entry.name === 'node_modules' ||
+      entry.name.startsWith('.')
+    )
+      continue;
     const child = path.join(dir, entry.name);
     if (existsSync(path.join(child, 'jest.config.cjs'))) found.push(child);
     else found.push(...projectsUnder(child));
@@ -48,7 +53,9 @@ function tier(suffix) {
     ...shared,
     projects: projectDirs().flatMap((dir) => {
       const config = require(path.join(dir, 'jest.config.cjs'));
-      const testMatch = config.testMatch.filter((pattern) => pattern.endsWith(`*${suffix}`));
+      const testMatch = config.testMatch.filter((pattern) =>
+        pattern.endsWith(`*${suffix}`),
+      );
       return testMatch.length > 0 ? [{ ...config, testMatch }] : [];
     }),
   };
