@@ -21,9 +21,6 @@ class WorkerObservabilityModule {}
 @Module({})
 export class AppModule {
   static forRoot(config: WorkerConfig, host: ModelHost): DynamicModule {
-    const withCapacity = host as ModelHost & {
-      concurrency?: (model: string) => number;
-    };
     return {
       module: AppModule,
       imports: [
@@ -38,7 +35,7 @@ export class AppModule {
         FeatureJobsModule.forRoot(config, host),
         FeatureOpsModule.forRoot(config, {
           names: () => host.allNames,
-          capacity: (model) => withCapacity.concurrency?.(model) ?? 1,
+          capacity: (model) => host.concurrency(model),
         }),
       ],
     };
