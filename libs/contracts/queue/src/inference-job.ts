@@ -76,7 +76,6 @@ export const inferenceJobSchema = z.object({
   billing: jobBillingSchema.optional(),
 });
 
-export type ChatMessagePayload = z.infer<typeof chatMessageSchema>;
 export type PromptPayload = z.infer<typeof promptSchema>;
 export type SamplingPayload = z.infer<typeof samplingSchema>;
 export type InferenceJob = z.infer<typeof inferenceJobSchema>;

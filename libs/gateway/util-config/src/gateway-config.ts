@@ -59,9 +59,6 @@ export const gatewayEnvSchema = z
       });
   });
 
-/** Variables whose values are secret: never logged, never echoed in errors. */
-export const GATEWAY_SECRET_VARIABLES = ['MARQUEE_ADMIN_TOKEN'] as const;
-
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
 
 /** Resolved gateway settings. */

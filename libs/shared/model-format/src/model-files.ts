@@ -16,10 +16,4 @@ export const MODEL_FILES = {
   manifest: 'marquee.json',
 } as const;
 
-export const MODEL_ONNX_FILE = MODEL_FILES.onnx;
-export const MODEL_ONNX_DATA_FILE = MODEL_FILES.onnxData;
-export const TOKENIZER_FILE = MODEL_FILES.tokenizer;
-export const TOKENIZER_CONFIG_FILE = MODEL_FILES.tokenizerConfig;
-export const CONFIG_FILE = MODEL_FILES.config;
-export const GENERATION_CONFIG_FILE = MODEL_FILES.generationConfig;
 export const MANIFEST_FILE = MODEL_FILES.manifest;
