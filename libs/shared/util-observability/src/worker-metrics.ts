@@ -35,6 +35,13 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
+  readonly queueProblems = new Counter({
+    name: 'marquee_worker_queue_problems_total',
+    help: 'Problems the job intake handled on its own, by kind (lock_lost, lock_renewal_failed, job_settle_failed, marking_failed, stalled_ring_failed, queue_error)',
+    labelNames: ['model', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly jobs = new Counter({
     name: 'marquee_worker_jobs_total',
     help: 'Jobs this worker ended, by outcome (completed, failed, handed_back)',

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { FairJobSource } from './fair-job-source';
+import { FairJobSource, type QueueProblem } from './fair-job-source';
 
 export interface FairConsumersOptions<T> {
   redisUrl: string;
@@ -10,6 +10,8 @@ export interface FairConsumersOptions<T> {
   handBack?: (error: unknown) => boolean;
   /** Told of Redis and queue errors (the consumers retry on their own). */
   onError?: (error: Error) => void;
+  /** Told of each problem the intake handled on its own (see {@link QueueProblem}). */
+  onProblem?: (problem: QueueProblem) => void;
 }
 
 interface ModelConsumer<T> {
@@ -41,6 +43,7 @@ export class FairConsumers<T> {
       model,
       connection: this.commands(),
       bellConnection: bell,
+      onProblem: this.options.onProblem,
     });
     const { handle, handBack, onError } = this.options;
     this.consumers.set(model, {

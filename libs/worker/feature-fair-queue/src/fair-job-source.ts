@@ -46,6 +46,8 @@ export interface FairJobSourceOptions {
    * for jobs back in a queue without a mark (stalled jobs of a crashed worker), ms. Default 30 s.
    */
   fullSweepMs?: number;
+  /** Told of each problem the intake handled on its own (see {@link QueueProblem}). */
+  onProblem?: (problem: QueueProblem) => void;
 }
 
 /**
@@ -62,6 +64,24 @@ const sharedConnectionBackend: BackendFactory<RedisQueueBackend> = (
     blocking: false,
     withBlockingConnection: false,
   });
+
+/**
+ * Something that went wrong in the intake and was handled (retried, or left to a later pass),
+ * for the worker to log and count: nothing here is dropped silently.
+ */
+export interface QueueProblem {
+  kind:
+    | 'lock_renewal_failed' // Redis refused or was down; the next renewal tries again
+    | 'lock_lost' // another worker's stalled check took the job back; its run claim keeps it from running twice
+    | 'job_settle_failed' // completing, failing or handing back a job failed; its lock lapses and it comes back
+    | 'marking_failed' // the periodic marking pass failed; the next one runs at the next look
+    | 'stalled_ring_failed' // a job put back by the stalled check was not announced; the marking pass finds it
+    | 'queue_error'; // BullMQ reported an error on a tenant's queue
+  model: string;
+  tenantId?: string;
+  jobId?: string;
+  error?: unknown;
+}
 
 /** A job taken from a tenant's queue; finish it exactly once. */
 export interface FairJob<T> {
@@ -294,12 +314,28 @@ export class FairJobSource<T> {
       } catch (error) {
         await taken
           .fail(error as Error, options.handBack?.(error) ?? false)
-          .catch(() => undefined);
+          .catch((settleError: unknown) =>
+            this.problem('job_settle_failed', {
+              tenantId: taken.tenantId,
+              jobId: taken.job.id,
+              error: settleError,
+            }),
+          );
       }
     }
   }
 
-  /** One blocking wait on the bell (up to a second): whether it rang. */
+  private problem(
+    kind: QueueProblem['kind'],
+    details: Omit<QueueProblem, 'kind' | 'model'>,
+  ): void {
+    this.options.onProblem?.({ kind, model: this.options.model, ...details });
+  }
+
+  /**
+   * One blocking wait on the bell (up to a second): whether it rang. An error reads as silence:
+   * the loop's next look uses the command connection, and reports there if Redis is down.
+   */
   private async bell(): Promise<boolean> {
     const rang = await this.options.bellConnection
       .blpop(fairBellKey(this.options.model), 1)
@@ -323,7 +359,18 @@ export class FairJobSource<T> {
 
   private take(job: Job<T>, tenantId: string, token: string): FairJob<T> {
     const renew = setInterval(() => {
-      void job.extendLock(token, this.lockDurationMs).catch(() => undefined);
+      job.extendLock(token, this.lockDurationMs).then(
+        (extended) => {
+          if (extended === 0 && !done)
+            this.problem('lock_lost', { tenantId, jobId: job.id });
+        },
+        (error: unknown) =>
+          this.problem('lock_renewal_failed', {
+            tenantId,
+            jobId: job.id,
+            error,
+          }),
+      );
     }, this.lockDurationMs / 2);
     renew.unref();
     let done = false;
@@ -389,7 +436,7 @@ export class FairJobSource<T> {
       const results = (await pipeline.exec()) ?? [];
       if (results.some(([, added]) => added === 1)) this.generation++;
     })()
-      .catch(() => undefined)
+      .catch((error: unknown) => this.problem('marking_failed', { error }))
       .finally(() => {
         this.marking = null;
       });
@@ -437,7 +484,9 @@ export class FairJobSource<T> {
         },
         sharedConnectionBackend,
       );
-      worker.on('error', () => undefined);
+      worker.on('error', (error) =>
+        this.problem('queue_error', { tenantId, error }),
+      );
       // Its stalled check put a dead worker's job back in the queue: mark the tenant and ring.
       worker.on('stalled', () => {
         void this.options.connection
@@ -445,9 +494,15 @@ export class FairJobSource<T> {
           .sadd(fairReadyKey(this.options.model), tenantId)
           .lpush(fairBellKey(this.options.model), tenantId)
           .exec()
-          .catch(() => undefined);
+          .catch((error: unknown) =>
+            this.problem('stalled_ring_failed', { tenantId, error }),
+          );
       });
-      void worker.startStalledCheckTimer().catch(() => undefined);
+      void worker
+        .startStalledCheckTimer()
+        .catch((error: unknown) =>
+          this.problem('queue_error', { tenantId, error }),
+        );
       this.workers.set(tenantId, worker);
     }
     return worker;

@@ -3,17 +3,20 @@ import {
   Logger,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
+  Optional,
 } from '@nestjs/common';
 import {
   type EmbeddingJob,
   embeddingJobSchema,
 } from '@marquee/contracts/queue';
+import { WorkerMetrics } from '@marquee/shared/util-observability';
 import { FairConsumers } from '@marquee/worker/feature-fair-queue';
 import { GatewayLinkPool } from '@marquee/worker/transport-grpc';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import type { Job } from 'bullmq';
 import { ModelHost } from './model-host.service';
 import { runEmbeddingJob } from './run-embedding-job';
+import { reportQueueProblems } from './queue-problems';
 import { UsageRecorder } from './usage-recorder.service';
 import { WorkerPresenceReporter } from './worker-presence.reporter';
 
@@ -36,6 +39,7 @@ export class EmbeddingProcessor
     private readonly links: GatewayLinkPool,
     private readonly recorder: UsageRecorder,
     presence: WorkerPresenceReporter,
+    @Optional() metrics?: WorkerMetrics,
   ) {
     presence.countRunning(() => this.running);
     this.consumers = new FairConsumers<EmbeddingJob>({
@@ -49,6 +53,7 @@ export class EmbeddingProcessor
         }
       },
       onError: (error) => this.logger.warn(`queue: ${error.message}`),
+      onProblem: reportQueueProblems(this.logger, metrics),
     });
   }
 

@@ -17,6 +17,7 @@ import { GatewayLinkPool } from '@marquee/worker/transport-grpc';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import type { Job } from 'bullmq';
 import { JobDrainer } from './job-drainer';
+import { reportQueueProblems } from './queue-problems';
 import { ModelHost } from './model-host.service';
 import { type EventSink, runJob } from './run-job';
 import { UsageRecorder } from './usage-recorder.service';
@@ -68,6 +69,7 @@ export class InferenceProcessor
       handle: (job) => this.process(job),
       handBack: (error) => error instanceof HandBack,
       onError: (error) => this.logger.warn(`queue: ${error.message}`),
+      onProblem: reportQueueProblems(this.logger, metrics),
     });
     links.onCancel((requestId, unheld) => {
       const job = this.active.get(requestId);
