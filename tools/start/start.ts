@@ -1,8 +1,10 @@
 /**
- * `npm start`: everything a new user needs on a machine with PostgreSQL and Redis. Creates the
- * database, migrates, makes the demo model, seeds the demo tenant and key, builds and starts the
- * gateway and a worker, and prints a working example. Runs until Ctrl-C, restarting a process
- * that dies.
+ * `npm start`: everything a new user needs, on a machine with only Node.js if need be. Uses
+ * PostgreSQL and Redis where they answer (or where DATABASE_URL and REDIS_URL say), and runs its
+ * own where they do not (see local-services.ts). Creates the database, migrates, makes the demo
+ * model, seeds the demo tenant and key, builds and starts the gateway and a worker, and prints a
+ * working example. Runs until Ctrl-C, restarting a process that dies; Ctrl-C stops what it
+ * started, the apps first and the services they use last.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -15,6 +17,7 @@ import {
   ensureDatabase,
   ensureRedis,
   migrate,
+  redact,
   ROOT,
   run,
   SetupError,
@@ -23,13 +26,20 @@ import {
   waitForOk,
 } from '@marquee/shared/util-setup';
 import { seedDemo } from '@marquee/gateway/feature-admin';
+import {
+  type EmbedMode,
+  type ProvidedService,
+  providePostgres,
+  provideRedis,
+} from './local-services';
+import { tail } from './service-process';
 
-const DATABASE_URL =
-  process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/marquee';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/marquee';
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const PORT = process.env.PORT ?? '8080';
 const GRPC_PORT = process.env.GRPC_PORT ?? '50051';
-const STATE_DIR = join(ROOT, '.marquee');
+/** Admin token, demo key, and the data of the PostgreSQL and Redis started here. */
+const STATE_DIR = process.env.MARQUEE_STATE_DIR ?? join(ROOT, '.marquee');
 const MODELS_DIR = process.env.MODELS_DIR ?? join(ROOT, 'models');
 const DEMO_MODEL_DIR = join(MODELS_DIR, 'marquee-tiny');
 const EMBED_MODEL_DIR = join(MODELS_DIR, 'marquee-embed-tiny');
@@ -46,7 +56,51 @@ async function adminToken(): Promise<string> {
   return token;
 }
 
+// Ctrl-C, SIGTERM, a process given up on, or a failed step: the apps stop first, then the
+// services they were using.
+let stopping = false;
+const apps = new Supervisor({ onGiveUp: (name) => giveUp(name) });
+const services = new Supervisor({ onGiveUp: (name) => giveUp(name) });
+const serviceLogs = new Map<string, string>();
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await apps.stop();
+  await services.stop();
+  process.exit(code);
+}
+
+function giveUp(name: string): void {
+  const logFile = serviceLogs.get(name);
+  console.error(
+    logFile
+      ? `marquee: ${name} keeps failing; the end of ${logFile}:\n${tail(logFile)}\nstopping`
+      : `marquee: ${name} keeps failing (see its log above); stopping`,
+  );
+  void shutdown(1);
+}
+
 async function main(): Promise<void> {
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  const serviceOptions = {
+    databaseUrl: process.env.DATABASE_URL,
+    redisUrl: process.env.REDIS_URL,
+    defaultDatabaseUrl: DEFAULT_DATABASE_URL,
+    defaultRedisUrl: DEFAULT_REDIS_URL,
+    mode: embedMode(process.env.MARQUEE_EMBEDDED),
+    stateDir: STATE_DIR,
+    services,
+    log: step,
+  };
+  const redis = await provideRedis(serviceOptions);
+  if (redis.logFile) serviceLogs.set('redis', redis.logFile);
+  const postgres = await providePostgres(serviceOptions);
+  if (postgres.logFile) serviceLogs.set('postgres', postgres.logFile);
+  const DATABASE_URL = postgres.url;
+  const REDIS_URL = redis.url;
+
   await ensureRedis(REDIS_URL);
   const { created } = await ensureDatabase(DATABASE_URL);
   if (created) step('created the database');
@@ -104,23 +158,8 @@ async function main(): Promise<void> {
   };
   // A process that dies is started again (and said so), each on its own: a crashed worker does
   // not stop the gateway. One that keeps dying right after starting is given up on, and then
-  // everything stops. Ctrl-C stops everything.
-  let stopping = false;
-  const shutdown = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    await supervisor.stop();
-    process.exit(code);
-  };
-  const supervisor = new Supervisor({
-    onGiveUp: (name) => {
-      console.error(
-        `marquee: ${name} keeps failing (see its log above); stopping`,
-      );
-      void shutdown(1);
-    },
-  });
-  supervisor.add('gateway', () =>
+  // everything stops.
+  apps.add('gateway', () =>
     startApp('gateway', {
       ...common,
       PORT,
@@ -128,13 +167,27 @@ async function main(): Promise<void> {
       MARQUEE_ADMIN_TOKEN: token,
     }),
   );
-  supervisor.add('worker', () => startApp('worker', { ...common, MODELS_DIR }));
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
+  apps.add('worker', () => startApp('worker', { ...common, MODELS_DIR }));
 
   const base = `http://localhost:${PORT}`;
   await waitForOk(`${base}/health/ready`, 120_000, () => !stopping);
-  console.log(banner(base, seed.apiKey, token, seed.model));
+  console.log(banner(base, seed.apiKey, token, seed.model, postgres, redis));
+}
+
+function embedMode(value: string | undefined): EmbedMode {
+  switch (value) {
+    case undefined:
+    case '':
+      return 'auto';
+    case '1':
+      return 'always';
+    case '0':
+      return 'never';
+    default:
+      throw new SetupError(
+        `MARQUEE_EMBEDDED must be 1 (always run PostgreSQL and Redis of its own where no URL is set) or 0 (never), not ${JSON.stringify(value)}`,
+      );
+  }
 }
 
 /** The admin dashboard into dist/apps/dashboard, which the gateway serves at /dashboard/. */
@@ -156,6 +209,8 @@ function banner(
   key: string,
   token: string,
   model: string,
+  postgres: ProvidedService,
+  redis: ProvidedService,
 ): string {
   return `
 Marquee is running.
@@ -164,6 +219,8 @@ Marquee is running.
   Admin token  ${token}
   Dashboard    ${base}/dashboard  (sign in with the admin token)
   Model        ${model}
+  PostgreSQL   ${redact(postgres.url)}  (${postgres.origin})
+  Redis        ${redact(redis.url)}  (${redis.origin})
 
 Try it:
   curl ${base}/v1/completions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
@@ -185,5 +242,6 @@ Ctrl-C stops it.
 main().catch((error: unknown) => {
   if (error instanceof SetupError) console.error(`marquee: ${error.message}`);
   else console.error(`marquee: start failed: ${(error as Error).message}`);
-  process.exit(1);
+  // Whatever was started before the failure (an embedded PostgreSQL) stops with it.
+  void shutdown(1);
 });

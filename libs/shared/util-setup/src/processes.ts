@@ -118,19 +118,25 @@ export async function stopAll(
   children: ChildProcess[],
   graceMs = 5000,
 ): Promise<void> {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null)
-            return resolve();
-          const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all(children.map((child) => stopProcess(child, graceMs)));
+}
+
+/**
+ * Stops one child with `signal` (default SIGTERM; PostgreSQL wants SIGINT, its fast shutdown),
+ * then SIGKILL after `graceMs`, and resolves when it has exited.
+ */
+export function stopProcess(
+  child: ChildProcess,
+  graceMs = 5000,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
 }

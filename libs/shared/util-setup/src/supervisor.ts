@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { stopAll } from './processes';
+import { stopProcess } from './processes';
 
 /** Restart policy of a `Supervisor`. */
 export interface SupervisorOptions {
@@ -19,9 +19,16 @@ export interface SupervisorOptions {
   now?: () => number;
 }
 
+/** How one supervised process is stopped. */
+export interface SupervisedOptions {
+  /** The signal that asks it to stop (default SIGTERM; PostgreSQL's fast shutdown is SIGINT). */
+  stopSignal?: NodeJS.Signals;
+}
+
 interface Supervised {
   name: string;
   start: () => ChildProcess;
+  stopSignal: NodeJS.Signals;
   child: ChildProcess | null;
   startedAt: number;
   failures: number;
@@ -56,10 +63,15 @@ export class Supervisor {
   }
 
   /** Starts `start()` now and supervises it under `name`. */
-  add(name: string, start: () => ChildProcess): void {
+  add(
+    name: string,
+    start: () => ChildProcess,
+    options: SupervisedOptions = {},
+  ): void {
     const entry: Supervised = {
       name,
       start,
+      stopSignal: options.stopSignal ?? 'SIGTERM',
       child: null,
       startedAt: 0,
       failures: 0,
@@ -74,14 +86,20 @@ export class Supervisor {
     return this.entries.flatMap((e) => (e.child ? [e.child] : []));
   }
 
-  /** Stops every process (SIGTERM, then SIGKILL after `graceMs`); nothing is restarted after. */
+  /** Stops every process (its stop signal, then SIGKILL after `graceMs`); nothing is restarted after. */
   async stop(graceMs?: number): Promise<void> {
     this.stopping = true;
     for (const entry of this.entries) {
       if (entry.restart) clearTimeout(entry.restart);
       entry.restart = null;
     }
-    await stopAll(this.children, graceMs);
+    await Promise.all(
+      this.entries.map((entry) =>
+        entry.child
+          ? stopProcess(entry.child, graceMs, entry.stopSignal)
+          : undefined,
+      ),
+    );
   }
 
   private launch(entry: Supervised): void {
