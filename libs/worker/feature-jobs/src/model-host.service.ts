@@ -1,7 +1,7 @@
-import { readdir } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { readModelManifest } from '@marquee/shared/model-format';
+import { MANIFEST_FILE, readModelManifest } from '@marquee/shared/model-format';
 import {
   Embedder,
   type ExecutionProvider,
@@ -38,7 +38,19 @@ export class ModelHost {
     const embedders = new Map<string, Embedder>();
     for (const entry of entries.filter((e) => e.isDirectory())) {
       const dir = join(config.modelsDir, entry.name);
-      const manifest = await readModelManifest(dir).catch(() => null);
+      // A folder without a manifest is not a model; one with a broken manifest is a mistake.
+      const isModel = await access(join(dir, MANIFEST_FILE)).then(
+        () => true,
+        () => false,
+      );
+      if (!isModel) continue;
+      const manifest = await readModelManifest(dir).catch((error: unknown) => {
+        ModelHost.logger.warn(
+          { dir, err: String(error) },
+          'skipping a model folder whose manifest cannot be read',
+        );
+        return null;
+      });
       if (!manifest) continue;
       if (config.models.length > 0 && !config.models.includes(manifest.name))
         continue;
