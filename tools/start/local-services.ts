@@ -84,10 +84,11 @@ export async function provideRedis(
   if (await useDefault(fallback, options.mode)) {
     return { url: fallback, origin: 'local' };
   }
+  const reason = why(fallback, options.mode, 'Redis');
+  const server = await preparePrivateRedis(options.stateDir, reason);
   options.log(
-    `${why(fallback, options.mode, 'Redis')}; starting a private redis-server (data in ${shown(options.stateDir)}/redis)`,
+    `${reason}; starting a private redis-server (data in ${shown(options.stateDir)}/redis)`,
   );
-  const server = await preparePrivateRedis(options.stateDir, fallback);
   options.services.add('redis', server.start);
   await until('the private redis-server', server.logFile, () =>
     redisAnswers(server.url),

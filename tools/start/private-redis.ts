@@ -18,15 +18,18 @@ export interface PrivateRedis {
   start: () => ChildProcess;
 }
 
-/** Checks that `redis-server` exists, makes its folder and picks a port. */
+/**
+ * Checks that `redis-server` exists, makes its folder and picks a port. `reason` says why one is
+ * needed (`no Redis answers at ...`), for the message when there is none.
+ */
 export async function preparePrivateRedis(
   stateDir: string,
-  defaultUrl: string,
+  reason: string,
 ): Promise<PrivateRedis> {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new SetupError(
-      `no Redis answers at ${defaultUrl} and there is no redis-server on the PATH: install one ` +
+      `${reason} and there is no redis-server on the PATH: install one ` +
         '(Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis), or set REDIS_URL',
     );
   }
