@@ -1,6 +1,6 @@
 /**
  * Redis for `npm start` on a machine where none answers: a `redis-server` from the PATH (npm has
- * no package with Redis binaries), on a free port of 127.0.0.1, its snapshot in
+ * no package with Redis binaries), on a free port of 127.0.0.1, its append-only file in
  * `<stateDir>/redis` so queued jobs survive a restart.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
@@ -14,7 +14,7 @@ export interface PrivateRedis {
   url: string;
   /** Its log. */
   logFile: string;
-  /** Starts the server in its own process group; SIGTERM saves the snapshot and stops it. */
+  /** Starts the server in its own process group; SIGTERM flushes its data and stops it. */
   start: () => ChildProcess;
 }
 
@@ -50,10 +50,14 @@ export async function preparePrivateRedis(
           '127.0.0.1',
           '--dir',
           dir,
+          // Queued jobs and unsettled usage live in Redis: every write goes to the append-only
+          // file, as in production (see docker-compose.yml), so a restart loses at most a second.
           '--save',
-          '60 1',
+          '',
           '--appendonly',
-          'no',
+          'yes',
+          '--appendfsync',
+          'everysec',
           '--daemonize',
           'no',
         ],

@@ -123,6 +123,15 @@ function running(pid: number): boolean {
   return fields !== undefined && fields[0] !== 'Z';
 }
 
+/** SIGKILL, where the process (or group, negative) may have ended a moment ago. */
+function killIfRunning(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
 function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
@@ -180,14 +189,17 @@ describe('npm start with nothing but Node.js (MARQUEE_EMBEDDED=1)', () => {
     };
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     // Only after a failure is anything left: stop what this file started, by pid.
-    const child = started?.child;
-    if (child?.pid && child.exitCode === null && child.signalCode === null) {
-      process.kill(-child.pid, 'SIGKILL');
+    try {
+      const child = started?.child;
+      if (child?.pid && child.exitCode === null && child.signalCode === null) {
+        killIfRunning(-child.pid);
+      }
+      for (const pid of seen) killIfRunning(pid);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
     }
-    for (const pid of seen) if (running(pid)) process.kill(pid, 'SIGKILL');
-    rmSync(stateDir, { recursive: true, force: true });
   });
 
   /** Serves, answers one completion, then Ctrl-C; returns the banner and the output. */
