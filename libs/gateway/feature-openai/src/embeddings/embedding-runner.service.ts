@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EmbeddingInputPayload } from '@marquee/contracts/queue';
 import type { Model } from '@marquee/gateway/data-access-db';
 import { EmbeddingQueue } from '@marquee/gateway/data-access-queue';
@@ -9,7 +9,6 @@ import {
   RequestRegistry,
 } from '@marquee/gateway/transport-grpc';
 import { costMicros } from '@marquee/gateway/util-billing';
-import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { promptTokenBound } from '../inference/prompt-bound';
 import { JobDispatch } from '../inference/job-dispatch.service';
@@ -41,12 +40,10 @@ export type EmbeddingOutcome = Extract<
  */
 @Injectable()
 export class EmbeddingRunner {
-  private readonly logger = new Logger(EmbeddingRunner.name);
   /** Requests queued and not yet ended, by request id. */
   private readonly queued = new Map<string, QueueDeadline>();
 
   constructor(
-    private readonly config: GatewayConfig,
     private readonly queue: EmbeddingQueue,
     private readonly registry: RequestRegistry,
     private readonly admission: AdmissionService,

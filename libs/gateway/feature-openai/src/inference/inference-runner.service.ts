@@ -1,4 +1,4 @@
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { PromptPayload, SamplingPayload } from '@marquee/contracts/queue';
 import type { Model } from '@marquee/gateway/data-access-db';
 import { InferenceQueue } from '@marquee/gateway/data-access-queue';
@@ -14,7 +14,6 @@ import {
   prices,
   requestEnd,
 } from './request-accounting.service';
-import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { GatewayMetrics } from '@marquee/shared/util-observability';
 import { promptTokenBound } from './prompt-bound';
@@ -52,10 +51,8 @@ export interface RunningRequest {
  */
 @Injectable()
 export class InferenceRunner {
-  private readonly logger = new Logger(InferenceRunner.name);
 
   constructor(
-    private readonly config: GatewayConfig,
     private readonly queue: InferenceQueue,
     private readonly registry: RequestRegistry,
     private readonly admission: AdmissionService,
