@@ -19,7 +19,6 @@ import {
   migrate,
   redact,
   ROOT,
-  run,
   SetupError,
   startApp,
   Supervisor,
@@ -149,7 +148,6 @@ async function main(): Promise<void> {
     'building gateway, worker and dashboard (cached after the first run)...',
   );
   buildApps();
-  buildDashboard();
 
   const common = {
     DATABASE_URL,
@@ -188,20 +186,6 @@ function embedMode(value: string | undefined): EmbedMode {
         `MARQUEE_EMBEDDED must be 1 (always run PostgreSQL and Redis of its own where no URL is set) or 0 (never), not ${JSON.stringify(value)}`,
       );
   }
-}
-
-/** The admin dashboard into dist/apps/dashboard, which the gateway serves at /dashboard/. */
-function buildDashboard(): void {
-  run(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'),
-      'run',
-      'dashboard:build',
-      '--outputStyle=static',
-    ],
-    { NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
-  );
 }
 
 function banner(

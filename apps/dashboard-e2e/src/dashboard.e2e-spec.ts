@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 // specs and these read it through the one contract it publishes.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { e2eStack } from '../../marquee-e2e/src/support/stack';
-import { buildDashboard, launchChromium, screenshot } from './support/browser';
+import { launchChromium, screenshot } from './support/browser';
 import { rowCells, until } from './support/page-reads';
 
 const stack = e2eStack();
@@ -62,7 +62,7 @@ describe('admin dashboard in Chromium', () => {
   };
 
   beforeAll(async () => {
-    buildDashboard();
+    // The dashboard was built with the apps, in the e2e global setup.
     browser = await launchChromium();
     context = await browser.newContext({
       viewport: { width: 1366, height: 900 },

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, run } from '@marquee/shared/util-setup';
+import { ROOT } from '@marquee/shared/util-setup';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** Screenshots of every page, kept as test artifacts (gitignored). */
@@ -13,23 +13,6 @@ export const SCREENSHOT_DIR = join(
 
 /** Debian's Chromium (`apt-get install chromium`); Playwright's own download is unreachable here. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/**
- * Builds the dashboard into dist/apps/dashboard (Nx caches it), where the running gateway
- * serves it: the gateway looks files up per request, so building after it started is enough.
- */
-export function buildDashboard(): void {
-  run(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'),
-      'run',
-      'dashboard:build',
-      '--outputStyle=static',
-    ],
-    { NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
-  );
-}
 
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({

@@ -37,7 +37,12 @@ export function migrate(databaseUrl: string): void {
   );
 }
 
-/** Builds the gateway and worker bundles (Nx caches them when nothing changed). */
+/**
+ * Builds the gateway and worker bundles and the dashboard the gateway serves (Nx caches them when
+ * nothing changed). One build for every caller: Jest's global setup runs it before any test, so
+ * tests that start Marquee later (npm start, the browser suite) find it done instead of
+ * rebuilding the same output folders at the same time.
+ */
 export function buildApps(): void {
   run(
     process.execPath,
@@ -49,6 +54,7 @@ export function buildApps(): void {
       '-p',
       'gateway',
       'worker',
+      'dashboard',
       '--outputStyle=static',
     ],
     {
