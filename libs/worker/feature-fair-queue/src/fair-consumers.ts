@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { FairJobSource, type QueueProblem } from './fair-job-source';
+import { openWorkerRedis } from './worker-redis';
 
 export interface FairConsumersOptions<T> {
   redisUrl: string;
@@ -35,10 +36,11 @@ export class FairConsumers<T> {
   /** Starts taking jobs for `model` with `slots` at once (no-op if already, or once stopped). */
   serve(model: string, slots: number): void {
     if (this.stopped || this.consumers.has(model)) return;
-    const bell = new Redis(this.options.redisUrl, {
-      maxRetriesPerRequest: null,
-    });
-    bell.on('error', () => undefined);
+    const bell = openWorkerRedis(
+      this.options.redisUrl,
+      `bell:${model}`,
+      'blocking',
+    );
     const source = new FairJobSource<T>({
       model,
       connection: this.commands(),
@@ -95,10 +97,11 @@ export class FairConsumers<T> {
 
   private commands(): Redis {
     if (!this.connection) {
-      this.connection = new Redis(this.options.redisUrl, {
-        maxRetriesPerRequest: null,
-      });
-      this.connection.on('error', (error) => this.options.onError?.(error));
+      this.connection = openWorkerRedis(
+        this.options.redisUrl,
+        'job-intake',
+        'queue',
+      );
     }
     return this.connection;
   }

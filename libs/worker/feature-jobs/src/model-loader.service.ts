@@ -14,7 +14,8 @@ import {
 import { readModelManifest } from '@marquee/shared/model-format';
 import { DrainState } from '@marquee/shared/util-observability';
 import { WorkerConfig } from '@marquee/worker/util-config';
-import { Redis } from 'ioredis';
+import { openWorkerRedis } from '@marquee/worker/feature-fair-queue';
+import type { Redis } from 'ioredis';
 import { resolveArtifactPath } from './artifact-path';
 import { EmbeddingProcessor } from './embedding.processor';
 import { InferenceProcessor } from './inference.processor';
@@ -47,13 +48,12 @@ export class ModelLoader implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Subscribes, then applies the stored desired state (the worker is ready once it is). */
   async onApplicationBootstrap(): Promise<void> {
-    const subscriber = new Redis(this.config.redisUrl, {
-      maxRetriesPerRequest: null,
-    });
-    this.subscriber = subscriber;
-    subscriber.on('error', (error) =>
-      this.logger.warn(`redis: ${error.message}`),
+    const subscriber = openWorkerRedis(
+      this.config.redisUrl,
+      'model-control',
+      'subscriber',
     );
+    this.subscriber = subscriber;
     subscriber.on('message', (_channel: string, raw: string) =>
       this.receive(raw),
     );
@@ -72,8 +72,11 @@ export class ModelLoader implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Applies every stored desired state; resolves once they are applied. */
   private async replay(): Promise<void> {
-    const redis = new Redis(this.config.redisUrl, { maxRetriesPerRequest: 1 });
-    redis.on('error', () => undefined);
+    const redis = openWorkerRedis(
+      this.config.redisUrl,
+      'model-state',
+      'commands',
+    );
     try {
       const stored = await redis.hgetall(MODEL_DESIRED_STATE_KEY);
       for (const raw of Object.values(stored)) this.receive(raw);

@@ -10,7 +10,8 @@ import {
   workerPresenceKey,
 } from '@marquee/contracts/queue';
 import { WorkerConfig } from '@marquee/worker/util-config';
-import { Redis } from 'ioredis';
+import { openWorkerRedis } from '@marquee/worker/feature-fair-queue';
+import type { Redis } from 'ioredis';
 import type { JobUsage } from './run-job';
 
 /** A job, as far as its usage entry needs it. */
@@ -39,8 +40,7 @@ export class UsageRecorder implements OnModuleDestroy {
   private readonly gone = new Map<string, string | null>();
 
   constructor(private readonly config: WorkerConfig) {
-    this.redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
-    this.redis.on('error', () => undefined);
+    this.redis = openWorkerRedis(config.redisUrl, 'usage-ledger', 'commands');
   }
 
   /**

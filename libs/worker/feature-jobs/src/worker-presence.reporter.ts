@@ -12,7 +12,8 @@ import {
 } from '@marquee/contracts/queue';
 import { readGpuMemory } from '@marquee/shared/util-observability';
 import { WorkerConfig } from '@marquee/worker/util-config';
-import { Redis } from 'ioredis';
+import { openWorkerRedis } from '@marquee/worker/feature-fair-queue';
+import type { Redis } from 'ioredis';
 import { ModelHost } from './model-host.service';
 
 /** GPU memory is read at most this often (nvidia-smi takes tens of ms). */
@@ -40,8 +41,7 @@ export class WorkerPresenceReporter
     private readonly config: WorkerConfig,
     private readonly host: ModelHost,
   ) {
-    this.redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
-    this.redis.on('error', () => undefined);
+    this.redis = openWorkerRedis(config.redisUrl, 'presence', 'commands');
   }
 
   /** Records why a requested load failed (announced until cleared with null). */

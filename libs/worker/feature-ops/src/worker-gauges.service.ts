@@ -11,7 +11,8 @@ import {
 } from '@marquee/shared/util-observability';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { openWorkerRedis } from '@marquee/worker/feature-fair-queue';
+import type { Redis } from 'ioredis';
 import { BATCH_CAPACITY, LOADED_MODELS } from './worker-health.service';
 
 /** GPU memory is read at most this often (nvidia-smi takes tens of ms). */
@@ -35,11 +36,7 @@ export class WorkerGauges implements OnModuleDestroy {
     @Inject(BATCH_CAPACITY)
     private readonly capacity: (model: string) => number,
   ) {
-    this.redis = new Redis(config.redisUrl, {
-      maxRetriesPerRequest: 1,
-      lazyConnect: true,
-    });
-    this.redis.on('error', () => undefined);
+    this.redis = openWorkerRedis(config.redisUrl, 'gauges', 'probe');
   }
 
   async refresh(): Promise<void> {

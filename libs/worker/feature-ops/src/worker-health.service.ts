@@ -6,7 +6,8 @@ import {
 } from '@nestjs/terminus';
 import { DrainState } from '@marquee/shared/util-observability';
 import { WorkerConfig } from '@marquee/worker/util-config';
-import { Redis } from 'ioredis';
+import { openWorkerRedis } from '@marquee/worker/feature-fair-queue';
+import type { Redis } from 'ioredis';
 
 /** DI token: a function giving the names of the models this worker serves right now. */
 export const LOADED_MODELS = Symbol('LOADED_MODELS');
@@ -35,12 +36,7 @@ export class WorkerHealth implements OnModuleDestroy {
     private readonly drain: DrainState,
     @Inject(LOADED_MODELS) private readonly models: () => string[],
   ) {
-    this.redis = new Redis(config.redisUrl, {
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      lazyConnect: true,
-    });
-    this.redis.on('error', () => undefined);
+    this.redis = openWorkerRedis(config.redisUrl, 'health', 'probe');
   }
 
   async ready(): Promise<HealthAnswer> {
