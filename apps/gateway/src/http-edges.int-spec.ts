@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { SAMPLING_LIMITS } from '@marquee/contracts/queue';
 import { REQUEST_LIMITS } from '@marquee/gateway/util-http';
 import { HttpClient } from './testing/http';
 import { isOpenAiError, rawRequest } from './testing/raw-http';
@@ -313,7 +314,7 @@ describe('the HTTP edge: errors in OpenAI shape, hostile text, security headers 
           },
         });
       const over = [
-        [{ n: REQUEST_LIMITS.choices + 1 }, 'n'],
+        [{ n: SAMPLING_LIMITS.choices + 1 }, 'n'],
         [
           {
             messages: Array.from(

@@ -20,18 +20,31 @@ export const promptSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/**
+ * Bounds of a request's sampling settings, one source for the gateway's validation (a 400 naming
+ * the field) and the job schema the worker reads.
+ */
+export const SAMPLING_LIMITS = {
+  /** Choices per prompt (`n`). */
+  choices: 16,
+  /** Stop sequences. */
+  stopSequences: 4,
+  /** Top alternatives reported per token (`top_logprobs`; legacy completions allow 5). */
+  topLogprobs: 20,
+} as const;
+
 /** Sampling settings, already validated and defaulted by the gateway. */
 export const samplingSchema = z.object({
   /** Most tokens to generate per choice; absent means "up to the model's context". */
   maxTokens: z.number().int().positive().optional(),
   /** Choices per prompt. */
-  n: z.number().int().min(1).max(128),
+  n: z.number().int().min(1).max(SAMPLING_LIMITS.choices),
   /** 0 means greedy. */
   temperature: z.number().min(0).max(2),
   topP: z.number().gt(0).max(1),
   seed: z.number().int().optional(),
-  /** Up to 4 stop strings; generation ends before any of them. */
-  stop: z.array(z.string().min(1)).max(4),
+  /** Stop strings; generation ends before any of them. */
+  stop: z.array(z.string().min(1)).max(SAMPLING_LIMITS.stopSequences),
   /** Sample from the `topK` most likely tokens only; absent or 0: no limit. */
   topK: z.number().int().nonnegative().optional(),
   /** In [-2, 2]; absent means 0. */
@@ -42,8 +55,8 @@ export const samplingSchema = z.object({
   logitBias: z
     .record(z.string().regex(/^\d+$/), z.number().min(-100).max(100))
     .optional(),
-  /** Report each token's log-probability and this many (0..20) top alternatives; absent: none. */
-  logprobs: z.number().int().min(0).max(20).optional(),
+  /** Report each token's log-probability and this many top alternatives; absent: none. */
+  logprobs: z.number().int().min(0).max(SAMPLING_LIMITS.topLogprobs).optional(),
 });
 
 /**

@@ -6,8 +6,6 @@
 export const REQUEST_LIMITS = {
   /** Largest request body, in bytes (413 beyond it). */
   bodyBytes: 8 * 1024 * 1024,
-  /** Choices per request (`n`). */
-  choices: 16,
   /** Messages in one chat request. */
   messages: 2048,
   /** Prompts in one completion request (an array of strings or of token-id arrays). */
@@ -16,7 +14,6 @@ export const REQUEST_LIMITS = {
   textChars: 1_048_576,
   /** Characters of a model name, a message `name`, or `user`. */
   nameChars: 256,
-  /** Stop sequences, and the characters of each. */
-  stopSequences: 4,
+  /** Characters of each stop sequence (how many: the queue contracts' SAMPLING_LIMITS). */
   stopChars: 256,
 } as const;

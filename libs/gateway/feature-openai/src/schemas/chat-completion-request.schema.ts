@@ -1,8 +1,10 @@
+import { SAMPLING_LIMITS } from '@marquee/contracts/queue';
 import { REQUEST_LIMITS } from '@marquee/gateway/util-http';
 import { z } from 'zod';
 import { samplingFields } from './sampling.schema';
 
 const { messages: maxMessages, nameChars, textChars } = REQUEST_LIMITS;
+const { topLogprobs } = SAMPLING_LIMITS;
 
 const text = z.string().max(textChars, `at most ${textChars} characters`);
 
@@ -46,7 +48,7 @@ export const chatCompletionRequestSchema = z
       .number()
       .int('expected an integer')
       .min(0, 'must be at least 0')
-      .max(20, 'must be at most 20')
+      .max(topLogprobs, `must be at most ${topLogprobs}`)
       .nullish()
       .transform((v) => v ?? undefined),
   })

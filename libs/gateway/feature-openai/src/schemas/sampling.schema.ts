@@ -1,10 +1,12 @@
+import { SAMPLING_LIMITS } from '@marquee/contracts/queue';
 import { REQUEST_LIMITS } from '@marquee/gateway/util-http';
 import { z } from 'zod';
 
 /** Most choices a request may ask for. */
-export const MAX_N = REQUEST_LIMITS.choices;
+const MAX_N = SAMPLING_LIMITS.choices;
 
-const { nameChars, stopChars, stopSequences } = REQUEST_LIMITS;
+const { nameChars, stopChars } = REQUEST_LIMITS;
+const { stopSequences } = SAMPLING_LIMITS;
 
 const nullish = <T extends z.ZodType>(schema: T) =>
   schema.nullish().transform((v) => v ?? undefined);
