@@ -2,15 +2,13 @@ import { useMemo } from 'react';
 import type { Overview } from '../api/types';
 import { href } from '../router';
 import { Chart, type ChartOption } from '../ui/chart';
-import { DataState, RequireScope } from '../ui/data-state';
+import { RefreshingPage } from '../ui/refreshing-page';
 import {
-  formatClock,
   formatCount,
   formatMicros,
   formatPercent,
   formatSeconds,
 } from '../ui/format';
-import { useResource } from '../ui/use-resource';
 
 /** The overview refreshes itself this often (ms). */
 const REFRESH_MS = 10_000;
@@ -197,28 +195,17 @@ function OverviewBody({ o }: { o: Overview }) {
 }
 
 export function OverviewPage() {
-  const overview = useResource(
-    (client) => client.request<Overview>('GET', '/stats/overview'),
-    [],
-    REFRESH_MS,
-  );
   return (
-    <section aria-labelledby="overview-title">
-      <div className="toolbar">
-        <h1 id="overview-title" style={{ margin: 0 }}>
-          Overview
-        </h1>
-        <p className="hint" aria-live="polite">
-          {overview.status === 'ready'
-            ? `Updated ${formatClock(overview.data.generated_at)}; refreshes every ${REFRESH_MS / 1000} s.`
-            : ''}
-        </p>
-      </div>
-      <RequireScope anyOf={['admin:read', 'billing']} what="The overview">
-        <DataState resource={overview} what="the overview">
-          {(o) => <OverviewBody o={o} />}
-        </DataState>
-      </RequireScope>
-    </section>
+    <RefreshingPage<Overview>
+      id="overview-title"
+      title="Overview"
+      path="/stats/overview"
+      refreshMs={REFRESH_MS}
+      anyOf={['admin:read', 'billing']}
+      scopeWhat="The overview"
+      what="the overview"
+    >
+      {(o) => <OverviewBody o={o} />}
+    </RefreshingPage>
   );
 }

@@ -1,6 +1,6 @@
 import type { Queues, WorkerLoad } from '../api/types';
 import { href } from '../router';
-import { DataState, RequireScope } from '../ui/data-state';
+import { RefreshingPage } from '../ui/refreshing-page';
 import {
   formatAgo,
   formatBytes,
@@ -8,7 +8,6 @@ import {
   formatSeconds,
   formatTime,
 } from '../ui/format';
-import { useResource } from '../ui/use-resource';
 
 const REFRESH_MS = 5_000;
 
@@ -190,28 +189,17 @@ function QueuesBody({ q }: { q: Queues }) {
 }
 
 export function QueuesPage() {
-  const queues = useResource(
-    (c) => c.request<Queues>('GET', '/queues'),
-    [],
-    REFRESH_MS,
-  );
   return (
-    <section aria-labelledby="queues-title">
-      <div className="toolbar">
-        <h1 id="queues-title" style={{ margin: 0 }}>
-          Queues and workers
-        </h1>
-        <p className="hint" aria-live="polite">
-          {queues.status === 'ready'
-            ? `Updated ${formatClock(queues.data.generated_at)}; refreshes every ${REFRESH_MS / 1000} s.`
-            : ''}
-        </p>
-      </div>
-      <RequireScope anyOf={['admin:read']} what="Queues and workers">
-        <DataState resource={queues} what="queues and workers">
-          {(q) => <QueuesBody q={q} />}
-        </DataState>
-      </RequireScope>
-    </section>
+    <RefreshingPage<Queues>
+      id="queues-title"
+      title="Queues and workers"
+      path="/queues"
+      refreshMs={REFRESH_MS}
+      anyOf={['admin:read']}
+      scopeWhat="Queues and workers"
+      what="queues and workers"
+    >
+      {(q) => <QueuesBody q={q} />}
+    </RefreshingPage>
   );
 }
