@@ -115,10 +115,8 @@ export class FairJobSource<T> {
   private ready = new Set<string>();
   /** When the last marking pass ran (0: at the first look, so a restarted worker catches up). */
   private markedAt = 0;
-  private marking: Promise<void> | null = null;
-  /** The generation the tenant list was last read at (a ring bumps it; slots share the read). */
+  /** The generation the tenant list was last read at (a ring bumps it). */
   private refreshedGeneration = -1;
-  private refreshing: Promise<void> | null = null;
   /** Slots waiting for a job, first in line first. */
   private readonly waiters: {
     resolve: (job: FairJob<T> | null) => void;
@@ -399,26 +397,21 @@ export class FairJobSource<T> {
     };
   }
 
-  /** Reads the tenant list and marks; slots that need it at once share one read. */
-  private refresh(): Promise<void> {
-    this.refreshing ??= (async () => {
-      const generation = this.generation;
-      await this.refreshTenants();
-      this.refreshedGeneration = generation;
-    })().finally(() => {
-      this.refreshing = null;
-    });
-    return this.refreshing;
+  /** Reads the tenant list and the ready marks. */
+  private async refresh(): Promise<void> {
+    const generation = this.generation;
+    await this.refreshTenants();
+    this.refreshedGeneration = generation;
   }
 
   /**
    * Marks every known tenant that has jobs waiting but no mark, and makes sure each has a BullMQ
    * worker here, whose stalled check puts a crashed worker's jobs back in the queue.
    */
-  private markWaiting(): Promise<void> {
+  private async markWaiting(): Promise<void> {
     this.markedAt = Date.now();
-    this.marking ??= (async () => {
-      const { connection, model } = this.options;
+    const { connection, model } = this.options;
+    try {
       const tenants = Object.keys(
         await connection.hgetall(fairTenantsKey(model)),
       );
@@ -435,12 +428,9 @@ export class FairJobSource<T> {
         );
       const results = (await pipeline.exec()) ?? [];
       if (results.some(([, added]) => added === 1)) this.generation++;
-    })()
-      .catch((error: unknown) => this.problem('marking_failed', { error }))
-      .finally(() => {
-        this.marking = null;
-      });
-    return this.marking;
+    } catch (error) {
+      this.problem('marking_failed', { error });
+    }
   }
 
   private async refreshTenants(): Promise<void> {
