@@ -6,6 +6,7 @@ import type {
 } from '@marquee/contracts/proto';
 import type { InferenceJob, PromptPayload } from '@marquee/contracts/queue';
 import {
+  completionBudget,
   InferenceError,
   type TextGenerator,
   type TokenLogprob,
@@ -64,29 +65,19 @@ export async function runJob(
   let maxTokens: number;
   try {
     prompts = job.prompts.map((p) => encodePrompt(generator, p, promptParam));
-    const longest = Math.max(...prompts.map((p) => p.length));
-    if (longest >= generator.contextLength) {
-      throw new JobRejected(
-        'context_length_exceeded',
-        `This model's maximum context length is ${generator.contextLength} tokens, and the ${promptParam} alone has ${longest}. Please shorten the ${promptParam}.`,
-        promptParam,
-      );
-    }
-    maxTokens = sampling.maxTokens ?? generator.contextLength - longest;
-    if (longest + maxTokens > generator.contextLength) {
-      const param =
-        sampling.maxTokens === undefined ? promptParam : 'max_tokens';
-      throw new JobRejected(
-        'context_length_exceeded',
-        `This model's maximum context length is ${generator.contextLength} tokens. However, you requested ${longest + maxTokens} tokens (${longest} in the prompt, ${maxTokens} for the completion). Please reduce the prompt or max_tokens.`,
-        param,
-      );
-    }
+    maxTokens = completionBudget({
+      promptTokens: Math.max(...prompts.map((p) => p.length)),
+      maxTokens: sampling.maxTokens,
+      contextLength: generator.contextLength,
+      promptParam,
+    });
   } catch (error) {
     const rejected =
       error instanceof JobRejected
         ? error
-        : new JobRejected('invalid_prompt', messageOf(error), promptParam);
+        : error instanceof InferenceError
+          ? new JobRejected(error.code, error.message, error.param ?? '')
+          : new JobRejected('invalid_prompt', messageOf(error), promptParam);
     sink.send(
       failedEvent(
         requestId,

@@ -20,6 +20,7 @@ export {
   type SchedulerStats,
 } from './batch-scheduler';
 export { InferenceError, type InferenceErrorCode } from './inference-error';
+export { completionBudget, type ContextClaim } from './context-window';
 export { TextGenerator } from './text-generator';
 export {
   CausalLmSession,

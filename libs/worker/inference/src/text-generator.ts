@@ -10,6 +10,7 @@ import { CausalLmSession } from './causal-lm-session';
 import { ChoiceStream } from './choice-stream';
 import { EchoSession } from './echo-session';
 import { InferenceError } from './inference-error';
+import { completionBudget } from './context-window';
 import { PromptError, PromptTokenizer } from '@marquee/shared/tokenization';
 import type {
   ChoiceDelta,
@@ -211,15 +212,11 @@ export class TextGenerator {
         `maxTokens must be a positive integer, got ${params.maxTokens}`,
       );
     }
-    const needed = promptTokenIds.length + params.maxTokens;
-    if (needed > this.contextLength) {
-      throw new InferenceError(
-        'context_length_exceeded',
-        `This model's maximum context length is ${this.contextLength} tokens. However, you requested ${needed} tokens ` +
-          `(${promptTokenIds.length} in the messages, ${params.maxTokens} in the completion). ` +
-          'Please reduce the length of the messages or completion.',
-        'max_tokens',
-      );
-    }
+    completionBudget({
+      promptTokens: promptTokenIds.length,
+      maxTokens: params.maxTokens,
+      contextLength: this.contextLength,
+      promptParam: 'prompt',
+    });
   }
 }

@@ -13,6 +13,7 @@ import { Audited } from '../http/audited';
 import { micros, positiveInt, uuid } from '../http/fields';
 import { iso, list, str } from '../http/present';
 import { idOf } from '../http/uuid-param';
+import { contextLengthFromFolder } from './model-folder';
 
 const modelFields = {
   name: z
@@ -34,6 +35,7 @@ const modelFields = {
 const createModel = z.strictObject({
   ...modelFields,
   task: modelFields.task.default('text_generation'),
+  context_length: modelFields.context_length.optional(),
   version: modelFields.version.optional(),
   owned_by: modelFields.owned_by.optional(),
   tenant_id: modelFields.tenant_id.default(null),
@@ -89,14 +91,22 @@ export class ModelsAdminController {
   @ApiRoute({
     summary: 'Register a model and its prices',
     description:
-      'Prices are integer micro-units per 1,000,000 tokens, as a JSON integer or a string of digits; fractions are refused.',
+      "Prices are integer micro-units per 1,000,000 tokens, as a JSON integer or a string of digits; fractions are refused. `context_length` comes from the model folder's `marquee.json` when the gateway can read `artifact_path` (a value that disagrees with it, or a `task` that does, is refused); otherwise it is required.",
     body: createModel,
   })
   async create(@Body() body: unknown) {
     const input = parseInput(createModel, body);
     await this.checkTenant(input.tenant_id);
+    const contextLength = await contextLengthFromFolder({
+      artifactPath: input.artifact_path,
+      task: input.task,
+      contextLength: input.context_length,
+    });
     return presentModel(
-      await this.models.create(toDefinition(input) as ModelDefinition),
+      await this.models.create({
+        ...toDefinition(input),
+        contextLength,
+      } as ModelDefinition),
     );
   }
 
@@ -128,7 +138,23 @@ export class ModelsAdminController {
   async update(@Param('id', idOf('Model')) id: string, @Body() body: unknown) {
     const input = parseInput(updateModel, body);
     await this.checkTenant(input.tenant_id);
-    const model = await this.models.update(id, toDefinition(input));
+    const definition = toDefinition(input);
+    if (input.artifact_path ?? input.task ?? input.context_length) {
+      const current = await this.models.findById(id);
+      if (!current) throw ApiError.notFound('Model');
+      const artifactPath = input.artifact_path ?? current.artifactPath;
+      definition.contextLength = await contextLengthFromFolder({
+        artifactPath,
+        task: input.task ?? current.task,
+        // A new folder brings its own context length unless the admin sends one.
+        contextLength:
+          input.context_length ??
+          (artifactPath === current.artifactPath
+            ? current.contextLength
+            : undefined),
+      });
+    }
+    const model = await this.models.update(id, definition);
     if (!model) throw ApiError.notFound('Model');
     return presentModel(model);
   }
