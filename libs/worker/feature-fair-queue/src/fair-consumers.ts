@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { FairJobSource, type QueueProblem } from './fair-job-source';
+import { FairJobSource } from './fair-job-source';
+import type { QueueProblem } from './queue-problem';
 import { openWorkerRedis } from './worker-redis';
 
 export interface FairConsumersOptions<T> {

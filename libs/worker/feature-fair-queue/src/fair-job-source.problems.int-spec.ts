@@ -6,7 +6,8 @@ import {
 } from '@marquee/contracts/queue';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { FairJobSource, type QueueProblem } from './fair-job-source';
+import { FairJobSource } from './fair-job-source';
+import type { QueueProblem } from './queue-problem';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -1,4 +1,6 @@
 export * from './deficit-round-robin';
 export * from './fair-job-source';
+export type { FairJob } from './job-lease';
+export type { QueueProblem } from './queue-problem';
 export * from './fair-consumers';
 export * from './worker-redis';

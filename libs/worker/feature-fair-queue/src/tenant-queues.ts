@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { QUEUE_PREFIX, tenantQueueName } from '@marquee/contracts/queue';
+import {
+  type BackendFactory,
+  createRedisBackend,
+  type Job,
+  type RedisQueueBackend,
+  Worker,
+} from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { JobBell } from './job-bell';
+import { type FairJob, JobLease } from './job-lease';
+import type { ReportProblem } from './queue-problem';
+
+/**
+ * BullMQ gives each Worker two connections of its own (a copy of the one passed and one for
+ * blocking waits): two new connections, and a first job tens of milliseconds late, for every
+ * tenant a worker meets. Ours never block (the bell does the waiting, and jobs are taken with
+ * `block: false`), so every tenant's Worker works on the source's one command connection.
+ */
+const sharedConnectionBackend: BackendFactory<RedisQueueBackend> = (
+  name,
+  opts,
+) =>
+  createRedisBackend(name, opts, {
+    blocking: false,
+    withBlockingConnection: false,
+  });
+
+export interface TenantQueuesOptions {
+  model: string;
+  connection: Redis;
+  /** A job's lock lives this long unless renewed, ms. */
+  lockDurationMs: number;
+  bell: JobBell;
+  report: ReportProblem;
+}
+
+/**
+ * The model's per-tenant queues as this worker sees them: a BullMQ Worker for each tenant met
+ * (never run: it only takes jobs when asked, and runs the stalled check that brings a dead
+ * worker's jobs back), and the jobs taken from them, held under lease.
+ */
+export class TenantQueues<T> {
+  private readonly workers = new Map<string, Worker<T>>();
+
+  constructor(private readonly options: TenantQueuesOptions) {}
+
+  /** Takes up to `count` jobs of `tenantId` at once (one round trip); fewer: the queue ran dry. */
+  async take(tenantId: string, count: number): Promise<FairJob<T>[]> {
+    const worker = this.watch(tenantId);
+    const { lockDurationMs, report, bell } = this.options;
+    const jobs = await Promise.all(
+      Array.from({ length: count }, async () => {
+        const token = randomUUID();
+        const job = (await worker.getNextJob(token, { block: false })) as
+          | Job<T>
+          | undefined;
+        return job
+          ? new JobLease(job, tenantId, token, {
+              lockDurationMs,
+              report,
+              announce: (tenant) => bell.ring(tenant),
+            })
+          : null;
+      }),
+    );
+    return jobs.filter((job): job is JobLease<T> => job !== null);
+  }
+
+  /**
+   * The tenant's Worker, made on first use: from then on its stalled check puts a crashed
+   * worker's jobs of that tenant back in the queue.
+   */
+  watch(tenantId: string): Worker<T> {
+    let worker = this.workers.get(tenantId);
+    if (worker) return worker;
+    const { model, connection, lockDurationMs, bell, report } = this.options;
+    worker = new Worker<T>(
+      tenantQueueName(model, tenantId),
+      null,
+      {
+        connection,
+        prefix: QUEUE_PREFIX,
+        lockDuration: lockDurationMs,
+        stalledInterval: lockDurationMs / 2,
+        autorun: false,
+      },
+      sharedConnectionBackend,
+    );
+    worker.on('error', (error) => report('queue_error', { tenantId, error }));
+    // Its stalled check put a dead worker's job back in the queue: mark the tenant and ring.
+    worker.on('stalled', () => {
+      void bell
+        .ring(tenantId)
+        .catch((error: unknown) =>
+          report('stalled_ring_failed', { tenantId, error }),
+        );
+    });
+    void worker
+      .startStalledCheckTimer()
+      .catch((error: unknown) => report('queue_error', { tenantId, error }));
+    this.workers.set(tenantId, worker);
+    return worker;
+  }
+
+  /** Releases the tenants' Workers (after the taken jobs finished). */
+  async close(): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.close()));
+  }
+}
