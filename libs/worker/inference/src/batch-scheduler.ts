@@ -1,97 +1,43 @@
-import type { CausalLmSession } from './causal-lm-session';
+import type {
+  CausalLmSession,
+  ForwardInput,
+  ForwardOutput,
+} from './causal-lm-session';
 import type { ChoiceStream } from './choice-stream';
-import { InferenceError } from './inference-error';
 import { KvCache } from './kv-cache';
+import {
+  AdmissionQueue,
+  reservationOf,
+  resolveSchedulerLimits,
+} from './scheduler/admission-queue';
+import {
+  nextChunk,
+  PrefillTurns,
+  type Prefill,
+} from './scheduler/chunked-prefill';
+import {
+  decodeInput,
+  LengthGroups,
+  type Placed,
+} from './scheduler/length-groups';
+import { RequestSettler } from './scheduler/request-settler';
+import {
+  sampleNext,
+  type PendingRequest,
+  type ScheduledRequest,
+} from './scheduler/scheduled-request';
+import {
+  emptySchedulerStats,
+  type SchedulerStats,
+} from './scheduler/scheduler-stats';
 import type { ChoiceDelta, GenerationResult, SchedulerLimits } from './types';
 
-/** One request as the scheduler runs it: a prompt and its choices, each a sequence of the batch. */
-export interface ScheduledRequest {
-  promptTokenIds: readonly number[];
-  /** The request's choices; each becomes one sequence in the running batch. */
-  choices: readonly ChoiceStream[];
-  /** Most tokens each choice may generate (for the memory reservation). */
-  maxTokens: number;
-  /** Called once per model step with a delta for each of this request's choices that advanced. */
-  onDelta: (deltas: ChoiceDelta[]) => void;
-  /** Aborting it ends the request with `cancelled` (its partial result attached) at the next step. */
-  signal?: AbortSignal;
-}
-
-/** Cumulative counters, for metrics and benchmarks. */
-export interface SchedulerStats {
-  /** Prompts groups fully prefilled (a group may take several chunks). */
-  prefills: number;
-  /** Prefill model runs: one per chunk. */
-  prefillChunks: number;
-  /** Decode model runs: one per length group per step. */
-  decodeSteps: number;
-  /** Tokens sampled (prefill and decode). */
-  tokens: number;
-  /** Sum of the batch sizes of the decode runs. */
-  decodeRows: number;
-  /** Milliseconds inside model runs (ONNX Runtime plus tensor building). */
-  forwardMs: number;
-  /** Milliseconds of scheduler loop iterations, model runs included. */
-  loopMs: number;
-}
+export { DEFAULT_SCHEDULER_LIMITS } from './scheduler/admission-queue';
+export type { ScheduledRequest } from './scheduler/scheduled-request';
+export type { SchedulerStats } from './scheduler/scheduler-stats';
 
 /** The parts of a {@link CausalLmSession} the scheduler drives. */
 export type BatchModel = Pick<CausalLmSession, 'forward' | 'kvLayout'>;
-
-interface Pending {
-  spec: ScheduledRequest;
-  reservedTokens: number;
-  unfinished: number;
-  settled: boolean;
-  resolve: (result: GenerationResult) => void;
-  reject: (error: unknown) => void;
-}
-
-/**
- * Requests admitted together whose prompts are being prefilled, left-padded to one width. A group
- * wider than `maxPrefillTokens` (only ever a lone long prompt) is prefilled a chunk per loop
- * iteration, so running sequences keep decoding in between.
- */
-interface Prefill {
-  requests: Pending[];
-  width: number;
-  /** Columns of the padded prompts already in `cache`. */
-  done: number;
-  cache?: KvCache;
-}
-
-/** A running choice: one row of its group's cache. */
-interface Sequence {
-  request: Pending;
-  choice: ChoiceStream;
-  /** Real (unpadded) positions cached for this sequence; also the position of its next token. */
-  length: number;
-  lastToken: number;
-}
-
-/** Running sequences of similar length that decode in one model run over one left-padded cache. */
-interface Group {
-  rows: Sequence[];
-  cache: KvCache;
-  /** Positions in `cache`: the longest row's length. */
-  width: number;
-}
-
-/** Where a sequence's cached positions are: the last `keep` positions of `row` of `cache`. */
-interface Placed {
-  seq: Sequence;
-  cache: KvCache;
-  row: number;
-  keep: number;
-}
-
-/** Defaults of {@link SchedulerLimits} that do not depend on the model. */
-export const DEFAULT_SCHEDULER_LIMITS = {
-  maxBatchSize: 32,
-  kvBudgetBytes: 2 ** 31,
-  maxPrefillTokens: 2048,
-  freePaddingTokens: 64,
-} as const;
 
 /**
  * Continuous batching over one causal LM. Requests wait in FIFO order and are admitted between
@@ -110,22 +56,11 @@ export const DEFAULT_SCHEDULER_LIMITS = {
  */
 export class BatchScheduler {
   readonly limits: SchedulerLimits;
-  readonly stats: SchedulerStats = {
-    prefills: 0,
-    prefillChunks: 0,
-    decodeSteps: 0,
-    tokens: 0,
-    decodeRows: 0,
-    forwardMs: 0,
-    loopMs: 0,
-  };
-  private readonly bytesPerToken: number;
-  private readonly waiting: Pending[] = [];
-  private groups: Group[] = [];
-  private prefilling: Prefill | undefined;
-  /** Whether the last prefill run was a chunk of {@link prefilling} (short prompts go next). */
-  private chunkRanLast = false;
-  private reservedTokens = 0;
+  readonly stats: SchedulerStats = emptySchedulerStats();
+  private readonly admission: AdmissionQueue;
+  private readonly prefill = new PrefillTurns();
+  private readonly groups: LengthGroups;
+  private readonly settler: RequestSettler;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -133,32 +68,24 @@ export class BatchScheduler {
     contextLength: number,
     limits: Partial<SchedulerLimits> = {},
   ) {
-    const maxBatchSize =
-      limits.maxBatchSize ?? DEFAULT_SCHEDULER_LIMITS.maxBatchSize;
-    this.limits = {
-      maxBatchSize,
-      maxTokensInFlight:
-        limits.maxTokensInFlight ?? maxBatchSize * contextLength,
-      kvBudgetBytes:
-        limits.kvBudgetBytes ?? DEFAULT_SCHEDULER_LIMITS.kvBudgetBytes,
-      maxPrefillTokens:
-        limits.maxPrefillTokens ?? DEFAULT_SCHEDULER_LIMITS.maxPrefillTokens,
-      freePaddingTokens:
-        limits.freePaddingTokens ?? DEFAULT_SCHEDULER_LIMITS.freePaddingTokens,
-    };
-    for (const [name, value] of Object.entries(this.limits))
-      if (!(value >= 1)) throw new RangeError(`${name} must be at least 1`);
-    this.bytesPerToken = KvCache.bytesPerToken(model.kvLayout);
+    this.limits = resolveSchedulerLimits(contextLength, limits);
+    this.admission = new AdmissionQueue(
+      this.limits,
+      KvCache.bytesPerToken(model.kvLayout),
+    );
+    this.groups = new LengthGroups(
+      model.kvLayout,
+      this.limits.freePaddingTokens,
+    );
+    this.settler = new RequestSettler(this.admission, this.groups);
   }
 
   /** Sequences decoding now and requests waiting for admission or still in prefill. */
   get load(): { running: number; waiting: number; reservedTokens: number } {
     return {
-      running: this.running,
-      waiting:
-        this.waiting.length +
-        (this.prefilling?.requests.filter((r) => !r.settled).length ?? 0),
-      reservedTokens: this.reservedTokens,
+      running: this.groups.sequences,
+      waiting: this.admission.length + this.prefill.requests.length,
+      reservedTokens: this.admission.reservedTokens,
     };
   }
 
@@ -170,23 +97,11 @@ export class BatchScheduler {
    *   `model_error` when a model run fails (every request in that run fails with it).
    */
   submit(spec: ScheduledRequest): Promise<GenerationResult> {
-    const reservedTokens =
-      (spec.promptTokenIds.length + spec.maxTokens) * spec.choices.length;
-    if (
-      reservedTokens > this.limits.maxTokensInFlight ||
-      reservedTokens * this.bytesPerToken > this.limits.kvBudgetBytes
-    ) {
-      return Promise.reject(
-        new InferenceError(
-          'context_length_exceeded',
-          `This request needs up to ${reservedTokens} tokens of KV cache (prompt plus max_tokens, times n), ` +
-            'more than this worker can hold. Please reduce max_tokens, n or the prompt.',
-          'max_tokens',
-        ),
-      );
-    }
+    const reservedTokens = reservationOf(spec);
+    const tooLarge = this.admission.tooLarge(reservedTokens);
+    if (tooLarge) return Promise.reject(tooLarge);
     return new Promise<GenerationResult>((resolve, reject) => {
-      this.waiting.push({
+      this.admission.push({
         spec,
         reservedTokens,
         unfinished: spec.choices.length,
@@ -208,137 +123,62 @@ export class BatchScheduler {
       });
   }
 
-  private get running(): number {
-    return this.groups.reduce((sum, g) => sum + g.rows.length, 0);
-  }
-
   private get busy(): boolean {
     return (
-      this.waiting.length > 0 ||
-      this.groups.length > 0 ||
-      this.prefilling !== undefined
+      this.admission.length > 0 ||
+      this.groups.all.length > 0 ||
+      this.prefill.current !== undefined
     );
   }
 
   private async run(): Promise<void> {
     while (this.busy) {
       const started = performance.now();
-      this.dropCancelled();
-      await this.prefillStep();
-      if (this.groups.length > 0) await this.decode();
+      this.settler.dropCancelled(this.prefill.current);
+      // One prefill run at most per iteration, so running sequences wait one chunk at most.
+      // Admission counts the sequences of prompts still prefilling too: they join soon.
+      const prefill = this.prefill.next((oneRunOnly) =>
+        this.admission.admit(
+          this.groups.sequences + this.prefill.sequences,
+          oneRunOnly,
+        ),
+      );
+      if (prefill) await this.prefillChunk(prefill);
+      if (this.groups.all.length > 0) await this.decode();
       this.stats.loopMs += performance.now() - started;
       // Let submissions, cancels and report I/O in between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
-  /**
-   * At most one prefill run per loop iteration. A long prompt part-way through its chunks takes
-   * turns with prompts that arrived after it and fit in one run: they wait for one chunk, not all.
-   */
-  private async prefillStep(): Promise<void> {
-    const long = this.prefilling;
-    if (long) {
-      const short = this.chunkRanLast ? this.admit(true) : [];
-      this.chunkRanLast = short.length === 0;
-      await this.prefillChunk(short.length > 0 ? prefillOf(short) : long);
-      return;
-    }
-    const admitted = this.admit(false);
-    if (admitted.length === 0) return;
-    this.prefilling = prefillOf(admitted);
-    this.chunkRanLast = true;
-    await this.prefillChunk(this.prefilling);
-  }
-
-  /**
-   * Takes waiting requests, in FIFO order, while the limits allow. The head of the queue waits
-   * until it fits, so a large request is never starved; with `oneRunOnly` (beside a long prompt
-   * still prefilling) it also waits when its prompt would need chunks of its own.
-   */
-  private admit(oneRunOnly: boolean): Pending[] {
-    const admitted: Pending[] = [];
-    // Sequences decoding now, and those of the prompts still prefilling (they join soon).
-    let sequences =
-      this.running +
-      (this.prefilling?.requests ?? [])
-        .filter((r) => !r.settled)
-        .reduce((sum, r) => sum + r.spec.choices.length, 0);
-    let widest = 0;
-    while (this.waiting.length > 0) {
-      const next = this.waiting[0];
-      const n = next.spec.choices.length;
-      const empty = sequences === 0;
-      const tokens = this.reservedTokens + next.reservedTokens;
-      const width = Math.max(widest, next.spec.promptTokenIds.length);
-      if (
-        !empty &&
-        (sequences + n > this.limits.maxBatchSize ||
-          tokens > this.limits.maxTokensInFlight ||
-          tokens * this.bytesPerToken > this.limits.kvBudgetBytes)
-      )
-        break;
-      if (
-        (admitted.length > 0 || oneRunOnly) &&
-        width * (admitted.length + 1) > this.limits.maxPrefillTokens
-      )
-        break;
-      this.waiting.shift();
-      admitted.push(next);
-      this.reservedTokens = tokens;
-      sequences += n;
-      widest = width;
-    }
-    return admitted;
-  }
-
   // Runs the group's next chunk; after the last one its choices sample their first token and join.
   private async prefillChunk(group: Prefill): Promise<void> {
-    const { requests, width, done } = group;
-    const finish = () => {
-      if (this.prefilling === group) this.prefilling = undefined;
-    };
-    if (requests.every((r) => r.settled)) {
-      finish();
+    if (group.requests.every((r) => r.settled)) {
+      this.prefill.finish(group);
       return;
     }
-    const chunk = Math.max(
-      1,
-      Math.floor(this.limits.maxPrefillTokens / requests.length),
-    );
-    const end = Math.min(width, done + chunk);
-    const pad = (r: Pending) => width - r.spec.promptTokenIds.length;
+    const { input, end } = nextChunk(group, this.limits.maxPrefillTokens);
     let out;
     try {
-      out = await this.forward({
-        inputIds: requests.map((r) =>
-          Array.from({ length: end - done }, (_, i) => {
-            const col = done + i - pad(r);
-            return col < 0 ? 0 : r.spec.promptTokenIds[col];
-          }),
-        ),
-        attentionMask: requests.map((r) => mask(pad(r), end)),
-        positionIds: requests.map((r) =>
-          Array.from({ length: end - done }, (_, i) =>
-            Math.max(0, done + i - pad(r)),
-          ),
-        ),
-        past: group.cache,
-        phase: 'prefill',
-      });
+      out = await this.forward(input);
     } catch (error) {
-      finish();
-      for (const r of requests) this.fail(r, error);
+      this.prefill.finish(group);
+      for (const r of group.requests) this.settler.fail(r, error);
       return;
     }
     this.stats.prefillChunks++;
-    if (end < width) {
+    if (end < group.width) {
       group.cache = out.present;
       group.done = end;
       return;
     }
-    finish();
+    this.prefill.finish(group);
     this.stats.prefills++;
+    this.join(group.requests, out);
+  }
+
+  // Each choice samples its first token from its prompt's last logits; unfinished ones join.
+  private join(requests: PendingRequest[], out: ForwardOutput): void {
     const { logits, logitsDims, present } = out;
     const vocab = logitsDims[2];
     const joining: Placed[] = [];
@@ -357,26 +197,20 @@ export class BatchScheduler {
           });
         return delta;
       });
-      this.emit(request, deltas);
+      this.settler.emit(request, deltas);
     });
-    if (joining.length > 0) this.regroup([...this.placed(), ...joining]);
+    if (joining.length > 0) this.groups.regroup(joining);
   }
 
   // One decode step: every group runs once; deltas go out after all groups have stepped.
   private async decode(): Promise<void> {
-    const byRequest = new Map<Pending, ChoiceDelta[]>();
-    const failed = new Map<Pending, unknown>();
-    for (const group of this.groups) {
+    const byRequest = new Map<PendingRequest, ChoiceDelta[]>();
+    const failed = new Map<PendingRequest, unknown>();
+    for (const group of this.groups.all) {
       const { rows, width } = group;
       let out;
       try {
-        out = await this.forward({
-          inputIds: rows.map((s) => [s.lastToken]),
-          attentionMask: rows.map((s) => mask(width - s.length, width + 1)),
-          positionIds: rows.map((s) => [s.length]),
-          past: group.cache,
-          phase: 'decode',
-        });
+        out = await this.forward(decodeInput(group));
       } catch (error) {
         for (const s of rows) failed.set(s.request, error);
         continue;
@@ -400,157 +234,23 @@ export class BatchScheduler {
       });
     }
     byRequest.forEach((deltas, request) => {
-      if (!failed.has(request)) this.emit(request, deltas);
+      if (!failed.has(request)) this.settler.emit(request, deltas);
     });
-    failed.forEach((error, request) => this.fail(request, error));
-    if (
-      this.groups.some((g) =>
-        g.rows.some((s) => s.choice.finishReason || s.request.settled),
-      )
-    )
-      this.leave();
+    failed.forEach((error, request) => this.settler.fail(request, error));
+    if (this.groups.hasEnded()) this.groups.regroup();
   }
 
   private advance(
-    request: Pending,
+    request: PendingRequest,
     choice: ChoiceStream,
     logits: Float32Array,
   ): { delta: ChoiceDelta; token: number } {
-    const token = choice.sample(logits);
-    const text = choice.accept(token);
-    const logprob = choice.lastLogprob();
+    const next = sampleNext(request, choice, logits);
     this.stats.tokens++;
-    if (choice.finishReason) request.unfinished--;
-    return {
-      token,
-      delta: {
-        index: choice.index,
-        text,
-        tokens: 1,
-        ...(logprob ? { logprobs: [logprob] } : {}),
-      },
-    };
+    return next;
   }
 
-  private emit(request: Pending, deltas: ChoiceDelta[]): void {
-    if (request.settled) return;
-    try {
-      request.spec.onDelta(deltas);
-    } catch (error) {
-      this.fail(request, error);
-      return;
-    }
-    if (request.unfinished === 0) {
-      this.settle(request);
-      request.resolve(resultOf(request.spec));
-    }
-  }
-
-  // Ends cancelled requests, waiting or running, with their partial result.
-  private dropCancelled(): void {
-    const cancelled = (r: Pending) => r.spec.signal?.aborted === true;
-    // settle() takes a waiting request off the queue; only admitted ones give back a reservation.
-    for (const request of this.waiting.filter(cancelled)) this.cancel(request);
-    for (const request of this.prefilling?.requests ?? [])
-      if (cancelled(request)) this.cancel(request);
-    const running = new Set(
-      this.groups.flatMap((g) => g.rows.map((s) => s.request)),
-    );
-    let changed = false;
-    for (const request of running)
-      if (cancelled(request)) {
-        this.cancel(request);
-        changed = true;
-      }
-    if (changed) this.leave();
-  }
-
-  private cancel(request: Pending): void {
-    const error = new InferenceError('cancelled', 'generation was cancelled');
-    error.partial = resultOf(request.spec);
-    this.settle(request);
-    request.reject(error);
-  }
-
-  private fail(request: Pending, error: unknown): void {
-    if (request.settled) return;
-    this.settle(request);
-    request.reject(
-      error instanceof InferenceError
-        ? error
-        : new InferenceError(
-            'model_error',
-            error instanceof Error ? error.message : String(error),
-          ),
-    );
-    if (this.groups.some((g) => g.rows.some((s) => s.request === request)))
-      this.leave();
-  }
-
-  private settle(request: Pending): void {
-    if (request.settled) return;
-    request.settled = true;
-    const queued = this.waiting.indexOf(request);
-    if (queued >= 0) this.waiting.splice(queued, 1);
-    else this.reservedTokens -= request.reservedTokens;
-  }
-
-  // Drops finished and settled sequences and trims the padding they leave.
-  private leave(): void {
-    this.regroup(this.placed());
-  }
-
-  private placed(): Placed[] {
-    return this.groups.flatMap((g) =>
-      g.rows.map((seq, row) => ({
-        seq,
-        cache: g.cache,
-        row,
-        keep: seq.length,
-      })),
-    );
-  }
-
-  /**
-   * Sorts the live sequences by length and cuts them into groups where no row carries more
-   * padding than `freePaddingTokens` or half the group's width. A group whose rows, order and
-   * width are unchanged keeps its cache; any other is gathered anew.
-   */
-  private regroup(placed: Placed[]): void {
-    const live = placed
-      .filter(({ seq }) => !seq.choice.finishReason && !seq.request.settled)
-      .sort((a, b) => b.keep - a.keep);
-    const parts: Placed[][] = [];
-    for (const p of live) {
-      const part = parts.at(-1);
-      const width = part?.[0].keep ?? 0;
-      if (
-        part &&
-        (width - p.keep <= this.limits.freePaddingTokens || p.keep * 2 >= width)
-      )
-        part.push(p);
-      else parts.push([p]);
-    }
-    this.groups = parts.map((part) => {
-      const width = part[0].keep;
-      const cache = part[0].cache;
-      const unchanged =
-        cache.batch === part.length &&
-        cache.length === width &&
-        part.every((p, i) => p.cache === cache && p.row === i);
-      return {
-        rows: part.map((p) => p.seq),
-        width,
-        cache: unchanged
-          ? cache
-          : KvCache.gather(this.model.kvLayout, part, width),
-      };
-    });
-  }
-
-  private async forward(
-    input: Parameters<BatchModel['forward']>[0],
-  ): ReturnType<BatchModel['forward']> {
+  private async forward(input: ForwardInput): Promise<ForwardOutput> {
     const started = performance.now();
     try {
       return await this.model.forward(input, true);
@@ -558,29 +258,4 @@ export class BatchScheduler {
       this.stats.forwardMs += performance.now() - started;
     }
   }
-}
-
-/** A prefill group of admitted requests, left-padded to the longest prompt. */
-function prefillOf(requests: Pending[]): Prefill {
-  return {
-    requests,
-    width: Math.max(...requests.map((r) => r.spec.promptTokenIds.length)),
-    done: 0,
-  };
-}
-
-/** `pad` zeros then ones, `width` in all. */
-function mask(pad: number, width: number): number[] {
-  const row = new Array<number>(width).fill(1);
-  row.fill(0, 0, pad);
-  return row;
-}
-
-function resultOf(spec: ScheduledRequest): GenerationResult {
-  const choices = spec.choices.map((c) => c.result());
-  return {
-    promptTokens: spec.promptTokenIds.length,
-    completionTokens: choices.reduce((sum, c) => sum + c.completionTokens, 0),
-    choices,
-  };
 }
