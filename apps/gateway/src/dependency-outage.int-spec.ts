@@ -1,3 +1,4 @@
+import { GatewayMetrics } from '@marquee/shared/util-observability';
 import { HttpClient, type Reply } from './testing/http';
 import { isOpenAiError } from './testing/raw-http';
 import { type ProxyMode, TcpProxy } from './testing/tcp-proxy';
@@ -101,6 +102,11 @@ describe('PostgreSQL or Redis unavailable: 503 with retry-after, fast, and recov
 
     it('answers a completion and the worker list with 503, never 500, then recovers', async () => {
       expect((await asAdmin('GET', '/admin/v1/workers')).status).toBe(200);
+      const handled = async (operation: string) =>
+        (
+          await gw.app.get(GatewayMetrics).handledFailureCount.get()
+        ).values.find((v) => v.labels.operation === operation)?.value ?? 0;
+      const presenceFailuresBefore = await handled('presence.read');
       redis.set(mode);
       const completion = await timed(() =>
         http.call('POST', '/v1/completions', {
@@ -116,6 +122,10 @@ describe('PostgreSQL or Redis unavailable: 503 with retry-after, fast, and recov
       expect(workers.status).toBe(503);
       expect(isOpenAiError(workers.body)).toBe(true);
       expect(workers.ms).toBeLessThan(ANSWER_WITHIN_MS);
+      // The operator sees the outage on /metrics, not only the clients in their 503s.
+      expect(await handled('presence.read')).toBeGreaterThan(
+        presenceFailuresBefore,
+      );
       redis.set('up');
       // ioredis reconnects within its capped backoff (one second): no restart.
       const deadline = Date.now() + 5_000;

@@ -1,4 +1,10 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnModuleDestroy,
+  Optional,
+} from '@nestjs/common';
+import { GatewayMetrics } from '@marquee/shared/util-observability';
 import { Redis } from 'ioredis';
 
 /** DI token for the Redis URL. */
@@ -26,7 +32,10 @@ export const REDIS_COMMAND_LIMITS = {
 export class RedisConnection implements OnModuleDestroy {
   readonly client: Redis;
 
-  constructor(@Inject(REDIS_URL) readonly url: string) {
+  constructor(
+    @Inject(REDIS_URL) readonly url: string,
+    @Optional() metrics?: GatewayMetrics,
+  ) {
     this.client = new Redis(url, {
       lazyConnect: false,
       // Commands issued while (re)connecting wait, but only for one reconnection attempt and at
@@ -38,8 +47,11 @@ export class RedisConnection implements OnModuleDestroy {
       retryStrategy: (attempt) =>
         Math.min(attempt * 100, REDIS_COMMAND_LIMITS.maxReconnectDelayMs),
     });
-    // Errors surface through failing commands and the readiness probe; don't crash on them.
-    this.client.on('error', () => undefined);
+    // Errors also surface through failing commands and the readiness probe; an outage is
+    // logged once here, and never crashes the process.
+    this.client.on('error', (error) =>
+      metrics?.failures.report('redis.connection', error),
+    );
   }
 
   async ping(): Promise<boolean> {

@@ -74,7 +74,7 @@ export abstract class TenantQueues<T extends RoutedJob>
   /**
    * Takes a job back if no worker has it: `withdrawn` (removed now), `taken` (a worker holds it
    * and will report), or `gone` (finished, failed or never there: no worker will report on it
-   * any more).
+   * any more). Rejects when Redis cannot be asked; the caller decides what that means.
    */
   async withdraw(
     model: string,
@@ -82,16 +82,12 @@ export abstract class TenantQueues<T extends RoutedJob>
     requestId: string,
   ): Promise<WithdrawOutcome> {
     const queue = this.queue(model, tenantId);
-    try {
-      // BullMQ's remove answers 1 for a missing or ended job too, so look first.
-      const state = await this.liveState(queue, requestId);
-      if (state === null) return 'gone';
-      if (state === 'active') return 'taken';
-      return (await queue.remove(requestId)) === 1 ? 'withdrawn' : 'taken';
-    } catch {
-      // remove throws for a locked job: a worker has it.
-      return 'taken';
-    }
+    // BullMQ's remove answers 1 for a missing or ended job too, so look first; it answers 0
+    // for a job a worker has locked meanwhile.
+    const state = await this.liveState(queue, requestId);
+    if (state === null) return 'gone';
+    if (state === 'active') return 'taken';
+    return (await queue.remove(requestId)) === 1 ? 'withdrawn' : 'taken';
   }
 
   /** Whether the job is still waiting or held by a worker (not ended, not lost). */

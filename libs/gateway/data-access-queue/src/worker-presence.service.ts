@@ -1,16 +1,20 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import {
   WORKER_INDEX_KEY,
   type WorkerPresence,
   workerPresenceKey,
   workerPresenceSchema,
 } from '@marquee/contracts/queue';
+import { GatewayMetrics } from '@marquee/shared/util-observability';
 import { RedisConnection } from './redis.provider';
 
 /** Reads which workers are alive: the workers' index, then their self-expiring presence keys. */
 @Injectable()
 export class WorkerPresenceService {
-  constructor(private readonly redis: RedisConnection) {}
+  constructor(
+    private readonly redis: RedisConnection,
+    @Optional() private readonly metrics?: GatewayMetrics,
+  ) {}
 
   async live(): Promise<WorkerPresence[]> {
     const replies = await this.redis.client
@@ -27,9 +31,10 @@ export class WorkerPresenceService {
     return values.flatMap((value) => {
       if (!value) return [];
       try {
-        const parsed = workerPresenceSchema.safeParse(JSON.parse(value));
-        return parsed.success ? [parsed.data] : [];
-      } catch {
+        return [workerPresenceSchema.parse(JSON.parse(value))];
+      } catch (error) {
+        // A worker of another version, say: it is not counted as live.
+        this.metrics?.failures.report('presence.parse', error);
         return [];
       }
     });

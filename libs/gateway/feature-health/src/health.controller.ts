@@ -40,7 +40,11 @@ export class HealthController {
       this.prisma.ping(),
       this.redis.ping(),
     ]);
-    const workers = redis ? await this.presence.live().catch(() => []) : [];
+    const workers = redis
+      ? await this.presence
+          .live()
+          .catch(this.metrics.failures.fallback('presence.read', []))
+      : [];
     this.metrics.liveWorkers.set(workers.length);
     const models = [...new Set(workers.flatMap((w) => w.models))].sort();
     const up =

@@ -5,6 +5,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import type { MarqueeRequestState } from '@marquee/gateway/util-http';
+import { GatewayMetrics } from '@marquee/shared/util-observability';
 import type { FastifyReply } from 'fastify';
 import { type Observable, mergeMap } from 'rxjs';
 import { AdmissionService } from './admission.service';
@@ -16,7 +17,10 @@ import { AdmissionService } from './admission.service';
  */
 @Injectable()
 export class RateLimitHeadersInterceptor implements NestInterceptor {
-  constructor(private readonly admission: AdmissionService) {}
+  constructor(
+    private readonly admission: AdmissionService,
+    private readonly metrics: GatewayMetrics,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();
@@ -33,7 +37,10 @@ export class RateLimitHeadersInterceptor implements NestInterceptor {
           return body;
         const headers = await this.admission
           .peek(principal.tenantId, principal.apiKeyId, principal)
-          .catch(() => null);
+          // Headers are a courtesy: the answer goes without them.
+          .catch(
+            this.metrics.failures.fallback('rate_limit_headers.read', null),
+          );
         if (headers && !reply.raw.headersSent) void reply.headers(headers);
         return body;
       }),

@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import {
   createRegistry,
   INTER_TOKEN_BUCKETS,
   LATENCY_BUCKETS,
 } from './metrics-registry';
+import { HandledFailures } from './handled-failures';
 
 /**
  * Why the gateway turned a request away before queueing it. The billing/quotas side reports
@@ -148,6 +149,19 @@ export class GatewayMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+
+  readonly handledFailureCount = new Counter({
+    name: 'marquee_gateway_handled_failures_total',
+    help: 'Failures the gateway handled on its own (a fallback, a retry, a 503), by operation',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
+  /** Reports failures handled with a fallback: counted here, logged once per outage. */
+  readonly failures = new HandledFailures(
+    this.handledFailureCount,
+    new Logger('HandledFailures'),
+  );
 
   /** Counts a refused request (rate limit, quota, budget, ...). */
   recordAdmissionRefusal(reason: AdmissionRefusalReason): void {

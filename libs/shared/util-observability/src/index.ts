@@ -1,6 +1,7 @@
 export * from './drain-state';
 export * from './gateway-metrics';
 export * from './gpu-memory';
+export * from './handled-failures';
 export * from './logger-params';
 export * from './metrics-registry';
 export * from './secret-scrubber';

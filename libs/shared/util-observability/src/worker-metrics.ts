@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import {
   createRegistry,
   LATENCY_BUCKETS,
   QUEUE_WAIT_BUCKETS,
 } from './metrics-registry';
+import { HandledFailures } from './handled-failures';
 
 /** The worker's Prometheus metrics (served on METRICS_PORT at `/metrics`). */
 @Injectable()
@@ -41,6 +42,19 @@ export class WorkerMetrics {
     labelNames: ['model', 'kind'] as const,
     registers: [this.registry],
   });
+
+  readonly handledFailureCount = new Counter({
+    name: 'marquee_worker_handled_failures_total',
+    help: 'Failures the worker handled on its own (a fallback or a retry), by operation',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
+  /** Reports failures handled with a fallback: counted here, logged once per outage. */
+  readonly failures = new HandledFailures(
+    this.handledFailureCount,
+    new Logger('HandledFailures'),
+  );
 
   readonly jobs = new Counter({
     name: 'marquee_worker_jobs_total',

@@ -31,8 +31,10 @@ export class ModelHost {
   static async load(config: WorkerConfig): Promise<ModelHost> {
     const entries = await readdir(config.modelsDir, {
       withFileTypes: true,
-    }).catch(() => {
-      throw new Error(`MODELS_DIR ${config.modelsDir} cannot be read`);
+    }).catch((error: unknown) => {
+      throw new Error(
+        `MODELS_DIR ${config.modelsDir} cannot be read: ${(error as Error).message}`,
+      );
     });
     const generators = new Map<string, TextGenerator>();
     const embedders = new Map<string, Embedder>();

@@ -82,8 +82,9 @@ export class WorkerGauges implements OnModuleDestroy {
       }
       for (const [state, value] of Object.entries(totals))
         this.metrics.queueJobs.set({ model, state }, value);
-    } catch {
+    } catch (error) {
       // Redis down: keep the last values; readiness reports the outage.
+      this.metrics.failures.report('queue.count', error, { model });
     }
   }
 
@@ -91,7 +92,9 @@ export class WorkerGauges implements OnModuleDestroy {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: this.redis, prefix: QUEUE_PREFIX });
-      queue.on('error', () => undefined);
+      queue.on('error', (error) =>
+        this.metrics.failures.report('queue.count', error, { queue: name }),
+      );
       this.queues.set(name, queue);
     }
     return queue;

@@ -7,9 +7,11 @@ import { type Model, ModelRepository } from '@marquee/gateway/data-access-db';
 import { ModelControl } from '@marquee/gateway/data-access-queue';
 import { RequireAdmin } from '@marquee/gateway/feature-auth';
 import { ApiError, ApiRoute, parseInput } from '@marquee/gateway/util-http';
+import { GatewayMetrics } from '@marquee/shared/util-observability';
 import { z } from 'zod';
 import { AdminController } from '../http/admin-controller';
 import { Audited } from '../http/audited';
+import { redisUnavailable } from '../http/redis-unavailable';
 import { idOf } from '../http/uuid-param';
 
 const target = z.strictObject({
@@ -26,6 +28,7 @@ export class ModelLoadingController {
   constructor(
     private readonly models: ModelRepository,
     private readonly control: ModelControl,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   @Post('models/:id/load')
@@ -87,12 +90,11 @@ export class ModelLoadingController {
   }
 
   private async send(model: Model, message: ModelControlMessage) {
-    const workersNotified = await this.control.send(message).catch(() => {
-      throw ApiError.unavailable(
-        'Redis is unavailable; try again shortly.',
-        'queue_unavailable',
-      );
-    });
+    const workersNotified = await this.control.send(message).catch(
+      this.metrics.failures.replace('model_control.send', redisUnavailable, {
+        model: model.name,
+      }),
+    );
     return {
       id: model.id,
       object: 'model.desired_state' as const,

@@ -5,16 +5,12 @@ import {
 } from '@marquee/gateway/data-access-db';
 import { WorkerPresenceService } from '@marquee/gateway/data-access-queue';
 import { RequireAdmin } from '@marquee/gateway/feature-auth';
-import { ApiError, ApiRoute } from '@marquee/gateway/util-http';
+import { ApiRoute } from '@marquee/gateway/util-http';
+import { GatewayMetrics } from '@marquee/shared/util-observability';
 import { AdminController } from '../http/admin-controller';
+import { redisUnavailable } from '../http/redis-unavailable';
 import { LatencyWindow } from '../stats/latency-window.service';
 import { QueueDepths } from './queue-depths.service';
-
-const redisDown = () =>
-  ApiError.unavailable(
-    'Redis is unavailable; try again shortly.',
-    'queue_unavailable',
-  );
 
 /** Queues and workers: is the pool keeping up, and whose requests wait. */
 @AdminController('queues')
@@ -25,6 +21,7 @@ export class QueuesController {
     private readonly tenants: TenantRepository,
     private readonly presence: WorkerPresenceService,
     private readonly latency: LatencyWindow,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   @Get('queues')
@@ -40,14 +37,12 @@ export class QueuesController {
     const [depths, workers] = await Promise.all([
       this.depths.forModels(models),
       this.presence.live(),
-    ]).catch(() => {
-      throw redisDown();
-    });
+    ]).catch(this.metrics.failures.replace('queues.read', redisUnavailable));
     const heartbeats = await this.depths
       .lastHeartbeats(workers.map((w) => w.workerId))
-      .catch(() => {
-        throw redisDown();
-      });
+      .catch(
+        this.metrics.failures.replace('heartbeats.read', redisUnavailable),
+      );
     const names = new Map<string, string>();
     for (const id of new Set(depths.map((d) => d.tenantId))) {
       const tenant = await this.tenants.findById(id);

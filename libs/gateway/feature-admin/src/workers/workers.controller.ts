@@ -2,8 +2,10 @@ import { Get } from '@nestjs/common';
 import type { WorkerPresence } from '@marquee/contracts/queue';
 import { WorkerPresenceService } from '@marquee/gateway/data-access-queue';
 import { RequireAdmin } from '@marquee/gateway/feature-auth';
-import { ApiError, ApiRoute } from '@marquee/gateway/util-http';
+import { ApiRoute } from '@marquee/gateway/util-http';
+import { GatewayMetrics } from '@marquee/shared/util-observability';
 import { AdminController } from '../http/admin-controller';
+import { redisUnavailable } from '../http/redis-unavailable';
 import { list } from '../http/present';
 
 const presentWorker = (w: WorkerPresence) => ({
@@ -18,7 +20,10 @@ const presentWorker = (w: WorkerPresence) => ({
 /** The live workers, as they announce themselves in Redis. */
 @AdminController('workers')
 export class WorkersController {
-  constructor(private readonly presence: WorkerPresenceService) {}
+  constructor(
+    private readonly presence: WorkerPresenceService,
+    private readonly metrics: GatewayMetrics,
+  ) {}
 
   @Get('workers')
   @RequireAdmin('admin:read')
@@ -28,12 +33,9 @@ export class WorkersController {
       "From the workers' presence announcements (refreshed every few seconds; a stopped worker disappears within 8 s). `model_errors` names models a worker was asked to load and could not, with the reason.",
   })
   async list() {
-    const workers = await this.presence.live().catch(() => {
-      throw ApiError.unavailable(
-        'Redis is unavailable; try again shortly.',
-        'queue_unavailable',
-      );
-    });
+    const workers = await this.presence
+      .live()
+      .catch(this.metrics.failures.replace('presence.read', redisUnavailable));
     return list(
       workers
         .sort((a, b) => a.workerId.localeCompare(b.workerId))

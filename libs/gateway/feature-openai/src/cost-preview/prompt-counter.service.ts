@@ -3,11 +3,14 @@ import type { PromptPayload } from '@marquee/contracts/queue';
 import type { Model } from '@marquee/gateway/data-access-db';
 import { ApiError } from '@marquee/gateway/util-http';
 import { PromptError, PromptTokenizer } from '@marquee/shared/tokenization';
+import { GatewayMetrics } from '@marquee/shared/util-observability';
 
 /** Counts prompt tokens exactly as the worker will, with the model's own tokenizer and template. */
 @Injectable()
 export class PromptCounter {
   private readonly tokenizers = new Map<string, Promise<PromptTokenizer>>();
+
+  constructor(private readonly metrics: GatewayMetrics) {}
 
   async count(model: Model, prompts: PromptPayload[]): Promise<number> {
     const tokenizer = await this.tokenizer(model);
@@ -35,7 +38,10 @@ export class PromptCounter {
     const key = `${model.id}:${model.updatedAt.getTime()}`;
     let loading = this.tokenizers.get(key);
     if (!loading) {
-      loading = PromptTokenizer.load(model.artifactPath).catch(() => {
+      loading = PromptTokenizer.load(model.artifactPath).catch((error) => {
+        this.metrics.failures.report('tokenizer.load', error, {
+          model: model.name,
+        });
         this.tokenizers.delete(key);
         throw ApiError.unavailable(
           `The tokenizer of ${model.name} is not readable by this gateway.`,

@@ -41,9 +41,15 @@ export class GatewayPresence
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    // Not removed: workers see it expire within GATEWAY_ALIVE_TTL_S.
     await this.redis.client
       .del(gatewayAliveKey(this.config.gatewayId))
-      .catch(() => undefined);
+      .catch((error: unknown) =>
+        this.logger.warn(
+          { err: String(error) },
+          'gateway presence not removed at shutdown',
+        ),
+      );
   }
 
   private async refresh(): Promise<void> {

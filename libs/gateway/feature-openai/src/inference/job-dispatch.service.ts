@@ -11,6 +11,7 @@ import {
 } from '@marquee/gateway/feature-quotas';
 import { RequestRegistry } from '@marquee/gateway/transport-grpc';
 import { GatewayConfig } from '@marquee/gateway/util-config';
+import { GatewayMetrics } from '@marquee/shared/util-observability';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { jobRunKey } from '@marquee/contracts/queue';
 import { type QueueDeadline, queueDeadline } from './queue-deadline';
@@ -50,6 +51,7 @@ export class JobDispatch {
     private readonly admission: AdmissionService,
     private readonly presence: WorkerPresenceService,
     private readonly redis: RedisConnection,
+    private readonly metrics: GatewayMetrics,
   ) {
     // Back after an outage: the jobs it may have lost end their requests at once.
     let lost = false;
@@ -76,7 +78,8 @@ export class JobDispatch {
     let served: Set<string>;
     try {
       served = await this.servedModels(model);
-    } catch {
+    } catch (error) {
+      this.metrics.failures.report('presence.read', error, { model });
       throw ApiError.unavailable(
         'The request queue is unavailable; try again shortly.',
         'queue_unavailable',
@@ -119,7 +122,9 @@ export class JobDispatch {
   /** Queued requests of models no live worker serves any more end now, not at the timeout. */
   private async sweepUnserved(): Promise<void> {
     for (const [deadline, model] of this.waiting) {
-      const served = await this.servedModels(model).catch(() => null);
+      const served = await this.servedModels(model).catch(
+        this.metrics.failures.fallback('presence.read', null, { model }),
+      );
       if (served && !served.has(model)) deadline.expireNow();
     }
   }
@@ -170,9 +175,11 @@ export class JobDispatch {
         job.requestId,
         failure('queue_unavailable', 'queue unavailable'),
       );
-      await this.admission
-        .end(admission, { action: 'release' })
-        .catch(() => undefined);
+      await this.admission.end(admission, { action: 'release' }).catch(
+        this.metrics.failures.fallback('admission.release', undefined, {
+          requestId: job.requestId,
+        }),
+      );
       this.logger.error(
         { requestId: job.requestId, err: String(error) },
         'enqueue failed',
@@ -188,6 +195,11 @@ export class JobDispatch {
       withdraw: () => queue.withdraw(job.model, job.tenantId, job.requestId),
       exists: () => queue.exists(job.model, job.tenantId, job.requestId),
       fail: (event) => this.registry.fail(job.requestId, event),
+      onError: (operation, error) =>
+        this.metrics.failures.report(`queue.${operation}`, error, {
+          requestId: job.requestId,
+          model: job.model,
+        }),
     });
     this.waiting.set(deadline, job.model);
     this.sweeper ??= setInterval(() => {

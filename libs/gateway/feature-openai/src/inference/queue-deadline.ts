@@ -18,6 +18,11 @@ export interface QueueDeadlineOptions {
   exists: () => Promise<boolean>;
   /** Ends the request locally (no worker will report on it). */
   fail: (event: FailedEvent) => void;
+  /**
+   * A look at Redis failed (it was unreachable): the deadline acts as if a worker held the job
+   * and looks again later; this reports the failure.
+   */
+  onError?: (operation: 'withdraw' | 'exists', error: unknown) => void;
 }
 
 /**
@@ -57,10 +62,21 @@ export function queueDeadline(options: QueueDeadlineOptions): QueueDeadline {
   let timer: NodeJS.Timeout | undefined;
   let cleared = false;
   let goneBefore = false;
+  const withdraw = () =>
+    options.withdraw().catch((error: unknown) => {
+      options.onError?.('withdraw', error);
+      return 'taken' as const;
+    });
+  // Unknown counts as present: the job is not declared lost on a failed look.
+  const exists = () =>
+    options.exists().catch((error: unknown) => {
+      options.onError?.('exists', error);
+      return true;
+    });
   const check = async () => {
     if (cleared || options.started()) return;
     // Redis unreachable: look again later, as for a job a worker holds.
-    const outcome = await options.withdraw().catch(() => 'taken' as const);
+    const outcome = await withdraw();
     if (cleared || options.started()) return;
     if (outcome === 'withdrawn')
       options.fail(
@@ -87,21 +103,18 @@ export function queueDeadline(options: QueueDeadlineOptions): QueueDeadline {
     probe = setInterval(
       () => {
         if (cleared || options.started()) return clearInterval(probe);
-        void options
-          .exists()
-          .catch(() => true)
-          .then((present) => {
-            misses = present ? 0 : misses + 1;
-            if (misses >= 2 && !cleared && !options.started()) {
-              clearInterval(probe);
-              options.fail(
-                failure(
-                  'worker_lost',
-                  'The worker running the request was lost.',
-                ),
-              );
-            }
-          });
+        void exists().then((present) => {
+          misses = present ? 0 : misses + 1;
+          if (misses >= 2 && !cleared && !options.started()) {
+            clearInterval(probe);
+            options.fail(
+              failure(
+                'worker_lost',
+                'The worker running the request was lost.',
+              ),
+            );
+          }
+        });
       },
       Math.min(options.timeoutMs, RECHECK_MS),
     );
@@ -127,7 +140,7 @@ export function queueDeadline(options: QueueDeadlineOptions): QueueDeadline {
     },
     recheck: () => {
       const waiting = () => !cleared && !options.started();
-      const present = () => options.exists().catch(() => true);
+      const present = exists;
       if (!waiting()) return;
       void (async () => {
         if (await present()) return;
@@ -144,13 +157,10 @@ export function queueDeadline(options: QueueDeadlineOptions): QueueDeadline {
     },
     cancel: () => {
       if (options.started()) return;
-      void options
-        .withdraw()
-        .catch(() => 'taken' as const)
-        .then((outcome) => {
-          if (outcome !== 'taken')
-            options.fail(failure('cancelled', 'The client disconnected.'));
-        });
+      void withdraw().then((outcome) => {
+        if (outcome !== 'taken')
+          options.fail(failure('cancelled', 'The client disconnected.'));
+      });
     },
   };
 }

@@ -18,6 +18,7 @@ import type {
 import { PrincipalCache } from '@marquee/gateway/feature-auth';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
+import { GatewayMetrics } from '@marquee/shared/util-observability';
 
 export type FailedEvent = Extract<RequestEvent, { type: 'failed' }>;
 
@@ -122,6 +123,7 @@ export class RequestAccounting {
     private readonly models: ModelRepository,
     private readonly admission: AdmissionService,
     private readonly redis: RedisConnection,
+    private readonly metrics: GatewayMetrics,
     config: GatewayConfig,
     principals: PrincipalCache,
   ) {
@@ -152,12 +154,19 @@ export class RequestAccounting {
     const now = Date.now();
     const cached = this.modelCache.get(name);
     if (cached && cached.expiresAt > now) return cached.model;
-    const model = await this.models.findByName(name).catch(() => {
-      throw ApiError.unavailable(
-        'The database is unavailable; try again shortly.',
-        'database_unavailable',
+    const model = await this.models
+      .findByName(name)
+      .catch(
+        this.metrics.failures.replace(
+          'model.read',
+          () =>
+            ApiError.unavailable(
+              'The database is unavailable; try again shortly.',
+              'database_unavailable',
+            ),
+          { model: name },
+        ),
       );
-    });
     if (this.modelCache.size > 10_000) this.modelCache.clear();
     this.modelCache.set(name, { model, expiresAt: now + MODEL_TTL_MS });
     return model;

@@ -91,6 +91,7 @@ export class UsageSettler implements OnApplicationBootstrap, OnModuleDestroy {
     this.connection = this.redis.client.duplicate({
       maxRetriesPerRequest: null,
     });
+    // Its errors fail the round reading through it, which logs them (see loop).
     this.connection.on('error', () => undefined);
     this.running = this.loop();
   }
