@@ -4,11 +4,9 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import {
-  ApiKeyRepository,
-  type KeyPrincipal,
-} from '@marquee/gateway/data-access-db';
+import { ApiKeyRepository } from '@marquee/gateway/data-access-db';
 import { RedisConnection } from '@marquee/gateway/data-access-queue';
+import type { Principal } from '@marquee/gateway/util-http';
 import { Redis } from 'ioredis';
 
 /** Redis channel on which any replica announces that keys, tenants or plans changed. */
@@ -26,7 +24,7 @@ export class PrincipalCache implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PrincipalCache.name);
   private readonly entries = new Map<
     string,
-    { principal: KeyPrincipal | null; expiresAt: number }
+    { principal: Principal | null; expiresAt: number }
   >();
   private subscriber: Redis | null = null;
   private readonly listeners = new Set<() => void>();
@@ -56,7 +54,7 @@ export class PrincipalCache implements OnModuleInit, OnModuleDestroy {
    * never outlives the key's expiry (nor a rotated key's grace period), so an expired key is
    * refused on its first request after expiring, not when its entry ages out.
    */
-  async resolve(hash: string): Promise<KeyPrincipal | null> {
+  async resolve(hash: string): Promise<Principal | null> {
     const now = Date.now();
     const cached = this.entries.get(hash);
     if (cached && cached.expiresAt > now) return cached.principal;

@@ -1,6 +1,9 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 
-/** The caller behind a tenant API key and its plan, set on the request by the key guard. */
+/**
+ * The caller behind a tenant API key and its plan: what the key lookup returns, and what the
+ * key guard sets on the request.
+ */
 export interface Principal {
   tenantId: string;
   apiKeyId: string;
@@ -16,6 +19,11 @@ export interface Principal {
   /** 0 is the most urgent. */
   priorityTier: number;
   fairnessWeight: number;
+  /**
+   * Until when this principal may be reused as looked up: the key's expiry, or the end of its
+   * rotation's grace period, whichever comes first; absent or null: no such time.
+   */
+  validUntil?: Date | null;
 }
 
 /** Request fields Marquee adds. */

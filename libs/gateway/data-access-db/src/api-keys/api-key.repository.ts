@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Principal } from '@marquee/gateway/util-http';
 import { PrismaService } from '../prisma.service';
 
 /** Limits for tenants without a plan. */
@@ -9,27 +10,6 @@ export const DEFAULT_PLAN_LIMITS = {
   priorityTier: 5,
   fairnessWeight: 1,
 } as const;
-
-/** What an authenticated key resolves to: who is calling, and under which plan. */
-export interface KeyPrincipal {
-  apiKeyId: string;
-  tenantId: string;
-  /** Model names the key may call; empty: any model its tenant may use. */
-  allowedModels: string[];
-  requestsPerMinute: number;
-  tokensPerMinute: number;
-  /** The key's own limits, when set (admission applies the lower of these and the plan's). */
-  keyRequestsPerMinute?: number;
-  keyTokensPerMinute?: number;
-  maxConcurrentRequests: number;
-  priorityTier: number;
-  fairnessWeight: number;
-  /**
-   * Until when this principal may be reused as looked up: the key's expiry, or the end of its
-   * rotation's grace period, whichever comes first; absent or null: no such time.
-   */
-  validUntil?: Date | null;
-}
 
 /** Columns of a key that may be shown: never `hash` or `previousHash`. */
 export const PUBLIC_API_KEY_FIELDS = {
@@ -80,7 +60,7 @@ export class ApiKeyRepository {
   async findActiveByHash(
     hash: string,
     now = new Date(),
-  ): Promise<KeyPrincipal | null> {
+  ): Promise<Principal | null> {
     const key = await this.prisma.apiKey.findFirst({
       where: {
         OR: [{ hash }, { previousHash: hash, previousExpiresAt: { gt: now } }],
