@@ -3,9 +3,10 @@ import { GatewayMetrics } from '@marquee/shared/util-observability';
 import { GrpcStreamMethod } from '@nestjs/microservices';
 import {
   type GatewayCommandMessage,
-  type RequestEventMessage,
+  type Received,
   WORKER_LINK_SERVICE,
-  type WorkerReportMessage,
+  failureCodeFromWire,
+  type wire,
 } from '@marquee/contracts/proto';
 import { type Observable, Subject } from 'rxjs';
 import type { RequestEvent } from './request-events';
@@ -25,7 +26,7 @@ export class WorkerLinkController {
 
   @GrpcStreamMethod(WORKER_LINK_SERVICE, 'Connect')
   connect(
-    reports: Observable<WorkerReportMessage>,
+    reports: Observable<Received<wire.WorkerReport>>,
   ): Observable<GatewayCommandMessage> {
     const commands = new Subject<GatewayCommandMessage>();
     const link: WorkerLinkHandle = {
@@ -55,7 +56,7 @@ export class WorkerLinkController {
               1000,
           );
         for (const message of report.batch?.events ?? []) {
-          const event = toRequestEvent(message);
+          const event = this.toRequestEvent(message, workerId);
           if (event) this.registry.dispatch(message.requestId, event, link);
         }
       },
@@ -64,47 +65,58 @@ export class WorkerLinkController {
     });
     return commands.asObservable();
   }
-}
 
-function toRequestEvent(message: RequestEventMessage): RequestEvent | null {
-  switch (message.event) {
-    case 'started':
-      return {
-        type: 'started',
-        workerId: message.started?.workerId ?? '',
-        promptTokens: message.started?.promptTokens ?? 0,
-        pickupMs: message.started?.pickupMs ?? 0,
-      };
-    case 'tokens':
-      return {
-        type: 'tokens',
-        choiceIndex: message.tokens?.choiceIndex ?? 0,
-        text: message.tokens?.text ?? '',
-        tokens: message.tokens?.tokens ?? 0,
-        ...(message.tokens?.logprobs?.length
-          ? { logprobs: message.tokens.logprobs }
-          : {}),
-      };
-    case 'finished':
-      return {
-        type: 'finished',
-        promptTokens: message.finished?.promptTokens ?? 0,
-        completionTokens: message.finished?.completionTokens ?? 0,
-        choices: message.finished?.choices ?? [],
-        ...(message.finished?.embeddings?.length
-          ? { embeddings: message.finished.embeddings }
-          : {}),
-      };
-    case 'failed':
-      return {
-        type: 'failed',
-        code: message.failed?.code ?? 'model_error',
-        message: message.failed?.message ?? '',
-        param: message.failed?.param || null,
-        promptTokens: message.failed?.promptTokens ?? 0,
-        completionTokens: message.failed?.completionTokens ?? 0,
-      };
-    case undefined:
-      return null;
+  private toRequestEvent(
+    message: Received<wire.RequestEvent>,
+    workerId: string,
+  ): RequestEvent | null {
+    switch (message.event) {
+      case 'started':
+        return {
+          type: 'started',
+          workerId: message.started.workerId,
+          promptTokens: message.started.promptTokens,
+          pickupMs: message.started.pickupMs,
+        };
+      case 'tokens':
+        return {
+          type: 'tokens',
+          choiceIndex: message.tokens.choiceIndex,
+          text: message.tokens.text,
+          tokens: message.tokens.tokens,
+          ...(message.tokens.logprobs.length
+            ? { logprobs: message.tokens.logprobs }
+            : {}),
+        };
+      case 'finished':
+        return {
+          type: 'finished',
+          promptTokens: message.finished.promptTokens,
+          completionTokens: message.finished.completionTokens,
+          choices: message.finished.choices,
+          ...(message.finished.embeddings.length
+            ? { embeddings: message.finished.embeddings }
+            : {}),
+        };
+      case 'failed': {
+        const { failed } = message;
+        const code = failureCodeFromWire(failed.code);
+        if (!code)
+          this.logger.warn(
+            { workerId, requestId: message.requestId, code: failed.code },
+            'a worker reported a failure code this gateway does not know; it ends as model_error',
+          );
+        return {
+          type: 'failed',
+          code: code ?? 'model_error',
+          message: failed.message,
+          param: failed.param || null,
+          promptTokens: failed.promptTokens,
+          completionTokens: failed.completionTokens,
+        };
+      }
+      case undefined:
+        return null;
+    }
   }
 }

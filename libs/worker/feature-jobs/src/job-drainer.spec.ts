@@ -1,4 +1,7 @@
-import type { RequestEventMessage } from '@marquee/contracts/proto';
+import {
+  FailureCode,
+  type RequestEventMessage,
+} from '@marquee/contracts/proto';
 import type { InferenceJob } from '@marquee/contracts/queue';
 import { WorkerMetrics } from '@marquee/shared/util-observability';
 import { JobDrainer } from './job-drainer';
@@ -20,7 +23,7 @@ function job(requestId: string): InferenceJob {
 const failed = (requestId: string): RequestEventMessage => ({
   requestId,
   failed: {
-    code: 'cancelled',
+    code: FailureCode.CANCELLED,
     message: 'aborted',
     param: '',
     promptTokens: 3,
@@ -65,7 +68,7 @@ describe('JobDrainer', () => {
     tracked.sink.send(failed('b'));
     expect(tracked.handedBack).toBe(false);
     expect(sent.at(-1)?.failed).toMatchObject({
-      code: 'worker_lost',
+      code: FailureCode.WORKER_LOST,
       completionTokens: 2,
     });
   });

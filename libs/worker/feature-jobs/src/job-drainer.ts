@@ -1,5 +1,8 @@
 import { Logger } from '@nestjs/common';
-import type { RequestEventMessage } from '@marquee/contracts/proto';
+import {
+  FailureCode,
+  type RequestEventMessage,
+} from '@marquee/contracts/proto';
 import type { InferenceJob } from '@marquee/contracts/queue';
 import type { WorkerMetrics } from '@marquee/shared/util-observability';
 import type { EventSink } from './run-job';
@@ -41,7 +44,7 @@ export class JobDrainer {
   }
 
   track(
-    job: InferenceJob,
+    job: Pick<InferenceJob, 'requestId' | 'model' | 'enqueuedAt'>,
     abort: AbortController,
     target: EventSink,
   ): TrackedJob {
@@ -77,7 +80,7 @@ export class JobDrainer {
             ...event,
             failed: {
               ...event.failed,
-              code: 'worker_lost',
+              code: FailureCode.WORKER_LOST,
               message: 'The worker shut down before the request finished.',
             },
           };

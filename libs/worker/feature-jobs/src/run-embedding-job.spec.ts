@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  FailureCode,
   type RequestEventMessage,
   unpackFloat32,
 } from '@marquee/contracts/proto';
@@ -86,6 +87,8 @@ describe('runEmbeddingJob', () => {
       'w1',
     );
     expect(events.map((e) => e.failed?.param)).toEqual(['dimensions', 'input']);
-    expect(events.every((e) => e.failed?.code === 'invalid_prompt')).toBe(true);
+    expect(
+      events.every((e) => e.failed?.code === FailureCode.INVALID_PROMPT),
+    ).toBe(true);
   });
 });

@@ -1,4 +1,8 @@
-import { packFloat32, type RequestFailureCode } from '@marquee/contracts/proto';
+import {
+  packFloat32,
+  type RequestFailureCode,
+  toWireFailureCode,
+} from '@marquee/contracts/proto';
 import type { EmbeddingJob } from '@marquee/contracts/queue';
 import { type Embedder, InferenceError } from '@marquee/worker/inference';
 import type { EventSink, RecordUsage } from './run-job';
@@ -29,7 +33,13 @@ export async function runEmbeddingJob(
     sink.send(
       {
         requestId,
-        failed: { code, message, param, promptTokens, completionTokens: 0 },
+        failed: {
+          code: toWireFailureCode(code),
+          message,
+          param,
+          promptTokens,
+          completionTokens: 0,
+        },
       },
       true,
     );

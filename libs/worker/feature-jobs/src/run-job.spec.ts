@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RequestEventMessage } from '@marquee/contracts/proto';
+import {
+  FailureCode,
+  type RequestEventMessage,
+} from '@marquee/contracts/proto';
 import type { InferenceJob } from '@marquee/contracts/queue';
 import { makeCausalLm } from '@marquee/shared/model-maker';
 import { TextGenerator } from '@marquee/worker/inference';
@@ -107,7 +110,7 @@ describe('runJob', () => {
       new AbortController().signal,
     );
     const finished = events.at(-1)?.finished;
-    expect(finished?.choices.map((c) => c.index).sort()).toEqual([0, 1, 2, 3]);
+    expect(finished?.choices?.map((c) => c.index).sort()).toEqual([0, 1, 2, 3]);
     expect(finished?.completionTokens).toBe(12);
     const indexes = new Set(
       events.filter((e) => e.tokens).map((e) => e.tokens?.choiceIndex),
@@ -134,7 +137,7 @@ describe('runJob', () => {
     );
     expect(kinds(events)).toEqual(['failed']);
     expect(events[0].failed).toMatchObject({
-      code: 'context_length_exceeded',
+      code: FailureCode.CONTEXT_LENGTH_EXCEEDED,
       param: 'max_tokens',
       completionTokens: 0,
     });
@@ -155,7 +158,7 @@ describe('runJob', () => {
       new AbortController().signal,
     );
     expect(events[0].failed).toMatchObject({
-      code: 'context_length_exceeded',
+      code: FailureCode.CONTEXT_LENGTH_EXCEEDED,
       param: 'messages',
     });
   });
@@ -170,7 +173,7 @@ describe('runJob', () => {
       new AbortController().signal,
     );
     expect(events[0].failed).toMatchObject({
-      code: 'invalid_prompt',
+      code: FailureCode.INVALID_PROMPT,
       param: 'prompt',
     });
   });
@@ -196,7 +199,7 @@ describe('runJob', () => {
       ),
     ).rejects.toThrow();
     const failed = events.at(-1)?.failed;
-    expect(failed?.code).toBe('cancelled');
+    expect(failed?.code).toBe(FailureCode.CANCELLED);
     const framed = events.reduce((sum, e) => sum + (e.tokens?.tokens ?? 0), 0);
     expect(failed?.completionTokens).toBe(framed);
     expect(failed?.completionTokens).toBeLessThan(40);
@@ -226,7 +229,7 @@ describe('runJob', () => {
     for (const l of logprobs) {
       expect(l.bytes).toBeInstanceOf(Uint8Array);
       expect(l.topLogprobs).toHaveLength(2);
-      expect(l.logprob).toBe(l.topLogprobs[0].logprob);
+      expect(l.logprob).toBe(l.topLogprobs?.[0].logprob);
     }
   });
 

@@ -1,8 +1,9 @@
-import type {
-  ChoiceFinishMessage,
-  RequestEventMessage,
-  RequestFailureCode,
-  TokenLogprobMessage,
+import {
+  type ChoiceFinishMessage,
+  type RequestEventMessage,
+  type RequestFailureCode,
+  type TokenLogprobMessage,
+  toWireFailureCode,
 } from '@marquee/contracts/proto';
 import type { InferenceJob, PromptPayload } from '@marquee/contracts/queue';
 import {
@@ -211,7 +212,13 @@ function failedEvent(
 ): RequestEventMessage {
   return {
     requestId,
-    failed: { code, message, param, promptTokens, completionTokens },
+    failed: {
+      code: toWireFailureCode(code),
+      message,
+      param,
+      promptTokens,
+      completionTokens,
+    },
   };
 }
 

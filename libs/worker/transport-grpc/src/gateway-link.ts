@@ -1,14 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import {
-  type GatewayCommandMessage,
   PROTO_LOADER_OPTIONS,
+  type Received,
   type RequestEventMessage,
   WORKER_LINK_PACKAGE,
   WORKER_LINK_PROTO,
   WORKER_LINK_SERVICE,
   type WorkerReportMessage,
   protoRoot,
+  type wire,
 } from '@marquee/contracts/proto';
 
 type ClientConstructor = new (
@@ -58,7 +59,7 @@ export class GatewayLink {
   private readonly client: grpc.Client;
   private readonly call: grpc.ClientDuplexStream<
     WorkerReportMessage,
-    GatewayCommandMessage
+    Received<wire.GatewayCommand>
   >;
   private pending: RequestEventMessage[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
@@ -82,17 +83,14 @@ export class GatewayLink {
         string,
         () => grpc.ClientDuplexStream<
           WorkerReportMessage,
-          GatewayCommandMessage
+          Received<wire.GatewayCommand>
         >
       >
     ).connect;
     this.call = connect.call(this.client);
-    this.call.on('data', (command: GatewayCommandMessage) => {
+    this.call.on('data', (command: Received<wire.GatewayCommand>) => {
       if (command.cancel?.requestId)
-        options.onCancel(
-          command.cancel.requestId,
-          command.cancel.unheld === true,
-        );
+        options.onCancel(command.cancel.requestId, command.cancel.unheld);
     });
     this.call.on('error', () => this.close());
     this.call.on('end', () => this.close());
@@ -140,7 +138,10 @@ export class GatewayLink {
     this.pending = [];
     this.lastFlushAt = performance.now();
     this.call.write({
-      batch: { events, sentAtUnixMs: performance.timeOrigin + performance.now() },
+      batch: {
+        events,
+        sentAtUnixMs: performance.timeOrigin + performance.now(),
+      },
     });
   }
 
