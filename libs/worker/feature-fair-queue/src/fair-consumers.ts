@@ -6,8 +6,11 @@ import { openWorkerRedis } from './worker-redis';
 
 export interface FairConsumersOptions<T> {
   redisUrl: string;
-  /** Runs one job; resolves when it is done. */
-  handle: (job: Job<T>) => Promise<void>;
+  /**
+   * Runs one job; resolves when it is done. `signal` aborts (its reason a `JobLockLost`) when
+   * this worker lost the job's lock and another may run it: stop the job then.
+   */
+  handle: (job: Job<T>, signal: AbortSignal) => Promise<void>;
   /** Errors after which the job goes back to its queue instead of failing. */
   handBack?: (error: unknown) => boolean;
   /** Told of Redis and queue errors (the consumers retry on their own). */

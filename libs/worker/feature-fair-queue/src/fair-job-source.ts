@@ -68,7 +68,7 @@ export class FairJobSource<T> {
     const report = problemReporter(model, options.onProblem);
     this.report = report;
     this.refreshMs = options.refreshMs ?? 1_000;
-    this.bell = new JobBell(model, connection, options.bellConnection);
+    this.bell = new JobBell(model, connection, options.bellConnection, report);
     this.queues = new TenantQueues<T>({
       model,
       connection,
@@ -114,8 +114,8 @@ export class FairJobSource<T> {
    * bell, and one sweep per `refreshMs` looks again. Any ring starts a sweep at once, over a
    * tenant list read after the ring. Every `fullSweepMs`, a marking pass over every known tenant
    * marks those with jobs waiting but no mark (stalled jobs of a crashed worker). A Redis error
-   * fails every waiting slot's look (each retries); a stop ends the loop, and the slots still in
-   * line get null.
+   * is reported once and fails every waiting slot's look (each retries); a stop ends the loop,
+   * and the slots still in line get null.
    */
   private async fetch(): Promise<void> {
     try {
@@ -150,6 +150,7 @@ export class FairJobSource<T> {
         woke = await this.sleep();
       }
     } catch (error) {
+      this.report('queue_error', { error });
       for (const waiter of this.waiters.splice(0))
         waiter.reject(error as Error);
     } finally {
@@ -180,9 +181,11 @@ export class FairJobSource<T> {
    * One unit of a worker's concurrency: takes the next fair job, hands it to `handle` and settles
    * it with the queue, until the source is stopped. When `handle` throws, the job fails for good,
    * unless `handBack` accepts the error: then it goes back to its queue for another worker.
+   * `handle` is given the job's {@link FairJob.signal}: aborted when the job's lock was lost, and
+   * the job may run elsewhere.
    */
   async consume(
-    handle: (job: Job<T>) => Promise<void>,
+    handle: (job: Job<T>, signal: AbortSignal) => Promise<void>,
     options: {
       handBack?: (error: unknown) => boolean;
       /** Told when taking a job failed (Redis down); the slot retries after half a second. */
@@ -199,31 +202,39 @@ export class FairJobSource<T> {
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
       }
+      let failure: { error: unknown } | null = null;
       try {
-        await handle(taken.job);
-        await taken.complete();
+        await handle(taken.job, taken.signal);
       } catch (error) {
-        await taken
-          .fail(error as Error, options.handBack?.(error) ?? false)
-          .catch((settleError: unknown) =>
-            this.report('job_settle_failed', {
-              tenantId: taken.tenantId,
-              jobId: taken.job.id,
-              error: settleError,
-            }),
-          );
+        failure = { error };
       }
+      // A failed settle is the queue's problem, not the job's: reported, never handed back.
+      await (
+        failure
+          ? taken.fail(
+              failure.error as Error,
+              options.handBack?.(failure.error) ?? false,
+            )
+          : taken.complete()
+      ).catch((error: unknown) =>
+        this.report('job_settle_failed', {
+          tenantId: taken.tenantId,
+          jobId: taken.job.id,
+          error,
+        }),
+      );
     }
   }
 
   /** Hands out no more jobs ({@link next} returns null); jobs already taken can still finish. */
   stop(): void {
     this.closed = true;
+    this.bell.close();
   }
 
   /** Stops and releases the queue connections (after the taken jobs finished). */
   async close(): Promise<void> {
-    this.closed = true;
+    this.stop();
     await this.queues.close();
   }
 }

@@ -1,5 +1,6 @@
 import { fairBellKey, fairReadyKey } from '@marquee/contracts/queue';
 import type { Redis } from 'ioredis';
+import type { ReportProblem } from './queue-problem';
 
 /** Bell entries taken per look: any number means "something was enqueued". */
 const BELL_DRAIN = 64;
@@ -12,6 +13,9 @@ const WAIT_S = 1;
  */
 export class JobBell {
   private readonly key: string;
+  private closed = false;
+  /** Ends the pause after a failed wait, while one lasts. */
+  private endPause: (() => void) | null = null;
 
   constructor(
     private readonly model: string,
@@ -19,6 +23,7 @@ export class JobBell {
     private readonly connection: Redis,
     /** A connection of its own for the blocking wait. */
     private readonly bellConnection: Redis,
+    private readonly report: ReportProblem,
   ) {
     this.key = fairBellKey(model);
   }
@@ -34,22 +39,45 @@ export class JobBell {
   }
 
   /**
-   * One blocking wait on the bell (up to a second): the ring heard, or null. An error reads as
-   * silence: the loop's next look uses the command connection, and reports there if Redis is down.
+   * One blocking wait on the bell (up to a second): the ring heard, or null. A failed wait is
+   * reported and lasts as long as a silent one: the loop looks on its command connection
+   * meanwhile, instead of spinning on a broken bell. Once closed (its connection closed to end
+   * the wait), a failure is the expected end and says nothing.
    */
   async wait(): Promise<string | null> {
-    const rang = await this.bellConnection
-      .blpop(this.key, WAIT_S)
-      .catch(() => null);
-    return rang ? rang[1] : null;
+    try {
+      const rang = await this.bellConnection.blpop(this.key, WAIT_S);
+      return rang ? rang[1] : null;
+    } catch (error) {
+      if (this.closed) return null;
+      this.report('queue_error', { error });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => this.endPause?.(), WAIT_S * 1000);
+        this.endPause = () => {
+          clearTimeout(timer);
+          this.endPause = null;
+          resolve();
+        };
+      });
+      return null;
+    }
   }
 
   /** A job of `tenantId` went back to its queue: marks the tenant ready again and rings. */
   async ring(tenantId: string): Promise<void> {
-    await this.connection
+    const replies = await this.connection
       .multi()
       .sadd(fairReadyKey(this.model), tenantId)
       .lpush(this.key, tenantId)
       .exec();
+    // A transaction resolves with its commands' errors in the replies.
+    const failed = replies?.find(([error]) => error)?.[0];
+    if (failed) throw failed;
+  }
+
+  /** Waits no more: a failed wait in progress ends now, and later failures are not reported. */
+  close(): void {
+    this.closed = true;
+    this.endPause?.();
   }
 }

@@ -130,6 +130,13 @@ export class ReadyTenantSweep<T> {
           tenantId,
         );
       const results = (await pipeline.exec()) ?? [];
+      // A pipeline resolves with its commands' errors in the replies: one report per pass.
+      const failed = results.findIndex(([error]) => error);
+      if (failed >= 0)
+        this.options.report('marking_failed', {
+          tenantId: tenants[failed],
+          error: results[failed]?.[0],
+        });
       return results.some(([, added]) => added === 1);
     } catch (error) {
       this.options.report('marking_failed', { error });
@@ -152,12 +159,10 @@ export class ReadyTenantSweep<T> {
         continue;
       }
       const wanted = ready === 1 ? Math.min(slots.count, this.burst) : 1;
-      const jobs = await this.queues.take(tenantId, wanted);
-      for (const job of jobs) {
+      const handed = await this.queues.take(tenantId, wanted, (job) => {
         this.drr.served(tenantId);
         slots.serve(job);
-      }
-      const handed = jobs.length;
+      });
       this.burst = handed === wanted ? Math.min(this.burst * 2, MAX_BURST) : 1;
       // Fewer than asked for: the queue ran dry.
       if (handed < wanted) {

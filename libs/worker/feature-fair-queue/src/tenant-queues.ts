@@ -46,11 +46,19 @@ export class TenantQueues<T> {
 
   constructor(private readonly options: TenantQueuesOptions) {}
 
-  /** Takes up to `count` jobs of `tenantId` at once (one round trip); fewer: the queue ran dry. */
-  async take(tenantId: string, count: number): Promise<FairJob<T>[]> {
+  /**
+   * Takes up to `count` jobs of `tenantId` at once (one round trip) and gives each to `serve`;
+   * how many it gave (fewer: the queue ran dry). When a fetch fails, the jobs the others took are
+   * still given (left here, they would sit locked and unrun) before the error is thrown.
+   */
+  async take(
+    tenantId: string,
+    count: number,
+    serve: (job: FairJob<T>) => void,
+  ): Promise<number> {
     const worker = this.watch(tenantId);
     const { lockDurationMs, report, bell } = this.options;
-    const jobs = await Promise.all(
+    const fetched = await Promise.allSettled(
       Array.from({ length: count }, async () => {
         const token = randomUUID();
         const job = (await worker.getNextJob(token, { block: false })) as
@@ -65,7 +73,15 @@ export class TenantQueues<T> {
           : null;
       }),
     );
-    return jobs.filter((job): job is JobLease<T> => job !== null);
+    let given = 0;
+    for (const result of fetched)
+      if (result.status === 'fulfilled' && result.value) {
+        serve(result.value);
+        given++;
+      }
+    const failed = fetched.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    return given;
   }
 
   /**
