@@ -51,6 +51,27 @@ describe('runEmbeddingJob', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('runs and bills nothing for a job cancelled before its model run', async () => {
+    const events: RequestEventMessage[] = [];
+    const billed: unknown[] = [];
+    const abort = new AbortController();
+    abort.abort();
+    await runEmbeddingJob(
+      job(),
+      embedder,
+      { send: (e) => void events.push(e) },
+      'w1',
+      async (usage) => void billed.push(usage),
+      abort.signal,
+    );
+    expect(events).toHaveLength(1);
+    expect(events[0].failed).toMatchObject({
+      code: FailureCode.CANCELLED,
+      promptTokens: 0,
+    });
+    expect(billed).toEqual([]);
+  });
+
   it('reports started then one packed unit vector per input, billing the input tokens', async () => {
     const events: RequestEventMessage[] = [];
     await runEmbeddingJob(

@@ -22,6 +22,7 @@ export async function runEmbeddingJob(
   sink: EventSink,
   workerId: string,
   recordUsage: RecordUsage = async () => undefined,
+  signal?: AbortSignal,
 ): Promise<void> {
   const { requestId } = job;
   const fail = (
@@ -62,6 +63,12 @@ export async function runEmbeddingJob(
     return;
   }
   const promptTokens = inputs.reduce((sum, ids) => sum + ids.length, 0);
+  // Cancelled while queued behind other work (the client left): nothing is run or billed. A
+  // model run once started is too short to stop; its result is delivered and billed.
+  if (signal?.aborted) {
+    fail('cancelled', 'The request was cancelled.', '', 0);
+    return;
+  }
   let vectors: Float32Array[];
   try {
     vectors = await model.embed(inputs);
