@@ -17,6 +17,13 @@ interface Payload {
 
 class Retry extends Error {}
 
+/** A promise and the function that resolves it, for a handler to tell a spec where it is. */
+function milestone() {
+  let resolve!: () => void;
+  const reached = new Promise<void>((r) => (resolve = r));
+  return { reached, resolve };
+}
+
 describe('FairConsumers (Redis)', () => {
   let redis: Redis;
   let model: string;
@@ -77,20 +84,23 @@ describe('FairConsumers (Redis)', () => {
 
   it('serves a tenant’s single job within a few of another tenant’s backlog, and stops cleanly', async () => {
     const served: string[] = [];
+    const fourth = milestone();
+    const search = milestone();
     const consumers = consumersOf({
       handle: async (job: Job<Payload>) => {
         served.push(job.data.tenant);
+        if (served.length === 4) fourth.resolve();
+        if (job.data.tenant === 'search') search.resolve();
+        // A job holds its slot a while, as a decode does.
         await new Promise((resolve) => setTimeout(resolve, 5));
       },
     });
     await enqueue('catalogue', 200);
     consumers.serve(model, 2);
-    while (served.length < 4)
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    await fourth.reached;
     await enqueue('search', 1);
     const servedBefore = served.length;
-    while (!served.includes('search'))
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    await search.reached;
     // Behind at most the two jobs in hand and one turn of the other tenant per slot, not its
     // backlog of ~195.
     expect(served.indexOf('search')).toBeLessThanOrEqual(servedBefore + 4);
@@ -112,26 +122,23 @@ describe('FairConsumers (Redis)', () => {
 
   it('hands a job back to its queue when the handler asks, and fails it for good otherwise', async () => {
     let attempts = 0;
+    let badInput = false;
+    const bothRan = milestone();
     const consumers = consumersOf({
       handle: async (job: Job<Payload>) => {
-        if (job.data.n === 0) {
-          attempts++;
-          if (attempts === 1) throw new Retry('shutting down');
-          return;
-        }
-        throw new Error('bad input');
+        if (job.data.n === 0) attempts++;
+        else badInput = true;
+        if (attempts === 2 && badInput) bothRan.resolve();
+        if (job.data.n !== 0) throw new Error('bad input');
+        if (attempts === 1) throw new Retry('shutting down');
       },
       handBack: (error) => error instanceof Retry,
     });
     await enqueue('t', 2);
     consumers.serve(model, 1);
     const q = queue('t');
-    for (
-      let i = 0;
-      i < 200 && (attempts < 2 || (await q.getFailedCount()) < 1);
-      i++
-    )
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    await bothRan.reached;
+    // Closing waits for the job in hand to be settled.
     await consumers.close();
     expect(attempts).toBe(2); // handed back, then taken again and completed
     expect(await q.getFailedCount()).toBe(1);
@@ -141,17 +148,18 @@ describe('FairConsumers (Redis)', () => {
   it('retire waits for the job in hand and takes no more', async () => {
     let finished = 0;
     let started = 0;
+    const first = milestone();
     const consumers = consumersOf({
       handle: async () => {
         started++;
+        first.resolve();
         await new Promise((resolve) => setTimeout(resolve, 100));
         finished++;
       },
     });
     await enqueue('t', 5);
     consumers.serve(model, 1);
-    while (started === 0)
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    await first.reached;
     await consumers.retire(model);
     expect(finished).toBe(started);
     expect(started).toBe(1);

@@ -10,6 +10,7 @@ import {
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { FairJobSource } from './fair-job-source';
+import { sent, spyOnCommands } from './testing/redis-spy';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -66,26 +67,6 @@ async function drain(
     }),
   );
   return order;
-}
-
-/** Counts the commands sent on `connections` from now on. */
-function countCommands(...connections: Redis[]) {
-  let count = 0;
-  for (const connection of connections) {
-    const send = connection.sendCommand.bind(connection);
-    connection.sendCommand = ((...args: Parameters<typeof send>) => {
-      count++;
-      return send(...args);
-    }) as typeof connection.sendCommand;
-  }
-  return {
-    get count() {
-      return count;
-    },
-    reset: () => {
-      count = 0;
-    },
-  };
 }
 
 describe('FairJobSource (Redis)', () => {
@@ -159,8 +140,9 @@ describe('FairJobSource (Redis)', () => {
 
   it('wakes every idle slot at once when a burst arrives', async () => {
     const idle = bellOnly();
+    const asleep = spyOnCommands(bell).next('blpop');
     const slots = Array.from({ length: 6 }, () => idle.next());
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await asleep;
     await enqueue(redis, queues, model, 'burst', 6);
     const taken = await Promise.all(slots);
     expect(taken.every((t) => t?.job.data.tenant === 'burst')).toBe(true);
@@ -182,7 +164,7 @@ describe('FairJobSource (Redis)', () => {
     await enqueue(redis, queues, model, 'busy', 40);
     // The first look runs the marking pass over every known tenant (once per 30 s).
     await drain(source, 1, 1);
-    const commands = countCommands(redis);
+    const commands = spyOnCommands(redis);
     const order = await drain(source, 20, 2);
     expect(order.every((t) => t === 'busy')).toBe(true);
     // Taking and completing a job is a handful of commands; trying every past tenant would be
@@ -193,9 +175,11 @@ describe('FairJobSource (Redis)', () => {
   it('leaves a tenant found empty out of later sweeps until it queues again', async () => {
     await enqueue(redis, queues, model, 'once', 2);
     await drain(source, 2, 1);
-    // The next look finds the queue empty and drops the mark, atomically with that check.
+    // The next look finds the queue empty and drops the mark, atomically with that check, then
+    // sleeps on the bell.
+    const asleep = spyOnCommands(bell).next('blpop');
     const waiting = source.next();
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await asleep;
     expect(await redis.smembers(fairReadyKey(model))).toEqual([]);
     await enqueue(redis, queues, model, 'once', 1);
     expect(await redis.smembers(fairReadyKey(model))).toEqual(['once']);
@@ -272,8 +256,9 @@ describe('FairJobSource (Redis)', () => {
     const idle = bellOnly();
     await enqueue(redis, queues, model, 'returning', 1);
     await drain(idle, 1, 1);
+    const asleep = spyOnCommands(bell).next('blpop');
     const slots = [idle.next(), idle.next()];
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await asleep;
     expect(await redis.smembers(fairReadyKey(model))).toEqual([]);
     await enqueue(redis, queues, model, 'returning', 2);
     const taken = await Promise.all(slots);
@@ -291,13 +276,15 @@ describe('FairJobSource (Redis)', () => {
         `quiet-${t}`,
         encodeTenantShare({ tier: 5, weight: 1 }),
       );
-    const commands = countCommands(redis, bell);
+    const commands = spyOnCommands(redis, bell);
     const slots = Array.from({ length: 8 }, () => source.next());
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // Asleep on the bell after the first look (and its marking pass over every tenant).
+    await sent(commands, 'blpop');
     commands.reset();
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    // Per second: one wait on the bell, one tenant list and one sweep of 10 tenants (~15), where
-    // every slot sweeping every tenant would be ~100.
+    // Two quiet seconds: each ends the wait, and the one sweep of its period follows.
+    await sent(commands, 'blpop', 2);
+    // Per wake-up: one wait on the bell, one tenant list and one sweep of the ready tenants
+    // (~5), where every slot sweeping every tenant would be ~100.
     expect(commands.count).toBeLessThan(40);
 
     // Every slot still gets work (the bell waking them is tested with bell-only sources).
@@ -308,15 +295,18 @@ describe('FairJobSource (Redis)', () => {
   });
 
   it('takes a lone job for one of many idle slots with a few commands, not a look per slot', async () => {
+    const commands = spyOnCommands(redis, bell);
     const slots = Array.from({ length: 16 }, () => source.next());
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    const commands = countCommands(redis, bell);
+    await commands.next('blpop');
+    commands.reset();
     await enqueue(redis, queues, model, 'lone', 1);
     const enqueueCommands = commands.count;
+    const asleepAgain = commands.next('blpop');
     const first = await Promise.race(slots);
     expect(first?.job.data.tenant).toBe('lone');
-    // Give the other 15 slots time to look, if each looked on its own.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Until the intake sleeps on the bell again: the other 15 slots would look meanwhile, if
+    // each looked on its own.
+    await asleepAgain;
     // The take (bell, tenant list, job), then one empty look and the wait: about 8, where every
     // slot looking for itself cost over 30.
     expect(commands.count - enqueueCommands).toBeLessThan(12);
@@ -338,8 +328,9 @@ describe('FairJobSource (Redis)', () => {
   });
 
   it('wakes on the bell when work arrives at an idle pool', async () => {
+    const asleep = spyOnCommands(bell).next('blpop');
     const waiting = bellOnly().next();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await asleep;
     await enqueue(redis, queues, model, 'late', 1);
     const taken = await waiting;
     expect(taken?.job.data.tenant).toBe('late');
