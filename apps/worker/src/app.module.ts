@@ -4,7 +4,8 @@ import {
   loggerParams,
   WorkerMetrics,
 } from '@marquee/shared/util-observability';
-import { FeatureJobsModule, ModelHost } from '@marquee/worker/feature-jobs';
+import { FeatureJobsModule } from '@marquee/worker/feature-jobs';
+import { ModelHost } from '@marquee/worker/feature-models';
 import { FeatureOpsModule } from '@marquee/worker/feature-ops';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { LoggerModule } from 'nestjs-pino';

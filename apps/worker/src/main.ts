@@ -4,8 +4,8 @@ import { DrainState } from '@marquee/shared/util-observability';
 import {
   EmbeddingProcessor,
   InferenceProcessor,
-  ModelHost,
 } from '@marquee/worker/feature-jobs';
+import { ModelHost } from '@marquee/worker/feature-models';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';

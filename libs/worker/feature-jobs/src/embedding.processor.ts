@@ -5,13 +5,15 @@ import {
 } from '@marquee/contracts/queue';
 import { WorkerMetrics } from '@marquee/shared/util-observability';
 import type { Embedder } from '@marquee/worker/inference';
+import {
+  ModelHost,
+  WorkerPresenceReporter,
+} from '@marquee/worker/feature-models';
 import { GatewayLinkPool } from '@marquee/worker/transport-grpc';
 import { WorkerConfig } from '@marquee/worker/util-config';
-import { ModelHost } from './model-host.service';
 import { QueueProcessor } from './queue-processor';
 import { runEmbeddingJob } from './run-embedding-job';
 import { UsageRecorder } from './usage-recorder.service';
-import { WorkerPresenceReporter } from './worker-presence.reporter';
 
 /**
  * Runs embedding jobs for the embedding models this worker serves: each job's inputs join its

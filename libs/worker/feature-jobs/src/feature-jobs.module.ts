@@ -1,12 +1,16 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { GatewayLinkPool, SERVED_MODELS } from '@marquee/worker/transport-grpc';
 import { WorkerConfig } from '@marquee/worker/util-config';
+import {
+  MODEL_CONSUMERS,
+  type ModelConsumers,
+  ModelHost,
+  ModelLoader,
+  WorkerPresenceReporter,
+} from '@marquee/worker/feature-models';
 import { EmbeddingProcessor } from './embedding.processor';
 import { InferenceProcessor } from './inference.processor';
-import { ModelHost } from './model-host.service';
-import { ModelLoader } from './model-loader.service';
 import { UsageRecorder } from './usage-recorder.service';
-import { WorkerPresenceReporter } from './worker-presence.reporter';
 
 /** The worker's job side: loaded models, queue consumers, gateway links, presence, load/unload. */
 @Module({})
@@ -23,6 +27,14 @@ export class FeatureJobsModule {
         EmbeddingProcessor,
         WorkerPresenceReporter,
         ModelLoader,
+        {
+          provide: MODEL_CONSUMERS,
+          useFactory: (
+            textGeneration: InferenceProcessor,
+            embedding: EmbeddingProcessor,
+          ): ModelConsumers => ({ textGeneration, embedding }),
+          inject: [InferenceProcessor, EmbeddingProcessor],
+        },
         UsageRecorder,
       ],
     };

@@ -5,13 +5,15 @@ import {
 } from '@marquee/contracts/queue';
 import { WorkerMetrics } from '@marquee/shared/util-observability';
 import type { TextGenerator } from '@marquee/worker/inference';
+import {
+  ModelHost,
+  WorkerPresenceReporter,
+} from '@marquee/worker/feature-models';
 import { GatewayLinkPool } from '@marquee/worker/transport-grpc';
 import { WorkerConfig } from '@marquee/worker/util-config';
-import { ModelHost } from './model-host.service';
 import { QueueProcessor } from './queue-processor';
 import { runJob } from './run-job';
 import { UsageRecorder } from './usage-recorder.service';
-import { WorkerPresenceReporter } from './worker-presence.reporter';
 
 /**
  * Runs completion and chat jobs for the text-generation models this worker serves: each job

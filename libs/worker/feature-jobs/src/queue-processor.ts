@@ -5,13 +5,15 @@ import {
 } from '@nestjs/common';
 import type { WorkerMetrics } from '@marquee/shared/util-observability';
 import { FairConsumers } from '@marquee/worker/feature-fair-queue';
+import type {
+  ModelHost,
+  WorkerPresenceReporter,
+} from '@marquee/worker/feature-models';
 import type { GatewayLinkPool } from '@marquee/worker/transport-grpc';
 import type { WorkerConfig } from '@marquee/worker/util-config';
 import { type JobKind, JobProcessing, type QueuedJob } from './job-processing';
-import type { ModelHost } from './model-host.service';
 import { reportQueueProblems } from './queue-problems';
 import type { UsageRecorder } from './usage-recorder.service';
-import type { WorkerPresenceReporter } from './worker-presence.reporter';
 
 /** What a processor needs from the worker around it. */
 export interface QueueProcessorDeps {

@@ -11,8 +11,7 @@ import { makeCausalLm } from '@marquee/shared/model-maker';
 import { TextGenerator } from '@marquee/worker/inference';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { Redis } from 'ioredis';
-import type { EmbeddingProcessor } from './embedding.processor';
-import type { InferenceProcessor } from './inference.processor';
+import type { ModelConsumer } from './model-consumers';
 import { ModelHost } from './model-host.service';
 import { ModelLoader } from './model-loader.service';
 import type { WorkerPresenceReporter } from './worker-presence.reporter';
@@ -28,11 +27,11 @@ function fakes() {
     retire: async (m: string) => {
       calls.push(`retire ${m}`);
     },
-  } as unknown as InferenceProcessor;
+  } satisfies ModelConsumer;
   const embeddings = {
     serve: (m: string) => calls.push(`serve-embedding ${m}`),
     retire: async () => undefined,
-  } as unknown as EmbeddingProcessor;
+  } satisfies ModelConsumer;
   const presence = {
     setModelError: (m: string, reason: string | null) =>
       reason === null ? errors.delete(m) : errors.set(m, reason),
@@ -106,8 +105,7 @@ describe('ModelLoader (Redis)', () => {
     const loader = new ModelLoader(
       config(),
       host,
-      f.inference,
-      f.embeddings,
+      { textGeneration: f.inference, embedding: f.embeddings },
       f.presence,
     );
 
@@ -127,8 +125,7 @@ describe('ModelLoader (Redis)', () => {
     const loader = new ModelLoader(
       config(),
       host,
-      f.inference,
-      f.embeddings,
+      { textGeneration: f.inference, embedding: f.embeddings },
       f.presence,
     );
 
@@ -147,8 +144,7 @@ describe('ModelLoader (Redis)', () => {
     const loader = new ModelLoader(
       config(),
       host,
-      f.inference,
-      f.embeddings,
+      { textGeneration: f.inference, embedding: f.embeddings },
       f.presence,
     );
     await loader.onApplicationBootstrap();
@@ -177,8 +173,7 @@ describe('ModelLoader (Redis)', () => {
     const loader = new ModelLoader(
       config(),
       host,
-      f.inference,
-      f.embeddings,
+      { textGeneration: f.inference, embedding: f.embeddings },
       f.presence,
     );
 

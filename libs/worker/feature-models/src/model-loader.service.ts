@@ -1,4 +1,5 @@
 import {
+  Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
@@ -17,8 +18,7 @@ import { WorkerConfig } from '@marquee/worker/util-config';
 import { openWorkerRedis } from '@marquee/worker/feature-fair-queue';
 import type { Redis } from 'ioredis';
 import { resolveArtifactPath } from './artifact-path';
-import { EmbeddingProcessor } from './embedding.processor';
-import { InferenceProcessor } from './inference.processor';
+import { MODEL_CONSUMERS, type ModelConsumers } from './model-consumers';
 import { ModelHost } from './model-host.service';
 import { WorkerPresenceReporter } from './worker-presence.reporter';
 
@@ -40,8 +40,7 @@ export class ModelLoader implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly config: WorkerConfig,
     private readonly host: ModelHost,
-    private readonly inference: InferenceProcessor,
-    private readonly embeddings: EmbeddingProcessor,
+    @Inject(MODEL_CONSUMERS) private readonly consumers: ModelConsumers,
     private readonly presence: WorkerPresenceReporter,
     @Optional() private readonly drain?: DrainState,
   ) {}
@@ -134,8 +133,8 @@ export class ModelLoader implements OnApplicationBootstrap, OnModuleDestroy {
       const model = await ModelHost.loadModel(dir, this.config);
       if (this.stopped) return void (await model.dispose());
       this.host.add(model);
-      if (this.host.embedder(name)) this.embeddings.serve(name);
-      else this.inference.serve(name);
+      if (this.host.embedder(name)) this.consumers.embedding.serve(name);
+      else this.consumers.textGeneration.serve(name);
       this.presence.setModelError(name, null);
       this.logger.log({ model: name, dir }, `serving ${name}`);
     } catch (error) {
@@ -154,8 +153,8 @@ export class ModelLoader implements OnApplicationBootstrap, OnModuleDestroy {
     if (!this.host.has(name)) return this.presence.announce();
     // Stop taking its jobs first; the running ones still find the model until they end.
     const retiring = this.host.embedder(name)
-      ? this.embeddings.retire(name)
-      : this.inference.retire(name);
+      ? this.consumers.embedding.retire(name)
+      : this.consumers.textGeneration.retire(name);
     this.host.withdraw(name);
     await this.presence.announce();
     await retiring;

@@ -1,0 +1,1 @@
+module.exports = require('../../../tools/jest/jest.lib.cjs')(__dirname);
