@@ -112,13 +112,14 @@ export class JobProcessing<J extends QueuedJob, M> {
   }
 
   /**
-   * Processes one job taken from its queue.
+   * Processes one job taken from its queue. `lockLost` aborts when this worker lost the job's
+   * lock (another may run it): the run stops then, as for a cancel.
    *
    * @throws UnrecoverableError when the payload is invalid, the model is not served here, or
    *   the run failed (the client was told why); {@link HandBack} when the job must go back to
    *   its queue.
    */
-  async process(job: Job<J>): Promise<void> {
+  async process(job: Job<J>, lockLost?: AbortSignal): Promise<void> {
     const takenAt = performance.now();
     const parsed = this.kind.schema.safeParse(job.data);
     if (!parsed.success)
@@ -140,6 +141,15 @@ export class JobProcessing<J extends QueuedJob, M> {
       unheld: false,
     };
     this.active.set(payload.requestId, running);
+    const stopOnLockLoss = () => {
+      this.deps.logger.warn(
+        { requestId: payload.requestId, model: payload.model },
+        'job lock lost; stopping the run',
+      );
+      abort.abort();
+    };
+    if (lockLost?.aborted) stopOnLockLoss();
+    else lockLost?.addEventListener('abort', stopOnLockLoss, { once: true });
     const tracked = this.drainer.track(payload, abort, link);
     // The gateway's stage breakdown tells this worker's pickup from the wait in the queue.
     const sink: EventSink = {
@@ -187,6 +197,7 @@ export class JobProcessing<J extends QueuedJob, M> {
       // The client was told; running it again would answer nobody.
       throw new UnrecoverableError(code);
     } finally {
+      lockLost?.removeEventListener('abort', stopOnLockLoss);
       this.active.delete(payload.requestId);
       tracked.done();
       // Ended here (or handed back to run elsewhere): the claim is only for a job lost with its

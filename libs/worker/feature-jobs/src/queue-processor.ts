@@ -54,10 +54,9 @@ export abstract class QueueProcessor<J extends QueuedJob, M>
     });
     this.consumers = new FairConsumers<J>({
       redisUrl: deps.config.redisUrl,
-      handle: (job) => this.processing.process(job),
+      handle: (job, lockLost) => this.processing.process(job, lockLost),
       handBack: JobProcessing.isHandBack,
-      onError: (error) =>
-        this.logger.warn({ err: error.message }, 'job queue error'),
+      // A failed take is reported as a `queue_error` problem: not logged twice.
       onProblem: reportQueueProblems(this.logger, deps.metrics),
     });
     deps.presence.countRunning(() => this.processing.running);
