@@ -38,7 +38,7 @@ export class WorkerMetrics {
 
   readonly queueProblems = new Counter({
     name: 'marquee_worker_queue_problems_total',
-    help: 'Problems the job intake handled on its own, by kind (lock_lost, lock_renewal_failed, job_settle_failed, marking_failed, stalled_ring_failed, queue_error)',
+    help: 'Problems the job intake handled on its own, by kind (lock_lost, lock_renewal_failed, job_settle_failed, marking_failed, stalled_ring_failed, queue_error: a failed take, bell wait or look)',
     labelNames: ['model', 'kind'] as const,
     registers: [this.registry],
   });
