@@ -6,10 +6,14 @@ import {
   appendUsage,
   budgetMonthOf,
 } from '@marquee/contracts/queue';
+import type { TenantQueues } from '@marquee/gateway/data-access-queue';
 import {
+  JobDispatch,
   RequestAccounting,
   UsageSettler,
 } from '@marquee/gateway/feature-openai';
+import type { Admission } from '@marquee/gateway/feature-quotas';
+import type { Principal } from '@marquee/gateway/util-http';
 import { Redis } from 'ioredis';
 import { HttpClient } from './testing/http';
 import { startTestGateway, type TestGateway } from './testing/test-gateway';
@@ -206,6 +210,46 @@ describe('usage settler (PostgreSQL, Redis)', () => {
     await appendUsage(redis, ledger, entry(marker));
     await settled(marker);
     expect(await rows(id)).toHaveLength(0);
+  });
+
+  it('bills nothing for a job the gateway answered 503 after queueing it, when a worker runs it anyway', async () => {
+    const id = `req_${randomUUID()}`;
+    // Redis took the job, then the connection died before its reply: the enqueue fails.
+    const queue = {
+      enqueue: async () => {
+        throw new Error('Connection is closed.');
+      },
+    } as unknown as TenantQueues<never>;
+    await expect(
+      gw.app.get(JobDispatch).dispatch(
+        queue,
+        {
+          requestId: id,
+          tenantId,
+          apiKeyId,
+          model: `settle-${process.pid}`,
+          billing: { ledger, modelId, budgetMonth: budgetMonthOf(Date.now()) },
+        } as never,
+        'completions',
+        { priorityTier: 5, fairnessWeight: 1 } as Principal,
+        { requestId: id } as unknown as Admission,
+        () => false,
+      ),
+    ).rejects.toMatchObject({ status: 503 });
+    // The job ran on a worker after all, which records its count.
+    await appendUsage(redis, ledger, entry(id));
+    const marker = `req_${randomUUID()}`;
+    await appendUsage(redis, ledger, entry(marker));
+    await settled(marker);
+    const [row, ...more] = await rows(id);
+    expect(more).toEqual([]);
+    expect(row).toMatchObject({
+      promptTokens: 0,
+      completionTokens: 0,
+      costMicros: 0n,
+      finishReason: 'queue_unavailable',
+    });
+    expect(await charges(id)).toEqual([]);
   });
 
   it('takes over an entry a dead replica read and never acknowledged', async () => {

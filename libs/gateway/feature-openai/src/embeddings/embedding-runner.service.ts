@@ -92,6 +92,7 @@ export class EmbeddingRunner {
           : {}),
         billing: this.accounting.billingOf(model, admission),
       },
+      'embeddings',
       call.principal,
       admission,
       () => started,

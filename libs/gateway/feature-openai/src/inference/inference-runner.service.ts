@@ -94,6 +94,7 @@ export class InferenceRunner {
         sampling: call.sampling,
         billing: this.accounting.billingOf(model, admission),
       },
+      call.endpoint,
       call.principal,
       admission,
       () => started,

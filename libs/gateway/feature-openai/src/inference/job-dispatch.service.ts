@@ -1,4 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { jobRunKey, type JobBilling } from '@marquee/contracts/queue';
+import { BillingRepository } from '@marquee/gateway/data-access-db';
 import {
   RedisConnection,
   type RoutedJob,
@@ -13,7 +15,6 @@ import { RequestRegistry } from '@marquee/gateway/transport-grpc';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import { GatewayMetrics } from '@marquee/shared/util-observability';
 import { ApiError, type Principal } from '@marquee/gateway/util-http';
-import { jobRunKey } from '@marquee/contracts/queue';
 import { type QueueDeadline, queueDeadline } from './queue-deadline';
 import { failure } from './request-accounting.service';
 
@@ -21,6 +22,12 @@ import { failure } from './request-accounting.service';
 export interface JobAddress {
   replyTo: { gatewayId: string; address: string };
   enqueuedAt: number;
+}
+
+/** What a queued job carries for its usage row. */
+export interface BilledRoutedJob extends RoutedJob {
+  apiKeyId: string;
+  billing?: JobBilling;
 }
 
 /** How long the set of models live workers serve is reused before it is read again, ms. */
@@ -52,6 +59,7 @@ export class JobDispatch {
     private readonly presence: WorkerPresenceService,
     private readonly redis: RedisConnection,
     private readonly metrics: GatewayMetrics,
+    private readonly billing: BillingRepository,
   ) {
     // Back after an outage: the jobs it may have lost end their requests at once.
     let lost = false;
@@ -130,6 +138,38 @@ export class JobDispatch {
   }
 
   /**
+   * Writes the usage row of a request answered "not run, try again" whose job may still be
+   * queued, with no tokens and no cost. Usage rows are unique per request, so a worker's count
+   * of that job, should it run, settles as nothing: the client's retry is the one billed.
+   * PostgreSQL down too: reported, and the request is answered all the same.
+   */
+  private async settleRefused(
+    job: BilledRoutedJob,
+    endpoint: string,
+  ): Promise<void> {
+    if (!job.billing) return;
+    await this.billing
+      .settleMany([
+        {
+          requestId: job.requestId,
+          tenantId: job.tenantId,
+          apiKeyId: job.apiKeyId,
+          modelId: job.billing.modelId,
+          endpoint,
+          promptTokens: 0,
+          completionTokens: 0,
+          finishReason: 'queue_unavailable',
+          costMicros: 0n,
+        },
+      ])
+      .catch(
+        this.metrics.failures.fallback('refusal.settle', undefined, {
+          requestId: job.requestId,
+        }),
+      );
+  }
+
+  /**
    * The worker running a request was lost before it streamed: its job may run again elsewhere
    * (it was claimed by that worker's run, see `jobRunKey`), and its deadline watches it again.
    */
@@ -151,9 +191,10 @@ export class JobDispatch {
    *
    * @throws ApiError 503 `queue_unavailable` when the job could not be queued.
    */
-  async dispatch<T extends RoutedJob & JobAddress>(
+  async dispatch<T extends BilledRoutedJob & JobAddress>(
     queue: TenantQueues<T>,
     job: Omit<T, keyof JobAddress>,
+    endpoint: string,
     principal: Principal,
     admission: Admission,
     started: () => boolean,
@@ -171,6 +212,9 @@ export class JobDispatch {
         { tier: principal.priorityTier, weight: principal.fairnessWeight },
       );
     } catch (error) {
+      // The job may be on its queue all the same (Redis took the write, then the reply was
+      // lost): settle it now, at nothing, so that if a worker runs it later it is not billed.
+      await this.settleRefused(job, endpoint);
       this.registry.fail(
         job.requestId,
         failure('queue_unavailable', 'queue unavailable'),
@@ -194,7 +238,14 @@ export class JobDispatch {
       started,
       withdraw: () => queue.withdraw(job.model, job.tenantId, job.requestId),
       exists: () => queue.exists(job.model, job.tenantId, job.requestId),
-      fail: (event) => this.registry.fail(job.requestId, event),
+      fail: (event) => {
+        // Lost from its queue, as far as Redis says: settled at nothing before the answer too.
+        if (event.code !== 'queue_unavailable')
+          return this.registry.fail(job.requestId, event);
+        void this.settleRefused(job, endpoint).then(() =>
+          this.registry.fail(job.requestId, event),
+        );
+      },
       onError: (operation, error) =>
         this.metrics.failures.report(`queue.${operation}`, error, {
           requestId: job.requestId,
