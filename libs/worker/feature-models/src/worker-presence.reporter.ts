@@ -42,6 +42,15 @@ export class WorkerPresenceReporter
     private readonly host: ModelHost,
   ) {
     this.redis = openWorkerRedis(config.redisUrl, 'presence', 'commands');
+    // Back after an outage, announce at once: the key may have expired meanwhile, and gateways
+    // would take this worker for gone until the next beat, ending its queued requests.
+    let lost = false;
+    this.redis.on('close', () => (lost = true));
+    this.redis.on('ready', () => {
+      if (!lost || !this.timer) return;
+      lost = false;
+      void this.announce();
+    });
   }
 
   /** Records why a requested load failed (announced until cleared with null). */
