@@ -1,5 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { jobRunKey, type JobBilling } from '@marquee/contracts/queue';
+import {
+  type JobBilling,
+  jobRunKey,
+  WORKER_PRESENCE_TTL_S,
+} from '@marquee/contracts/queue';
 import { BillingRepository } from '@marquee/gateway/data-access-db';
 import {
   RedisConnection,
@@ -51,6 +55,11 @@ export class JobDispatch {
   /** Deadlines of the requests queued from here and not ended, with their models. */
   private readonly waiting = new Map<QueueDeadline, string>();
   private sweeper: NodeJS.Timeout | undefined;
+  /**
+   * Until when presence is not trusted to say a worker is gone: no worker could refresh its
+   * key while Redis was away, so after an outage each gets one presence lifetime to do so.
+   */
+  private presenceStaleUntil = 0;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -67,6 +76,7 @@ export class JobDispatch {
     redis.client.on('ready', () => {
       if (!lost) return;
       lost = false;
+      this.presenceStaleUntil = Date.now() + WORKER_PRESENCE_TTL_S * 1000;
       if (this.waiting.size > 0)
         this.logger.warn(
           { queued: this.waiting.size },
@@ -129,6 +139,7 @@ export class JobDispatch {
 
   /** Queued requests of models no live worker serves any more end now, not at the timeout. */
   private async sweepUnserved(): Promise<void> {
+    if (Date.now() < this.presenceStaleUntil) return;
     for (const [deadline, model] of this.waiting) {
       const served = await this.servedModels(model).catch(
         this.metrics.failures.fallback('presence.read', null, { model }),
