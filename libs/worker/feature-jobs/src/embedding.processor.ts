@@ -23,7 +23,7 @@ import { UsageRecorder } from './usage-recorder.service';
 export class EmbeddingProcessor extends QueueProcessor<EmbeddingJob, Embedder> {
   constructor(
     config: WorkerConfig,
-    private readonly host: ModelHost,
+    host: ModelHost,
     links: GatewayLinkPool,
     recorder: UsageRecorder,
     presence: WorkerPresenceReporter,
@@ -50,6 +50,6 @@ export class EmbeddingProcessor extends QueueProcessor<EmbeddingJob, Embedder> {
   }
 
   protected servedModels(): readonly string[] {
-    return this.host.embeddingNames;
+    return this.deps.host.embeddingNames;
   }
 }

@@ -27,7 +27,7 @@ export class InferenceProcessor extends QueueProcessor<
 > {
   constructor(
     config: WorkerConfig,
-    private readonly host: ModelHost,
+    host: ModelHost,
     links: GatewayLinkPool,
     recorder: UsageRecorder,
     presence: WorkerPresenceReporter,
@@ -49,11 +49,11 @@ export class InferenceProcessor extends QueueProcessor<
   }
 
   protected servedModels(): readonly string[] {
-    return this.host.names;
+    return this.deps.host.names;
   }
 
   override async onModuleDestroy(): Promise<void> {
     await super.onModuleDestroy();
-    await this.host.dispose();
+    await this.deps.host.dispose();
   }
 }

@@ -36,7 +36,6 @@ function setup(run: JobKind<QueuedJob, object>['run']) {
       run,
     },
     {
-      workerId: 'w',
       links: {
         onCancel: quiet,
         onLinkClosed: quiet,

@@ -65,7 +65,6 @@ export class JobProcessing<J extends QueuedJob, M> {
   constructor(
     private readonly kind: JobKind<J, M>,
     private readonly deps: {
-      workerId: string;
       links: GatewayLinkPool;
       recorder: UsageRecorder;
       logger: Logger;

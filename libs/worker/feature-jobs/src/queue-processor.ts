@@ -46,7 +46,6 @@ export abstract class QueueProcessor<J extends QueuedJob, M>
   ) {
     this.logger = new Logger(name);
     this.processing = new JobProcessing(kind, {
-      workerId: deps.config.workerId,
       links: deps.links,
       recorder: deps.recorder,
       logger: this.logger,
