@@ -13,8 +13,6 @@ export interface FairConsumersOptions<T> {
   handle: (job: Job<T>, signal: AbortSignal) => Promise<void>;
   /** Errors after which the job goes back to its queue instead of failing. */
   handBack?: (error: unknown) => boolean;
-  /** Told of Redis and queue errors (the consumers retry on their own). */
-  onError?: (error: Error) => void;
   /** Told of each problem the intake handled on its own (see {@link QueueProblem}). */
   onProblem?: (problem: QueueProblem) => void;
 }
@@ -51,12 +49,12 @@ export class FairConsumers<T> {
       bellConnection: bell,
       onProblem: this.options.onProblem,
     });
-    const { handle, handBack, onError } = this.options;
+    const { handle, handBack } = this.options;
     this.consumers.set(model, {
       source,
       bell,
       slots: Array.from({ length: slots }, () =>
-        source.consume(handle, { handBack, onError }),
+        source.consume(handle, { handBack }),
       ),
     });
   }

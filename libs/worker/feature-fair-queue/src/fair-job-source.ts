@@ -186,17 +186,12 @@ export class FairJobSource<T> {
    */
   async consume(
     handle: (job: Job<T>, signal: AbortSignal) => Promise<void>,
-    options: {
-      handBack?: (error: unknown) => boolean;
-      /** Told when taking a job failed (Redis down); the slot retries after half a second. */
-      onError?: (error: Error) => void;
-    } = {},
+    options: { handBack?: (error: unknown) => boolean } = {},
   ): Promise<void> {
     for (;;) {
-      const taken = await this.next().catch((error: Error) => {
-        options.onError?.(error);
-        return undefined;
-      });
+      // A failed take (Redis down) was reported by the fetch loop as `queue_error`; the slot
+      // retries after half a second.
+      const taken = await this.next().catch(() => undefined);
       if (taken === null) return;
       if (taken === undefined) {
         await new Promise((resolve) => setTimeout(resolve, 500));

@@ -37,7 +37,6 @@ export abstract class QueueProcessor<J extends QueuedJob, M>
   protected readonly logger: Logger;
   private readonly consumers: FairConsumers<J>;
   private readonly processing: JobProcessing<J, M>;
-  private draining = false;
 
   protected constructor(
     name: string,
@@ -68,9 +67,8 @@ export abstract class QueueProcessor<J extends QueuedJob, M>
     for (const model of this.servedModels()) this.serve(model);
   }
 
-  /** Starts taking jobs for a model of the host (no-op if already, or draining). */
+  /** Starts taking jobs for a model of the host (no-op if already, or once draining). */
   serve(model: string): void {
-    if (this.draining) return;
     // As many jobs in flight as the model's batch holds: they all share its scheduler.
     this.consumers.serve(model, this.deps.host.concurrency(model));
   }
@@ -88,7 +86,6 @@ export abstract class QueueProcessor<J extends QueuedJob, M>
    * the queue (or end as `worker_lost` if they already streamed). Call before closing the app.
    */
   async drain(graceMs: number): Promise<void> {
-    this.draining = true;
     const closing = this.consumers.stop();
     const deadline = setTimeout(() => this.processing.abortAll(), graceMs);
     await closing;
@@ -101,7 +98,6 @@ export abstract class QueueProcessor<J extends QueuedJob, M>
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.draining = true;
     await this.consumers.close();
   }
 }
