@@ -1,11 +1,12 @@
-import {
-  packFloat32,
-  type RequestFailureCode,
-  toWireFailureCode,
-} from '@marquee/contracts/proto';
+import { packFloat32, type RequestFailureCode } from '@marquee/contracts/proto';
 import type { EmbeddingJob } from '@marquee/contracts/queue';
 import { type Embedder, InferenceError } from '@marquee/worker/inference';
-import type { EventSink, RecordUsage } from './run-job';
+import {
+  type EventSink,
+  failedEvent,
+  messageOf,
+  type RecordUsage,
+} from './run-job';
 
 /** The parts of the engine an embedding job needs. */
 export type EmbeddingModel = Pick<Embedder, 'encode' | 'embed' | 'dimensions'>;
@@ -32,16 +33,7 @@ export async function runEmbeddingJob(
     promptTokens: number,
   ) =>
     sink.send(
-      {
-        requestId,
-        failed: {
-          code: toWireFailureCode(code),
-          message,
-          param,
-          promptTokens,
-          completionTokens: 0,
-        },
-      },
+      failedEvent(requestId, code, message, param, promptTokens, 0),
       true,
     );
   if (job.dimensions !== undefined && job.dimensions !== model.dimensions) {
@@ -107,8 +99,4 @@ export async function runEmbeddingJob(
     },
     true,
   );
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -202,7 +202,8 @@ function encodePrompt(
   return ids;
 }
 
-function failedEvent(
+/** A job's `failed` event, its code put on the wire. */
+export function failedEvent(
   requestId: string,
   code: RequestFailureCode,
   message: string,
@@ -222,6 +223,7 @@ function failedEvent(
   };
 }
 
-function messageOf(error: unknown): string {
+/** An error's message, or the thrown value as text. */
+export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
