@@ -72,16 +72,20 @@ export class AdmissionQueue {
    * allow even alone; `undefined` when it can be admitted once the batch has room.
    */
   tooLarge(tokens: number): InferenceError | undefined {
-    const fits = !(
-      tokens > this.limits.maxTokensInFlight ||
-      tokens * this.bytesPerToken > this.limits.kvBudgetBytes
-    );
-    if (fits) return undefined;
+    if (!this.overLimits(tokens)) return undefined;
     return new InferenceError(
       'context_length_exceeded',
       `This request needs up to ${tokens} tokens of KV cache (prompt plus max_tokens, times n), ` +
         'more than this worker can hold. Please reduce max_tokens, n or the prompt.',
       'max_tokens',
+    );
+  }
+
+  /** Whether `tokens` in flight pass the token limit or the KV budget. */
+  private overLimits(tokens: number): boolean {
+    return (
+      tokens > this.limits.maxTokensInFlight ||
+      tokens * this.bytesPerToken > this.limits.kvBudgetBytes
     );
   }
 
@@ -113,9 +117,7 @@ export class AdmissionQueue {
       const width = Math.max(widest, next.spec.promptTokenIds.length);
       if (
         !empty &&
-        (inFlight + n > this.limits.maxBatchSize ||
-          tokens > this.limits.maxTokensInFlight ||
-          tokens * this.bytesPerToken > this.limits.kvBudgetBytes)
+        (inFlight + n > this.limits.maxBatchSize || this.overLimits(tokens))
       )
         break;
       if (
