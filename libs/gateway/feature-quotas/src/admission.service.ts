@@ -117,9 +117,10 @@ export class AdmissionService implements OnModuleDestroy {
   /** Admissions of requests this gateway holds: their leases are renewed until they end. */
   private readonly held = new Map<string, Admission>();
   private renewer: NodeJS.Timeout | null = null;
-  /** The two scripts every request runs, by their SHA. */
+  /** The scripts every request runs (admit and settle, and peek for its headers), by their SHA. */
   private readonly admitScript: LuaCommand;
   private readonly settleScript: LuaCommand;
+  private readonly peekScript: LuaCommand;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -128,6 +129,7 @@ export class AdmissionService implements OnModuleDestroy {
   ) {
     this.admitScript = luaCommand(redis.client, 'mqAdmit', ADMIT_SCRIPT, 12);
     this.settleScript = luaCommand(redis.client, 'mqSettle', SETTLE_SCRIPT, 12);
+    this.peekScript = luaCommand(redis.client, 'mqPeek', PEEK_SCRIPT, 6);
   }
 
   /** Admits or throws a 429 in OpenAI's shape with retry and rate-limit headers. */
@@ -310,9 +312,7 @@ export class AdmissionService implements OnModuleDestroy {
     const keys = this.keys({ tenantId, apiKeyId });
     const key = keyLimits(limits);
     const [rpmRemaining, rpmReset, tpmRemaining, tpmReset] =
-      (await this.redis.client.eval(
-        PEEK_SCRIPT,
-        6,
+      (await this.peekScript(
         keys[0],
         keys[1],
         keys[2],
