@@ -93,16 +93,17 @@ export class JobDispatch {
    * @throws ApiError 503 `no_worker_available` (with `retry-after`).
    */
   async ensureServed(model: string): Promise<void> {
-    let served: Set<string>;
-    try {
-      served = await this.servedModels(model);
-    } catch (error) {
-      this.metrics.failures.report('presence.read', error, { model });
-      throw ApiError.unavailable(
-        'The request queue is unavailable; try again shortly.',
-        'queue_unavailable',
-      );
-    }
+    const served = await this.servedModels(model).catch(
+      this.metrics.failures.replace(
+        'presence.read',
+        () =>
+          ApiError.unavailable(
+            'The request queue is unavailable; try again shortly.',
+            'queue_unavailable',
+          ),
+        { model },
+      ),
+    );
     if (!served.has(model)) {
       throw ApiError.unavailable(
         `No worker is serving the model ${model} right now; try again shortly.`,
