@@ -38,6 +38,15 @@ export class TenantRepository {
     return this.prisma.tenant.findUnique({ where: { id } });
   }
 
+  /** The names of the tenants among `ids` that exist, by id (one query). */
+  async namesOf(ids: string[]): Promise<Map<string, string>> {
+    const tenants = await this.prisma.tenant.findMany({
+      where: { id: { in: ids } },
+      select: { id: true, name: true },
+    });
+    return new Map(tenants.map((t) => [t.id, t.name]));
+  }
+
   findByName(name: string) {
     return this.prisma.tenant.findFirst({
       where: { name },

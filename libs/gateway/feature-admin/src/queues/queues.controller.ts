@@ -43,11 +43,9 @@ export class QueuesController {
       .catch(
         this.metrics.failures.replace('heartbeats.read', redisUnavailable),
       );
-    const names = new Map<string, string>();
-    for (const id of new Set(depths.map((d) => d.tenantId))) {
-      const tenant = await this.tenants.findById(id);
-      if (tenant) names.set(id, tenant.name);
-    }
+    const names = await this.tenants.namesOf([
+      ...new Set(depths.map((d) => d.tenantId)),
+    ]);
     const now = Date.now();
     const latency = await this.latency.summary();
     return {

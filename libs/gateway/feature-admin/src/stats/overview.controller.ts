@@ -1,5 +1,6 @@
 import { Get, Logger } from '@nestjs/common';
 import type { WorkerPresence } from '@marquee/contracts/queue';
+import { monthStart } from '@marquee/gateway/data-access-db';
 import { WorkerPresenceService } from '@marquee/gateway/data-access-queue';
 import { RequireAdmin } from '@marquee/gateway/feature-auth';
 import { ApiRoute } from '@marquee/gateway/util-http';
@@ -52,17 +53,15 @@ export class OverviewController {
     const dayStart = new Date(
       Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()),
     );
-    const monthStart = new Date(
-      Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1),
-    );
+    const month = monthStart(now);
     const since = new Date(
       Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS -
         (SERIES_MINUTES - 1) * MINUTE_MS,
     );
     const [minutes, spend, top, latency, workers] = await Promise.all([
       this.usage.perMinute(since),
-      this.usage.spend(dayStart, monthStart),
-      this.usage.topTenants(monthStart, TOP_TENANTS),
+      this.usage.spend(dayStart, month),
+      this.usage.topTenants(month, TOP_TENANTS),
       this.latency.summary(),
       // The page still shows the ledger's numbers when Redis is down; it says so for workers.
       this.presence.live().catch((error: unknown): WorkerPresence[] | null => {
