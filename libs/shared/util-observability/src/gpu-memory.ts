@@ -45,3 +45,40 @@ export function parseNvidiaSmi(output: string): GpuMemory[] {
       totalBytes: Number(total) * MIB,
     }));
 }
+
+/** GPU memory is read at most this often (nvidia-smi takes tens of ms), ms. */
+export const GPU_REFRESH_MS = 10_000;
+
+/**
+ * GPU memory read at most once per `refreshMs`, whoever asks: the worker's presence and its
+ * metrics share one reading instead of each running `nvidia-smi` on its own timer.
+ */
+export class GpuMemoryReader {
+  private last: GpuMemory[] = [];
+  private readAt = -Infinity;
+  private reading: Promise<GpuMemory[]> | null = null;
+
+  constructor(
+    private readonly refreshMs = GPU_REFRESH_MS,
+    private readonly read: () => Promise<GpuMemory[]> = readGpuMemory,
+  ) {}
+
+  /** The last reading, read anew (once, for every caller waiting) when it is older than `refreshMs`. */
+  current(): Promise<GpuMemory[]> {
+    if (Date.now() - this.readAt < this.refreshMs)
+      return Promise.resolve(this.last);
+    this.reading ??= this.read()
+      .then((gpus) => {
+        this.last = gpus;
+        this.readAt = Date.now();
+        return gpus;
+      })
+      .finally(() => {
+        this.reading = null;
+      });
+    return this.reading;
+  }
+}
+
+/** The process's one {@link GpuMemoryReader}. */
+export const gpuMemory = new GpuMemoryReader();

@@ -10,14 +10,11 @@ import {
   removeWorkerPresence,
   writeWorkerPresence,
 } from '@marquee/contracts/queue';
-import { readGpuMemory } from '@marquee/shared/util-observability';
+import { gpuMemory } from '@marquee/shared/util-observability';
 import { WorkerConfig } from '@marquee/worker/util-config';
 import { openWorkerRedis } from '@marquee/worker/feature-fair-queue';
 import type { Redis } from 'ioredis';
 import { ModelHost } from './model-host.service';
-
-/** GPU memory is read at most this often (nvidia-smi takes tens of ms). */
-const GPU_REFRESH_MS = 10_000;
 
 /**
  * Announces this worker and the models it serves now in Redis (a key with a TTL, refreshed on a
@@ -34,8 +31,6 @@ export class WorkerPresenceReporter
   private readonly modelErrors = new Map<string, string>();
   /** Counters of the requests running now, one per kind of job. */
   private readonly running = new Set<() => number>();
-  private gpu: { usedBytes: number; totalBytes: number } | null = null;
-  private gpuReadAt = 0;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -95,19 +90,8 @@ export class WorkerPresenceReporter
   }
 
   private async load(): Promise<NonNullable<WorkerPresence['load']>> {
-    if (
-      this.host.executionProvider === 'cuda' &&
-      Date.now() - this.gpuReadAt > GPU_REFRESH_MS
-    ) {
-      this.gpuReadAt = Date.now();
-      const gpus = await readGpuMemory();
-      this.gpu = gpus.length
-        ? {
-            usedBytes: gpus.reduce((sum, g) => sum + g.usedBytes, 0),
-            totalBytes: gpus.reduce((sum, g) => sum + g.totalBytes, 0),
-          }
-        : null;
-    }
+    const gpus =
+      this.host.executionProvider === 'cuda' ? await gpuMemory.current() : [];
     let running = 0;
     for (const count of this.running) running += count();
     return {
@@ -117,8 +101,12 @@ export class WorkerPresenceReporter
         0,
       ),
       rssBytes: process.memoryUsage().rss,
-      gpuMemoryUsedBytes: this.gpu?.usedBytes ?? null,
-      gpuMemoryTotalBytes: this.gpu?.totalBytes ?? null,
+      gpuMemoryUsedBytes: gpus.length
+        ? gpus.reduce((sum, g) => sum + g.usedBytes, 0)
+        : null,
+      gpuMemoryTotalBytes: gpus.length
+        ? gpus.reduce((sum, g) => sum + g.totalBytes, 0)
+        : null,
     };
   }
 

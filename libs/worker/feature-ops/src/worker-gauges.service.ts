@@ -6,7 +6,7 @@ import {
 } from '@marquee/contracts/queue';
 import {
   DrainState,
-  readGpuMemory,
+  gpuMemory,
   WorkerMetrics,
 } from '@marquee/shared/util-observability';
 import { WorkerConfig } from '@marquee/worker/util-config';
@@ -14,9 +14,6 @@ import { Queue } from 'bullmq';
 import { openWorkerRedis } from '@marquee/worker/feature-fair-queue';
 import type { Redis } from 'ioredis';
 import { BATCH_CAPACITY, LOADED_MODELS } from './worker-health.service';
-
-/** GPU memory is read at most this often (nvidia-smi takes tens of ms). */
-const GPU_REFRESH_MS = 10_000;
 
 /**
  * Fills the gauges that are read, not counted, right before each scrape: queue depth per
@@ -26,7 +23,6 @@ const GPU_REFRESH_MS = 10_000;
 export class WorkerGauges implements OnModuleDestroy {
   private readonly redis: Redis;
   private readonly queues = new Map<string, Queue>();
-  private gpuReadAt = 0;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -45,12 +41,8 @@ export class WorkerGauges implements OnModuleDestroy {
     for (const model of models)
       this.metrics.batchCapacity.set({ model }, this.capacity(model));
     await Promise.all(models.map((model) => this.countQueue(model)));
-    if (
-      this.config.executionProvider === 'cuda' &&
-      Date.now() - this.gpuReadAt > GPU_REFRESH_MS
-    ) {
-      this.gpuReadAt = Date.now();
-      for (const gpu of await readGpuMemory()) {
+    if (this.config.executionProvider === 'cuda') {
+      for (const gpu of await gpuMemory.current()) {
         this.metrics.gpuMemoryUsed.set({ gpu: gpu.index }, gpu.usedBytes);
         this.metrics.gpuMemoryTotal.set({ gpu: gpu.index }, gpu.totalBytes);
       }
