@@ -39,7 +39,12 @@ export class QueuesController {
       this.presence.live(),
     ]).catch(this.metrics.failures.replace('queues.read', redisUnavailable));
     const heartbeats = await this.depths
-      .lastHeartbeats(workers.map((w) => w.workerId))
+      // Workers write heartbeatAt; only those that do not (older builds) cost a read.
+      .lastHeartbeats(
+        workers
+          .filter((w) => w.heartbeatAt === undefined)
+          .map((w) => w.workerId),
+      )
       .catch(
         this.metrics.failures.replace('heartbeats.read', redisUnavailable),
       );
