@@ -7,8 +7,8 @@
 import { createConnection } from 'node:net';
 import { relative } from 'node:path';
 import { Client } from 'pg';
-import { Redis } from 'ioredis';
 import {
+  ensureRedis,
   redact,
   ROOT,
   SetupError,
@@ -153,23 +153,11 @@ async function postgresAnswers(url: string): Promise<boolean> {
   }
 }
 
-async function redisAnswers(url: string): Promise<boolean> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 2000,
-  });
-  // Connection errors reject connect() below; the event would only repeat them.
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
+function redisAnswers(url: string): Promise<boolean> {
+  return ensureRedis(url, 2000).then(
+    () => true,
+    () => false, // not up yet; `until` reports the server's log if it never comes
+  );
 }
 
 /** Polls `ready` until true; fails after 60 s with the end of the server's log. */

@@ -49,13 +49,19 @@ export async function ensureDatabase(
   }
 }
 
-/** Fails with a one-line message when Redis does not answer PING. */
-export async function ensureRedis(redisUrl: string): Promise<void> {
+/**
+ * Fails with a one-line message when Redis does not answer PING (one try, giving up on a
+ * connection not made within `connectTimeoutMs`).
+ */
+export async function ensureRedis(
+  redisUrl: string,
+  connectTimeoutMs = 5000,
+): Promise<void> {
   const redis = new Redis(redisUrl, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
-    connectTimeout: 5000,
+    connectTimeout: connectTimeoutMs,
   });
   redis.on('error', () => undefined);
   try {
