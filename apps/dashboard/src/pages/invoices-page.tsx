@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import type { Tenant } from '../api/types';
 import { useSession } from '../session';
 import { RequireScope } from '../ui/data-state';
@@ -9,7 +9,6 @@ export function InvoicesPage() {
   const { can } = useSession();
   const [tenant, setTenant] = useState<Tenant | null>(null);
   const [typedId, setTypedId] = useState('');
-  const pick = useCallback((t: Tenant | null) => setTenant(t), []);
   return (
     <section aria-labelledby="invoices-title">
       <h1 id="invoices-title">Invoices</h1>
@@ -23,7 +22,7 @@ export function InvoicesPage() {
             <TenantPicker
               id="invoices-tenant"
               value={tenant?.id ?? ''}
-              onChange={pick}
+              onChange={setTenant}
             />
           ) : (
             <div className="field">

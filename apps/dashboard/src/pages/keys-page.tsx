@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import type { Tenant } from '../api/types';
 import { href } from '../router';
 import { RequireScope } from '../ui/data-state';
@@ -7,7 +7,6 @@ import { TenantPicker } from '../ui/tenant-picker';
 
 export function KeysPage() {
   const [tenant, setTenant] = useState<Tenant | null>(null);
-  const pick = useCallback((t: Tenant | null) => setTenant(t), []);
   return (
     <section aria-labelledby="keys-title">
       <h1 id="keys-title">Keys</h1>
@@ -16,7 +15,7 @@ export function KeysPage() {
           <TenantPicker
             id="keys-tenant"
             value={tenant?.id ?? ''}
-            onChange={pick}
+            onChange={setTenant}
           />
           {tenant && (
             <p className="hint">

@@ -84,9 +84,7 @@ function QueuesBody({ q }: { q: Queues }) {
                   <td className="num">{x.delayed}</td>
                   <td className="num">{x.failed}</td>
                   <td className="num">
-                    {x.oldest_wait_seconds === null
-                      ? '—'
-                      : formatSeconds(x.oldest_wait_seconds)}
+                    {formatSeconds(x.oldest_wait_seconds)}
                   </td>
                 </tr>
               ))}
