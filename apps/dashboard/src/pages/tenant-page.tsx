@@ -12,14 +12,13 @@ import { useAction } from '../ui/use-action';
 import { useResource } from '../ui/use-resource';
 
 function TenantHeader({ tenant, reload }: { tenant: Tenant; reload(): void }) {
-  const { client, can } = useSession();
+  const { client } = useSession();
   const plans = useResource(
     (c) => c.request<ListOf<Plan>>('GET', '/plans'),
     [],
   );
   const [planId, setPlanId] = useState(tenant.plan_id ?? '');
   const action = useAction();
-  const canWrite = can('admin:write');
   const currentPlan = plans.data?.data.find((p) => p.id === tenant.plan_id);
 
   const savePlan = async () => {
@@ -64,7 +63,10 @@ function TenantHeader({ tenant, reload }: { tenant: Tenant; reload(): void }) {
             ? tenant.plan_id.slice(0, 8)
             : 'none (default limits)'}
       </p>
-      {canWrite ? (
+      <RequireScope
+        anyOf={['admin:write']}
+        what="Changing the plan or suspending the tenant"
+      >
         <form
           className="inline"
           onSubmit={(e) => e.preventDefault()}
@@ -112,14 +114,7 @@ function TenantHeader({ tenant, reload }: { tenant: Tenant; reload(): void }) {
             </button>
           )}
         </form>
-      ) : (
-        <RequireScope
-          anyOf={['admin:write']}
-          what="Changing the plan or suspending the tenant"
-        >
-          {null}
-        </RequireScope>
-      )}
+      </RequireScope>
       {tenant.status === 'suspended' && (
         <p className="scope-notice">
           Suspended: every key of this tenant is refused with 401 until it is

@@ -8,7 +8,7 @@ import { useAction } from '../ui/use-action';
 import { useResource } from '../ui/use-resource';
 
 export function TenantsPage() {
-  const { client, can } = useSession();
+  const { client } = useSession();
   const tenants = useResource(
     (c) => c.request<ListOf<Tenant>>('GET', '/tenants?limit=500'),
     [],
@@ -44,7 +44,7 @@ export function TenantsPage() {
     <section aria-labelledby="tenants-title">
       <h1 id="tenants-title">Tenants</h1>
       <RequireScope anyOf={['admin:read']} what="Listing tenants">
-        {can('admin:write') ? (
+        <RequireScope anyOf={['admin:write']} what="Creating tenants">
           <form
             className="inline card"
             onSubmit={(e) => void create(e)}
@@ -84,11 +84,7 @@ export function TenantsPage() {
               </p>
             )}
           </form>
-        ) : (
-          <RequireScope anyOf={['admin:write']} what="Creating tenants">
-            {null}
-          </RequireScope>
-        )}
+        </RequireScope>
         <div className="toolbar">
           <div className="field">
             <label htmlFor="tenant-search">Search tenants</label>

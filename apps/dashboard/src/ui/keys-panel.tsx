@@ -211,7 +211,10 @@ export function KeysPanel({
   return (
     <section aria-labelledby={`keys-${tenantId}`}>
       <h2 id={`keys-${tenantId}`}>{title}</h2>
-      {canWrite ? (
+      <RequireScope
+        anyOf={['admin:write']}
+        what="Creating, revoking and rotating keys"
+      >
         <form className="inline" onSubmit={(e) => void create(e)}>
           <div className="field">
             <label htmlFor="key-name">New key name</label>
@@ -227,14 +230,7 @@ export function KeysPanel({
             Create key
           </button>
         </form>
-      ) : (
-        <RequireScope
-          anyOf={['admin:write']}
-          what="Creating, revoking and rotating keys"
-        >
-          {null}
-        </RequireScope>
-      )}
+      </RequireScope>
       {action.error && (
         <p className="error" role="alert">
           {action.error}
