@@ -5,6 +5,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 // specs and these read it through the one contract it publishes.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { e2eStack } from '../../marquee-e2e/src/support/stack';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { admin, openai } from '../../marquee-e2e/src/support/clients';
 import { launchChromium, screenshot } from './support/browser';
 import { rowCells, until } from './support/page-reads';
 
@@ -21,24 +23,13 @@ async function adminApi<T>(
   path: string,
   body?: object,
 ): Promise<T> {
-  const response = await fetch(`${stack.origin}/admin/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${stack.adminToken}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
+  const response = await admin(method, path, body);
   if (!response.ok)
     throw new Error(
       `${method} ${path}: ${response.status} ${await response.text()}`,
     );
   return (await response.json()) as T;
 }
-
-/** The official client as a tenant uses it, with a key the dashboard minted; no retries. */
-const openaiWith = (apiKey: string) =>
-  new OpenAI({ baseURL: `${stack.origin}/v1`, apiKey, maxRetries: 0 });
 
 // Each step waits for what the page shows; a step that cannot see it fails with Playwright's
 // message (15 s) well before the test's own limit.
@@ -160,7 +151,7 @@ describe('admin dashboard in Chromium', () => {
   });
 
   it('makes completions with the new key through the openai client, and sees them in the usage chart and table', async () => {
-    const client = openaiWith(f.secret);
+    const client = openai(f.secret);
     f.prompt = 0;
     f.completion = 0;
     const calls = [
@@ -239,7 +230,7 @@ describe('admin dashboard in Chromium', () => {
   });
 
   it('suspends the tenant (its key gets 401 from the openai client) and reactivates it', async () => {
-    const client = openaiWith(f.secret);
+    const client = openai(f.secret);
     await page.goto(`${DASHBOARD}/#/tenants/${f.tenantId}`);
     await page.getByRole('button', { name: 'Suspend tenant' }).click();
     await until('the suspended badge', async () =>
@@ -290,7 +281,7 @@ describe('admin dashboard in Chromium', () => {
     expect(cells[4]).toBe(String(f.requests));
     await screenshot(page, '04-keys');
 
-    const client = openaiWith(f.secret);
+    const client = openai(f.secret);
     const error = await client.completions
       .create({ model: stack.model, prompt: 'Still there?', max_tokens: 2 })
       .then(
@@ -300,7 +291,7 @@ describe('admin dashboard in Chromium', () => {
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(error).toMatchObject({ status: 401, code: 'invalid_api_key' });
     // Revoking ends the rotated secret too, and the replaced one's grace period.
-    const rotatedClient = openaiWith(f.rotated);
+    const rotatedClient = openai(f.rotated);
     await expect(
       rotatedClient.completions.create({
         model: stack.model,
@@ -412,7 +403,7 @@ describe('admin dashboard in Chromium', () => {
     );
     f.probe = key.key;
     const usage = (
-      await openaiWith(key.key).completions.create({
+      await openai(key.key).completions.create({
         model: stack.model,
         prompt: 'One more',
         max_tokens: 3,
