@@ -3,8 +3,23 @@ import { jobBillingSchema } from './usage-ledger';
 
 /** One chat message as the worker sees it (content already flattened to text). */
 export const chatMessageSchema = z.object({
-  role: z.enum(['system', 'user', 'assistant']),
+  role: z.enum(['system', 'user', 'assistant', 'tool']),
   content: z.string(),
+  /** An assistant turn's function calls; `arguments` is the JSON text the client sent. */
+  toolCalls: z
+    .array(
+      z.object({ id: z.string(), name: z.string(), arguments: z.string() }),
+    )
+    .optional(),
+  /** A `tool` message: the id of the call it answers. */
+  toolCallId: z.string().optional(),
+});
+
+/** A function the chat template offers the model; `parameters` is its arguments' JSON Schema. */
+export const chatToolSchema = z.object({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  parameters: z.record(z.string(), z.unknown()),
 });
 
 /** A prompt: text, pre-tokenized ids, or chat messages to render with the model's template. */
@@ -17,6 +32,33 @@ export const promptSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('chat'),
     messages: z.array(chatMessageSchema).min(1),
+    tools: z.array(chatToolSchema).optional(),
+  }),
+]);
+
+/**
+ * What the output must be, enforced token by token with a grammar: a JSON object, JSON matching a
+ * schema, or function calls in the chat template's `<tool_call>` format (`auto`: the model may
+ * also answer in text; `required`: at least one call; `parallel`: more than one allowed).
+ */
+export const outputConstraintSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('json_object') }),
+  z.object({
+    kind: z.literal('json_schema'),
+    schema: z.union([z.record(z.string(), z.unknown()), z.boolean()]),
+  }),
+  z.object({
+    kind: z.literal('tool_calls'),
+    mode: z.enum(['auto', 'required']),
+    tools: z
+      .array(
+        z.object({
+          name: z.string().min(1),
+          parameters: z.record(z.string(), z.unknown()),
+        }),
+      )
+      .min(1),
+    parallel: z.boolean(),
   }),
 ]);
 
@@ -57,6 +99,8 @@ export const samplingSchema = z.object({
     .optional(),
   /** Report each token's log-probability and this many top alternatives; absent: none. */
   logprobs: z.number().int().min(0).max(SAMPLING_LIMITS.topLogprobs).optional(),
+  /** Constrain the output to a grammar; absent: free text. */
+  constraint: outputConstraintSchema.optional(),
 });
 
 /**
@@ -90,5 +134,7 @@ export const inferenceJobSchema = z.object({
 });
 
 export type PromptPayload = z.infer<typeof promptSchema>;
+export type OutputConstraint = z.infer<typeof outputConstraintSchema>;
+export type ChatTool = z.infer<typeof chatToolSchema>;
 export type SamplingPayload = z.infer<typeof samplingSchema>;
 export type InferenceJob = z.infer<typeof inferenceJobSchema>;

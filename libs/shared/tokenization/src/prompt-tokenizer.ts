@@ -90,7 +90,7 @@ export class PromptTokenizer {
       if (prompt.messages.length === 0)
         throw new PromptError('messages must not be empty', 'messages');
       // The template writes its own BOS and special tokens.
-      return this.tokenizer.encode(this.template.render(prompt.messages), {
+      return this.tokenizer.encode(this.renderChat(prompt), {
         add_special_tokens: false,
       }).ids;
     }
@@ -101,7 +101,7 @@ export class PromptTokenizer {
 
   /** Renders chat messages with the model's template (for logging and tests). */
   renderChat(prompt: Extract<PromptInput, { kind: 'chat' }>): string {
-    return this.template.render(prompt.messages);
+    return this.template.render(prompt.messages, prompt.tools);
   }
 
   /** Ids to text, skipping special tokens. */

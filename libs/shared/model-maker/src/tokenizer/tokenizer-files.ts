@@ -1,3 +1,4 @@
+import { DEFAULT_CHAT_TEMPLATE } from '@marquee/shared/tokenization';
 import { trainByteLevelBpe } from './bpe-trainer';
 import { FILM_CORPUS } from './corpus';
 
@@ -8,10 +9,8 @@ export const SPECIAL_TOKENS = {
   endOfText: '<|endoftext|>',
 } as const;
 
-/** ChatML: `<|im_start|>role\ncontent<|im_end|>\n` per message, then `<|im_start|>assistant\n`. */
-export const CHAT_TEMPLATE =
-  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+/** ChatML with Qwen2.5's tool turns (see `DEFAULT_CHAT_TEMPLATE`). */
+export const CHAT_TEMPLATE = DEFAULT_CHAT_TEMPLATE;
 
 /** Smallest vocab: the 256 byte tokens plus the three special tokens. */
 export const MIN_VOCAB = 256 + 3;
