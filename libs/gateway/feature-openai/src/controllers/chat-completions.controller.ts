@@ -7,9 +7,10 @@ import { chatFormat } from '../responses/response-format';
 import { ResponseWriter } from '../responses/response-writer.service';
 import {
   chatCompletionRequestSchema,
-  toWorkerMessages,
+  chatPrompt,
 } from '../schemas/chat-completion-request.schema';
 import { samplingExtras, stopList } from '../schemas/sampling.schema';
+import { structuredOutput } from '../schemas/structured-output.schema';
 import { parseBody } from '../schemas/validate';
 import { createdAt, responseId } from './ids';
 
@@ -30,13 +31,14 @@ export class ChatCompletionsController {
   ): Promise<void> {
     const body = parseBody(chatCompletionRequestSchema, rawBody);
     const n = body.n ?? 1;
+    const output = structuredOutput(body);
     const run = await this.runner.start({
       arrivedAt: performance.now() - reply.elapsedTime,
       principal,
       requestId: request.id,
       endpoint: 'chat.completions',
       model: body.model,
-      prompts: [{ kind: 'chat', messages: toWorkerMessages(body.messages) }],
+      prompts: [chatPrompt(body.messages, output.tools)],
       sampling: {
         // Absent: up to the rest of the model's context, as OpenAI does.
         maxTokens: body.max_completion_tokens ?? body.max_tokens,
@@ -47,6 +49,7 @@ export class ChatCompletionsController {
         stop: stopList(body.stop),
         ...samplingExtras(body),
         ...(body.logprobs ? { logprobs: body.top_logprobs ?? 0 } : {}),
+        ...(output.constraint ? { constraint: output.constraint } : {}),
       },
     });
     const format = chatFormat({
@@ -54,6 +57,7 @@ export class ChatCompletionsController {
       created: createdAt(),
       model: run.model.name,
       logprobs: body.logprobs === true,
+      toolCalls: output.toolCalls,
     });
     await this.writer.send(
       run,

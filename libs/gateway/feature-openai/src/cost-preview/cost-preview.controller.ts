@@ -10,9 +10,10 @@ import {
 import { InferenceRunner } from '../inference/inference-runner.service';
 import {
   chatCompletionRequestSchema,
-  toWorkerMessages,
+  chatPrompt,
 } from '../schemas/chat-completion-request.schema';
 import { completionRequestSchema } from '../schemas/completion-request.schema';
+import { structuredOutput } from '../schemas/structured-output.schema';
 import { parseBody } from '../schemas/validate';
 import { PromptCounter } from './prompt-counter.service';
 
@@ -42,7 +43,7 @@ export class CostPreviewController {
     let maxTokens: number | undefined;
     if (isChat) {
       const body = parseBody(chatCompletionRequestSchema, rawBody);
-      prompts = [{ kind: 'chat', messages: toWorkerMessages(body.messages) }];
+      prompts = [chatPrompt(body.messages, structuredOutput(body).tools)];
       n = body.n ?? 1;
       maxTokens = body.max_completion_tokens ?? body.max_tokens;
     } else {

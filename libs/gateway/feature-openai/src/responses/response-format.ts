@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type {
   ChoiceFinishMessage,
   TokenLogprobMessage,
 } from '@marquee/contracts/proto';
+import { type ToolCallEvent, ToolCallParser } from './tool-call-parser';
 
 /** Token counts in OpenAI's `usage` shape. */
 export interface Usage {
@@ -34,12 +36,15 @@ export interface FinishedChoice {
 export interface ResponseFormat {
   /** A chunk opening each choice (chat sends the role), or null. */
   openChunk(choiceIndex: number): object | null;
-  /** `logprobs`: those of the tokens this text came from, when the request asked for them. */
+  /**
+   * `logprobs`: those of the tokens this text came from, when the request asked for them. Null
+   * when there is nothing to send yet (text held back while it may open a tool call).
+   */
   textChunk(
     choiceIndex: number,
     text: string,
     logprobs?: TokenLogprobMessage[],
-  ): object;
+  ): object | null;
   finishChunk(choiceIndex: number, finishReason: string): object;
   /** The trailing chunk of `stream_options.include_usage`: no choices, just usage. */
   usageChunk(usage: Usage): object;
@@ -52,6 +57,65 @@ interface Envelope {
   model: string;
   /** The request asked for logprobs: choices carry a `logprobs` object instead of null. */
   logprobs?: boolean;
+  /** Chat only: function calls in the text become `tool_calls` (the request offered tools). */
+  toolCalls?: boolean;
+}
+
+/** An id for a tool call, in OpenAI's `call_...` shape. */
+export function toolCallId(): string {
+  return `call_${randomBytes(18).toString('base64url')}`;
+}
+
+/** OpenAI ends a choice that called functions with `tool_calls`. */
+const finishReasonOf = (reason: string, calls: number) =>
+  reason === 'stop' && calls > 0 ? 'tool_calls' : reason;
+
+/** A whole choice's text split into its content (null when there is none) and its calls. */
+export function splitToolCalls(text: string) {
+  const parser = new ToolCallParser();
+  const events = [...parser.push(text), ...parser.flush()];
+  let content = '';
+  const calls: {
+    id: string;
+    type: 'function';
+    function: { name: string; arguments: string };
+  }[] = [];
+  for (const e of events) {
+    if (e.type === 'content') content += e.text;
+    else if (e.type === 'call')
+      calls.push({
+        id: toolCallId(),
+        type: 'function',
+        function: { name: e.name, arguments: '' },
+      });
+    else calls[e.index].function.arguments += e.text;
+  }
+  return {
+    content: calls.length > 0 && !content.trim() ? null : content,
+    calls,
+  };
+}
+
+// A stream delta for parsed events: content, and each call's opening or argument fragment.
+function toolCallDelta(events: ToolCallEvent[]): object | null {
+  let content: string | undefined;
+  const toolCalls: object[] = [];
+  for (const e of events) {
+    if (e.type === 'content') content = (content ?? '') + e.text;
+    else if (e.type === 'call')
+      toolCalls.push({
+        index: e.index,
+        id: toolCallId(),
+        type: 'function',
+        function: { name: e.name, arguments: '' },
+      });
+    else toolCalls.push({ index: e.index, function: { arguments: e.text } });
+  }
+  if (content === undefined && toolCalls.length === 0) return null;
+  return {
+    ...(content === undefined ? {} : { content }),
+    ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+  };
 }
 
 const bytesOf = (bytes: Uint8Array | undefined) => Array.from(bytes ?? []);
@@ -168,6 +232,7 @@ export function chatFormat({
   created,
   model,
   logprobs: wanted = false,
+  toolCalls = false,
 }: Envelope): ResponseFormat {
   const chunk = {
     id,
@@ -182,28 +247,37 @@ export function chatFormat({
     finish: string | null,
     logprobs: object | null = null,
   ) => ({
-    index,
-    delta: d,
-    logprobs,
-    finish_reason: finish,
+    ...chunk,
+    choices: [{ index, delta: d, logprobs, finish_reason: finish }],
   });
   const logprobsObject = (logprobs: readonly TokenLogprobMessage[] = []) =>
     wanted ? { content: chatLogprobContent(logprobs), refusal: null } : null;
+  const parsers = new Map<number, ToolCallParser>();
+  const parser = (index: number) => {
+    let p = parsers.get(index);
+    if (!p) parsers.set(index, (p = new ToolCallParser()));
+    return p;
+  };
   return {
-    openChunk: (index) => ({
-      ...chunk,
-      choices: [delta(index, { role: 'assistant', content: '' }, null)],
-    }),
-    textChunk: (index, text, logprobs) => ({
-      ...chunk,
-      choices: [
-        delta(index, { content: text }, null, logprobsObject(logprobs)),
-      ],
-    }),
-    finishChunk: (index, reason) => ({
-      ...chunk,
-      choices: [delta(index, {}, reason)],
-    }),
+    openChunk: (index) =>
+      delta(index, { role: 'assistant', content: '' }, null),
+    textChunk: (index, text, logprobs) => {
+      if (!toolCalls)
+        return delta(index, { content: text }, null, logprobsObject(logprobs));
+      const d = toolCallDelta(parser(index).push(text));
+      return d || logprobs?.length
+        ? delta(index, d ?? {}, null, logprobsObject(logprobs))
+        : null;
+    },
+    finishChunk: (index, reason) => {
+      if (!toolCalls) return delta(index, {}, reason);
+      const p = parser(index);
+      return delta(
+        index,
+        toolCallDelta(p.flush()) ?? {},
+        finishReasonOf(reason, p.callCount),
+      );
+    },
     usageChunk: (usage) => ({ ...chunk, choices: [], usage }),
     body: (choices, usage) => ({
       id,
@@ -211,12 +285,22 @@ export function chatFormat({
       created,
       model,
       system_fingerprint: null,
-      choices: choices.map((c) => ({
-        index: c.index,
-        message: { role: 'assistant', content: c.text, refusal: null },
-        logprobs: logprobsObject(c.logprobs),
-        finish_reason: c.finishReason,
-      })),
+      choices: choices.map((c) => {
+        const split = toolCalls
+          ? splitToolCalls(c.text)
+          : { content: c.text, calls: [] };
+        return {
+          index: c.index,
+          message: {
+            role: 'assistant',
+            content: split.content,
+            refusal: null,
+            ...(split.calls.length ? { tool_calls: split.calls } : {}),
+          },
+          logprobs: logprobsObject(c.logprobs),
+          finish_reason: finishReasonOf(c.finishReason, split.calls.length),
+        };
+      }),
       usage,
     }),
   };

@@ -144,12 +144,14 @@ export class ResponseWriter {
         case 'started':
           break;
         case 'tokens':
-          if (event.text || event.logprobs?.length)
-            write(
-              withUsage(
-                format.textChunk(event.choiceIndex, event.text, event.logprobs),
-              ),
+          if (event.text || event.logprobs?.length) {
+            const chunk = format.textChunk(
+              event.choiceIndex,
+              event.text,
+              event.logprobs,
             );
+            if (chunk) write(withUsage(chunk));
+          }
           break;
         case 'failed':
           write(failureToApiError(event, delivery.requestId).toBody());

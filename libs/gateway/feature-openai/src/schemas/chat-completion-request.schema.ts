@@ -1,7 +1,14 @@
-import { SAMPLING_LIMITS } from '@marquee/contracts/queue';
+import { SAMPLING_LIMITS, type PromptPayload } from '@marquee/contracts/queue';
 import { REQUEST_LIMITS } from '@marquee/gateway/util-http';
 import { z } from 'zod';
 import { samplingFields } from './sampling.schema';
+import {
+  MAX_TOOLS,
+  responseFormatSchema,
+  structuredOutputIssues,
+  toolChoiceSchema,
+  toolSchema,
+} from './structured-output.schema';
 
 const { messages: maxMessages, nameChars, textChars } = REQUEST_LIMITS;
 const { topLogprobs } = SAMPLING_LIMITS;
@@ -23,13 +30,54 @@ const content = z.union(
   },
 );
 
-const message = z.object({
-  role: z.enum(['system', 'developer', 'user', 'assistant'], {
-    error: "expected one of 'system', 'developer', 'user', 'assistant'",
+const name = z
+  .string()
+  .max(nameChars, `at most ${nameChars} characters`)
+  .optional();
+
+const toolCall = z.object({
+  id: z.string({ error: 'expected a string' }).min(1, 'must not be empty'),
+  type: z.literal('function', { error: "expected 'function'" }),
+  function: z.object({
+    name: z.string({ error: 'expected a string' }).min(1, 'must not be empty'),
+    arguments: text,
   }),
-  content: content.nullish(),
-  name: z.string().max(nameChars, `at most ${nameChars} characters`).optional(),
 });
+
+const required = (roles: string) =>
+  content.nullish().refine((c) => c !== null && c !== undefined, {
+    message: `is required in ${roles} messages`,
+  });
+
+const message = z.discriminatedUnion(
+  'role',
+  [
+    z.object({
+      role: z.enum(['system', 'developer', 'user']),
+      content: required('system, developer and user'),
+      name,
+    }),
+    z.object({
+      role: z.literal('assistant'),
+      content: content.nullish(),
+      name,
+      tool_calls: z
+        .array(toolCall, { error: 'expected an array of tool calls' })
+        .max(MAX_TOOLS, `at most ${MAX_TOOLS} tool calls`)
+        .optional(),
+      refusal: z.null({ error: 'only null is accepted' }).optional(),
+    }),
+    z.object({
+      role: z.literal('tool'),
+      content: required('tool'),
+      tool_call_id: z.string({ error: 'expected a string' }),
+    }),
+  ],
+  {
+    error:
+      "expected a role of 'system', 'developer', 'user', 'assistant' or 'tool'",
+  },
+);
 
 /** Body of `POST /v1/chat/completions`. */
 export const chatCompletionRequestSchema = z
@@ -51,15 +99,44 @@ export const chatCompletionRequestSchema = z
       .max(topLogprobs, `must be at most ${topLogprobs}`)
       .nullish()
       .transform((v) => v ?? undefined),
+    tools: z
+      .array(toolSchema, { error: 'expected an array of tools' })
+      .max(MAX_TOOLS, `at most ${MAX_TOOLS} tools`)
+      .nullish()
+      .transform((v) => v ?? undefined),
+    tool_choice: toolChoiceSchema.nullish().transform((v) => v ?? undefined),
+    parallel_tool_calls: z
+      .boolean({ error: 'expected a boolean' })
+      .nullish()
+      .transform((v) => v ?? undefined),
+    response_format: responseFormatSchema
+      .nullish()
+      .transform((v) => v ?? undefined),
   })
   .check((ctx) => {
-    if (ctx.value.top_logprobs !== undefined && ctx.value.logprobs !== true)
+    const body = ctx.value;
+    if (body.top_logprobs !== undefined && body.logprobs !== true)
       ctx.issues.push({
         code: 'custom',
-        input: ctx.value.top_logprobs,
+        input: body.top_logprobs,
         path: ['top_logprobs'],
         message: 'logprobs must be set to true if top_logprobs is used',
       });
+    body.messages.forEach((m, i) => {
+      if (
+        m.role === 'assistant' &&
+        (m.content === null || m.content === undefined) &&
+        !m.tool_calls?.length
+      )
+        ctx.issues.push({
+          code: 'custom',
+          input: m.content,
+          path: ['messages', i, 'content'],
+          message: 'is required in assistant messages without tool_calls',
+        });
+    });
+    for (const issue of structuredOutputIssues(body))
+      ctx.issues.push({ code: 'custom', input: undefined, ...issue });
   });
 
 export type ChatCompletionRequest = z.output<
@@ -67,13 +144,48 @@ export type ChatCompletionRequest = z.output<
 >;
 export type ChatMessageInput = ChatCompletionRequest['messages'][number];
 
-/** Flattens OpenAI message content to the text the model sees; `developer` is a system role. */
-export function toWorkerMessages(messages: ChatMessageInput[]) {
-  return messages.map((m) => ({
-    role: m.role === 'developer' ? ('system' as const) : m.role,
-    content:
-      typeof m.content === 'string'
-        ? m.content
-        : (m.content ?? []).map((p) => p.text).join(''),
-  }));
+const flatten = (c: z.output<typeof content> | null | undefined) =>
+  typeof c === 'string' ? c : (c ?? []).map((p) => p.text).join('');
+
+/**
+ * The worker's chat prompt: content flattened to the text the model sees, `developer` as a system
+ * role, tool calls and results kept for the template, and the functions it lists.
+ */
+export function chatPrompt(
+  messages: ChatMessageInput[],
+  tools?: Extract<PromptPayload, { kind: 'chat' }>['tools'],
+): PromptPayload {
+  return {
+    kind: 'chat',
+    messages: messages.map((m) => {
+      switch (m.role) {
+        case 'assistant':
+          return {
+            role: 'assistant' as const,
+            content: flatten(m.content),
+            ...(m.tool_calls?.length
+              ? {
+                  toolCalls: m.tool_calls.map((c) => ({
+                    id: c.id,
+                    name: c.function.name,
+                    arguments: c.function.arguments,
+                  })),
+                }
+              : {}),
+          };
+        case 'tool':
+          return {
+            role: 'tool' as const,
+            content: flatten(m.content),
+            toolCallId: m.tool_call_id,
+          };
+        default:
+          return {
+            role: m.role === 'developer' ? ('system' as const) : m.role,
+            content: flatten(m.content),
+          };
+      }
+    }),
+    ...(tools?.length ? { tools } : {}),
+  };
 }
