@@ -43,7 +43,6 @@ export const embeddingRequestSchema = z.object({
     .min(1, 'must be at least 1')
     .nullish()
     .transform((v) => v ?? undefined),
-  user: z.string().nullish(),
 });
 
 export type EmbeddingRequest = z.output<typeof embeddingRequestSchema>;

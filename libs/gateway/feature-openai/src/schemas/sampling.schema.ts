@@ -48,18 +48,31 @@ export const samplingFields = {
       .max(Number.MAX_SAFE_INTEGER),
   ),
   stop: nullish(
-    z.union([
-      stopString,
-      z
-        .array(stopString)
-        .max(stopSequences, `at most ${stopSequences} stop sequences`),
-    ]),
+    z.union(
+      [
+        stopString,
+        z
+          .array(stopString)
+          .max(stopSequences, `at most ${stopSequences} stop sequences`),
+      ],
+      { error: 'expected a string or an array of strings' },
+    ),
   ),
   stream: nullish(z.boolean({ error: 'expected a boolean' })),
+  // Strict: an option we do not know is refused, not dropped.
   stream_options: nullish(
-    z.object({
-      include_usage: nullish(z.boolean({ error: 'expected a boolean' })),
-    }),
+    z.strictObject(
+      {
+        include_usage: nullish(z.boolean({ error: 'expected a boolean' })),
+        /** Marquee never pads stream events, so only false (or nothing) is honoured. */
+        include_obfuscation: nullish(
+          z.literal(false, {
+            error: 'only false is supported: stream events are not padded',
+          }),
+        ),
+      },
+      { error: 'expected an object' },
+    ),
   ),
   max_tokens: nullish(
     z.number().int('expected an integer').min(1, 'must be at least 1'),

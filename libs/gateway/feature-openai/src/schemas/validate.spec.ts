@@ -1,6 +1,7 @@
 import { ApiError } from '@marquee/gateway/util-http';
 import { chatCompletionRequestSchema } from './chat-completion-request.schema';
 import { completionRequestSchema } from './completion-request.schema';
+import { embeddingRequestSchema } from '../embeddings/embedding-request.schema';
 import { paramName, parseBody } from './validate';
 
 function errorOf(fn: () => unknown): ApiError {
@@ -80,16 +81,137 @@ describe('request validation', () => {
     ).toBe(400);
   });
 
-  it('ignores unknown fields and accepts nulls for optional ones', () => {
+  it('accepts nulls for optional fields', () => {
     const body = parseBody(completionRequestSchema, {
       model: 'm',
       prompt: ['a', 'b'],
       max_tokens: null,
-      frobnicate: true,
+      stop: null,
     });
     expect(body.prompt).toEqual(['a', 'b']);
     expect(body.max_tokens).toBeUndefined();
-    expect('frobnicate' in body).toBe(false);
+    expect(body.stop).toBeUndefined();
+  });
+
+  it('refuses a field OpenAI does not have with 400 unknown_parameter naming it', () => {
+    const error = errorOf(() =>
+      parseBody(completionRequestSchema, {
+        model: 'm',
+        prompt: 'x',
+        frobnicate: true,
+      }),
+    );
+    expect(error.status).toBe(400);
+    expect(error.message).toBe(
+      'Unrecognized request argument supplied: frobnicate',
+    );
+    expect(error.param).toBe('frobnicate');
+    expect(error.code).toBe('unknown_parameter');
+    // Even as null, and before any other problem of the body.
+    expect(
+      errorOf(() => parseBody(completionRequestSchema, { frobnicate: null }))
+        .param,
+    ).toBe('frobnicate');
+  });
+
+  it('refuses an unknown stream option, naming it in full', () => {
+    const error = errorOf(() =>
+      parseBody(completionRequestSchema, {
+        model: 'm',
+        prompt: 'x',
+        stream: true,
+        stream_options: { include_usage: true, include_usages: true },
+      }),
+    );
+    expect(error.message).toBe(
+      'Unrecognized request argument supplied: stream_options.include_usages',
+    );
+    expect(error.param).toBe('stream_options.include_usages');
+    expect(
+      errorOf(() =>
+        parseBody(completionRequestSchema, {
+          model: 'm',
+          prompt: 'x',
+          stream_options: { include_obfuscation: true },
+        }),
+      ).param,
+    ).toBe('stream_options.include_obfuscation');
+    expect(
+      parseBody(completionRequestSchema, {
+        model: 'm',
+        prompt: 'x',
+        stream_options: { include_usage: true, include_obfuscation: false },
+      }).stream_options,
+    ).toEqual({ include_usage: true, include_obfuscation: false });
+  });
+
+  it('names the limit when there are more than 4 stop strings', () => {
+    const error = errorOf(() =>
+      parseBody(chatCompletionRequestSchema, {
+        model: 'm',
+        messages: [{ role: 'user', content: 'hi' }],
+        stop: ['a', 'b', 'c', 'd', 'e'],
+      }),
+    );
+    expect(error.param).toBe('stop');
+    expect(error.message).toBe(
+      "Invalid value for 'stop': at most 4 stop sequences",
+    );
+  });
+
+  it('reports the broken rule of the union branch the value was meant for', () => {
+    const completion = (prompt: unknown) =>
+      errorOf(() => parseBody(completionRequestSchema, { model: 'm', prompt }));
+    expect(completion(Array(2049).fill('x')).message).toBe(
+      "Invalid value for 'prompt': at most 2048 prompts",
+    );
+    expect(completion([[1, -2]])).toMatchObject({
+      param: 'prompt[0][1]',
+      message: "Invalid value for 'prompt[0][1]': token ids are non-negative",
+    });
+    expect(completion([]).message).toBe(
+      "Invalid value for 'prompt': must not be empty",
+    );
+    // Neither a list of strings nor of token ids: the union's own message.
+    expect(completion(['a', 1])).toMatchObject({
+      param: 'prompt',
+      message:
+        "Invalid value for 'prompt': expected a string, an array of strings, or token ids",
+    });
+    const stop = (value: unknown) =>
+      errorOf(() =>
+        parseBody(completionRequestSchema, {
+          model: 'm',
+          prompt: 'x',
+          stop: value,
+        }),
+      );
+    expect(stop('').message).toBe(
+      "Invalid value for 'stop': stop strings must not be empty",
+    );
+    expect(stop(['a', 7]).param).toBe('stop[1]');
+    expect(stop(7).message).toBe(
+      "Invalid value for 'stop': expected a string or an array of strings",
+    );
+    expect(
+      errorOf(() =>
+        parseBody(embeddingRequestSchema, {
+          model: 'm',
+          input: Array(2049).fill('x'),
+        }),
+      ).message,
+    ).toBe("Invalid value for 'input': at most 2048 inputs");
+    expect(
+      errorOf(() =>
+        parseBody(chatCompletionRequestSchema, {
+          model: 'm',
+          messages: [{ role: 'user', content: [] }],
+        }),
+      ),
+    ).toMatchObject({
+      param: 'messages[0].content',
+      message: "Invalid value for 'messages[0].content': must not be empty",
+    });
   });
 
   it('checks sampling extras against OpenAI ranges, naming the parameter', () => {
