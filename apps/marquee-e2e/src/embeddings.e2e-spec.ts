@@ -69,11 +69,17 @@ describe('POST /v1/embeddings', () => {
     expect(error).toMatchObject({ status: 400, param: 'dimensions' });
   });
 
-  it('answers 404 for a text-generation model', async () => {
+  it('answers a text-generation model with 400 on model, naming the endpoints that serve it', async () => {
     const error = await rejectionOf(
       client.embeddings.create({ model: e2eStack().model, input: 'x' }),
     );
 
-    expect(error).toMatchObject({ status: 404, code: 'model_not_found' });
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error).toMatchObject({
+      status: 400,
+      param: 'model',
+      code: 'model_task_mismatch',
+      message: `The model \`${e2eStack().model}\` is a text-generation model and cannot be used with /v1/embeddings; use /v1/chat/completions or /v1/completions.`,
+    });
   });
 });

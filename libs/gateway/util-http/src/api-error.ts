@@ -97,6 +97,33 @@ export class ApiError extends Error {
     );
   }
 
+  /**
+   * 400 on `param: model`: the model exists (for this key) but does another task than the
+   * endpoint's. `endpoint` is the path called (`/v1/chat/completions`), or null where the
+   * request only needs a text-generation model (a cost preview).
+   */
+  static wrongModelTask(
+    model: string,
+    task: 'text_generation' | 'embedding',
+    endpoint: string | null,
+  ): ApiError {
+    const [kind, instead] =
+      task === 'embedding'
+        ? ['an embedding model', '/v1/embeddings']
+        : [
+            'a text-generation model',
+            '/v1/chat/completions or /v1/completions',
+          ];
+    const where = endpoint ? `with ${endpoint}` : 'to generate text';
+    return new ApiError(
+      400,
+      'invalid_request_error',
+      `The model \`${model}\` is ${kind} and cannot be used ${where}; use ${instead}.`,
+      'model_task_mismatch',
+      'model',
+    );
+  }
+
   static notFound(what: string): ApiError {
     return new ApiError(
       404,

@@ -13,6 +13,7 @@ import { ApiError, type Principal } from '@marquee/gateway/util-http';
 import { promptTokenBound } from '../inference/prompt-bound';
 import { JobDispatch } from '../inference/job-dispatch.service';
 import type { QueueDeadline } from '../inference/queue-deadline';
+import { modelForTask } from '../inference/task-model';
 import {
   RequestAccounting,
   prices,
@@ -35,8 +36,8 @@ export type EmbeddingOutcome = Extract<
 
 /**
  * Admits, queues and follows embedding requests, as {@link InferenceRunner} does for generation:
- * model lookup (task `embedding`, visible to the key), admission, the model's queue, the worker
- * link, and settlement of the prompt tokens.
+ * model lookup (task `embedding`, visible to the key; a text-generation model is a 400),
+ * admission, the model's queue, the worker link, and settlement of the prompt tokens.
  */
 @Injectable()
 export class EmbeddingRunner {
@@ -57,10 +58,12 @@ export class EmbeddingRunner {
     outcome: EmbeddingOutcome;
     headers: Record<string, string>;
   }> {
-    const model = await this.accounting.visibleModel(
+    const model = await modelForTask(
+      this.accounting,
       call.model,
       'embedding',
       call.principal,
+      '/v1/embeddings',
     );
     await this.dispatch.ensureServed(model.name);
     const tokens = call.inputs.reduce((sum, i) => sum + promptTokenBound(i), 0);

@@ -19,6 +19,13 @@ import { GatewayMetrics } from '@marquee/shared/util-observability';
 import { promptTokenBound } from './prompt-bound';
 import { StageClock } from './stage-clock';
 import { JobDispatch } from './job-dispatch.service';
+import { modelForTask } from './task-model';
+
+/** The path of each generation endpoint, for messages. */
+const ENDPOINT_PATHS = {
+  completions: '/v1/completions',
+  'chat.completions': '/v1/chat/completions',
+} as const satisfies Record<InferenceCall['endpoint'], string>;
 
 /** A validated generation request, ready to queue. */
 export interface InferenceCall {
@@ -51,7 +58,6 @@ export interface RunningRequest {
  */
 @Injectable()
 export class InferenceRunner {
-
   constructor(
     private readonly queue: InferenceQueue,
     private readonly registry: RequestRegistry,
@@ -159,14 +165,20 @@ export class InferenceRunner {
     };
   }
 
-  /** The text-generation model named in a call, if this key may use it; 404 (or 400 for max_tokens) otherwise. */
+  /**
+   * The text-generation model named in a call, if this key may use it: 404 otherwise, 400 for an
+   * embedding model (naming `call.endpoint`, when given) or a max_tokens beyond its context.
+   */
   async resolveModel(
-    call: Pick<InferenceCall, 'model' | 'principal' | 'sampling'>,
+    call: Pick<InferenceCall, 'model' | 'principal' | 'sampling'> &
+      Partial<Pick<InferenceCall, 'endpoint'>>,
   ): Promise<Model> {
-    const model = await this.accounting.visibleModel(
+    const model = await modelForTask(
+      this.accounting,
       call.model,
       'text_generation',
       call.principal,
+      call.endpoint === undefined ? null : ENDPOINT_PATHS[call.endpoint],
     );
     const { maxTokens } = call.sampling;
     if (maxTokens !== undefined && maxTokens >= model.contextLength) {
