@@ -163,6 +163,8 @@ async function main(): Promise<void> {
       PORT,
       GRPC_PORT,
       MARQUEE_ADMIN_TOKEN: token,
+      // The demo lets any page call /v1 from a browser (production allows none unless told).
+      MARQUEE_CORS_ORIGINS: process.env.MARQUEE_CORS_ORIGINS ?? '*',
     }),
   );
   apps.add('worker', () => startApp('worker', { ...common, MODELS_DIR }));

@@ -10,6 +10,7 @@ import { grpcServerOptions } from '@marquee/gateway/transport-grpc';
 import { GatewayConfig } from '@marquee/gateway/util-config';
 import {
   gatewayFastifyOptions,
+  installCors,
   installHttpHooks,
 } from '@marquee/gateway/util-http';
 import { Logger } from 'nestjs-pino';
@@ -35,6 +36,8 @@ async function bootstrap(): Promise<void> {
   app.useLogger(logger);
   const instance = app.getHttpAdapter().getInstance();
   installHttpHooks(instance);
+  // After the hooks above, so preflights carry x-request-id and the security headers too.
+  installCors(instance, config.corsOrigins);
   setupApiDocs(app);
   if (!(await serveDashboard(app)))
     logger.warn(

@@ -74,4 +74,41 @@ describe('GatewayConfig', () => {
       }),
     ).toThrow(/METRICS_PORT: /);
   });
+
+  it('allows no cross-origin browser calls unless MARQUEE_CORS_ORIGINS says which', () => {
+    const cors = (value?: string) =>
+      GatewayConfig.fromEnv({
+        MARQUEE_ADMIN_TOKEN: TOKEN,
+        ...(value === undefined ? {} : { MARQUEE_CORS_ORIGINS: value }),
+      }).corsOrigins;
+    expect(cors()).toEqual([]);
+    expect(cors('')).toEqual([]);
+    expect(cors('*')).toBe('*');
+    expect(cors(' https://app.example.com, http://localhost:5173 ,')).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
+    expect(
+      GatewayConfig.fromEnv({ MARQUEE_ADMIN_TOKEN: TOKEN }).describe()
+        .corsOrigins,
+    ).toBe('none');
+  });
+
+  it.each([
+    ['a trailing slash', 'https://app.example.com/'],
+    ['a path', 'https://app.example.com/chat'],
+    ['no scheme', 'app.example.com'],
+    ['another scheme', 'ftp://app.example.com'],
+    ['* beside origins', 'https://app.example.com,*'],
+  ])(
+    'refuses MARQUEE_CORS_ORIGINS with %s, naming the variable',
+    (_, value) => {
+      expect(() =>
+        GatewayConfig.fromEnv({
+          MARQUEE_ADMIN_TOKEN: TOKEN,
+          MARQUEE_CORS_ORIGINS: value,
+        }),
+      ).toThrow(/MARQUEE_CORS_ORIGINS: entry \d is not an origin/);
+    },
+  );
 });

@@ -11,6 +11,40 @@ const port = z.coerce.number().int().min(0).max(65535);
 /** Where the gateway serves `/metrics` unless METRICS_PORT says otherwise. */
 export const DEFAULT_METRICS_PORT = 9465;
 
+/**
+ * Browser origins allowed to call `/v1/*` across origins: `'*'` for any, else exact origins
+ * (`https://app.example.com`, scheme, host and port only); empty for none.
+ */
+export type CorsOrigins = '*' | readonly string[];
+
+/** `MARQUEE_CORS_ORIGINS`: unset or empty is none; `*` any; else a comma-separated list. */
+const corsOrigins = z
+  .string()
+  .default('')
+  .transform((value, ctx): CorsOrigins => {
+    const entries = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
+    if (entries.length === 1 && entries[0] === '*') return '*';
+    const bad = entries.findIndex((entry) => !isOrigin(entry));
+    if (bad !== -1)
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${bad + 1} is not an origin: give '*' alone, or origins such as https://app.example.com (http or https, host and port only, no path or trailing slash), comma-separated`,
+      });
+    return entries;
+  });
+
+function isOrigin(entry: string): boolean {
+  try {
+    const url = new URL(entry);
+    return /^https?:$/.test(url.protocol) && url.origin === entry;
+  } catch {
+    return false;
+  }
+}
+
 /** Every environment variable the gateway reads, validated once at boot. */
 export const gatewayEnvSchema = z
   .object({
@@ -48,6 +82,12 @@ export const gatewayEnvSchema = z
      * draining, in ms, so load balancers stop routing here first. 0 refuses new work at once.
      */
     SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).default(0),
+    /**
+     * Browser origins allowed to call `/v1/*` (CORS): `*` for any, or a comma-separated list of
+     * origins. Default none: browsers may not call the API from another origin. `npm start`
+     * sets `*` for the demo. The admin API and dashboard never allow other origins.
+     */
+    MARQUEE_CORS_ORIGINS: corsOrigins,
   })
   .superRefine((env, ctx) => {
     if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT)
@@ -76,6 +116,7 @@ export class GatewayConfig {
   readonly logLevel: GatewayEnv['LOG_LEVEL'];
   readonly shutdownGraceMs: number;
   readonly shutdownDelayMs: number;
+  readonly corsOrigins: CorsOrigins;
 
   constructor(env: GatewayEnv) {
     this.port = env.PORT;
@@ -92,6 +133,7 @@ export class GatewayConfig {
     this.logLevel = env.LOG_LEVEL;
     this.shutdownGraceMs = env.SHUTDOWN_GRACE_MS;
     this.shutdownDelayMs = env.SHUTDOWN_DELAY_MS;
+    this.corsOrigins = env.MARQUEE_CORS_ORIGINS;
   }
 
   /** The settings as they may be logged: secrets replaced, URL passwords masked. */
@@ -110,6 +152,10 @@ export class GatewayConfig {
       logLevel: this.logLevel,
       shutdownGraceMs: this.shutdownGraceMs,
       shutdownDelayMs: this.shutdownDelayMs,
+      corsOrigins:
+        typeof this.corsOrigins === 'string'
+          ? this.corsOrigins
+          : this.corsOrigins.join(',') || 'none',
     };
   }
 

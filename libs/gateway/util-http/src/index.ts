@@ -10,3 +10,4 @@ export * from './param-name';
 export * from './request-limits';
 export * from './security-headers';
 export * from './text-guard';
+export * from './cors';
