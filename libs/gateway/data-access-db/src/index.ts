@@ -12,6 +12,7 @@ export * from './audit/audit-log.repository';
 export * from './admin-tokens/admin-token.repository';
 export * from './usage-reports/usage-report.repository';
 export * from './billing/billing.repository';
+export * from './responses/stored-response.repository';
 export type {
   AdminToken,
   ApiKey,
@@ -21,6 +22,7 @@ export type {
   InvoiceLine,
   Plan,
   Model,
+  StoredResponse,
   Tenant,
   UsageRecord,
 } from './generated/prisma/client';
