@@ -114,7 +114,7 @@ export const inferenceJobSchema = z.object({
   apiKeyId: z.string(),
   /** Public model name (the queue's model). */
   model: z.string(),
-  endpoint: z.enum(['completions', 'chat.completions']),
+  endpoint: z.enum(['completions', 'chat.completions', 'responses']),
   /** One or more prompts; choice indexes run prompt by prompt, `n` per prompt. */
   prompts: z.array(promptSchema).min(1),
   sampling: samplingSchema,

@@ -40,7 +40,12 @@ export const usageEntrySchema = z.object({
   tenantId: z.string(),
   apiKeyId: z.string(),
   modelId: z.string(),
-  endpoint: z.enum(['completions', 'chat.completions', 'embeddings']),
+  endpoint: z.enum([
+    'completions',
+    'chat.completions',
+    'responses',
+    'embeddings',
+  ]),
   /** False: nothing ran (a job dropped because its requester is gone); only the admission is released. */
   ran: z.boolean(),
   promptTokens: z.number().int().nonnegative(),

@@ -60,8 +60,12 @@ export async function runJob(
   recordUsage: RecordUsage = async () => undefined,
 ): Promise<void> {
   const { requestId, sampling } = job;
-  const promptParam =
-    job.endpoint === 'chat.completions' ? 'messages' : 'prompt';
+  // The request field that holds the prompt, for messages naming it.
+  const promptParam = {
+    completions: 'prompt',
+    'chat.completions': 'messages',
+    responses: 'input',
+  }[job.endpoint];
   let prompts: number[][];
   let maxTokens: number;
   try {
