@@ -24,7 +24,10 @@ module.exports = (dir, overrides = {}) => ({
       { configFile: path.join(__dirname, 'babel.jest.cjs') },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@huggingface)/)'],
+  // ESM-only packages: NestJS 12, Hugging Face's, and the AI SDK the e2e suite drives.
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@nestjs|@huggingface|ai|@ai-sdk|@workflow)/)',
+  ],
   moduleNameMapper: {
     ...require('./jest.paths.cjs'),
     '^onnxruntime-node$': path.join(__dirname, 'onnxruntime-module.cjs'),

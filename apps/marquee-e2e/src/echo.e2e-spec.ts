@@ -1,10 +1,9 @@
 import { join } from 'node:path';
-import { MODEL_DESIRED_STATE_KEY } from '@marquee/contracts/queue';
 import { makeEcho } from '@marquee/shared/model-maker';
 import { PromptTokenizer } from '@marquee/shared/tokenization';
-import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { admin, openai, waitForUsageRow } from './support/clients';
+import { serveModel } from './support/served-model';
 import { e2eStack } from './support/stack';
 
 const client = openai();
@@ -18,7 +17,6 @@ const PRICES = {
   output_price_per_mtok_micros: 2_000_000,
 };
 
-let modelId: string;
 let tokenizer: PromptTokenizer;
 
 /** The text of the echo of `ids`, `count` tokens long: token `i` is `ids[i mod length]`. */
@@ -26,23 +24,6 @@ const echoText = (ids: number[], count: number) =>
   tokenizer.decode(
     Array.from({ length: count }, (_, i) => ids[i % ids.length]),
   );
-
-async function workerModels(): Promise<string[][]> {
-  const reply = await admin('GET', '/workers');
-  expect(reply.status).toBe(200);
-  const { data } = (await reply.json()) as { data: { models: string[] }[] };
-  return data.map((w) => w.models);
-}
-
-/** Polls GET /admin/v1/workers until a live worker announces (or stops announcing) the echo model. */
-async function waitForServing(serving: boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while ((await workerModels()).some((m) => m.includes(echo)) !== serving) {
-    if (Date.now() > deadline)
-      throw new Error(`${echo} was never ${serving ? 'served' : 'dropped'}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function billedCost(requestId: string): Promise<bigint> {
   const db = new Client({ connectionString: databaseUrl });
@@ -58,35 +39,21 @@ async function billedCost(requestId: string): Promise<bigint> {
   }
 }
 
+let unserve: (() => Promise<void>) | undefined;
+
 beforeAll(async () => {
   makeEcho({ out: dir, name: echo, context: 1024 });
   tokenizer = await PromptTokenizer.load(dir);
-  const reply = await admin('POST', '/models', {
+  ({ unserve } = await serveModel({
     name: echo,
     artifact_path: dir,
     context_length: 1024,
     ...PRICES,
-  });
-  expect(reply.status).toBe(201);
-  modelId = ((await reply.json()) as { id: string }).id;
-  expect((await admin('POST', `/models/${modelId}/load`)).status).toBe(202);
-  await waitForServing(true);
+  }));
 });
 
 afterAll(async () => {
-  if (modelId) {
-    await admin('POST', `/models/${modelId}/unload`);
-    await waitForServing(false);
-  }
-  // Leave no desired state or queue keys of this run's model behind in the shared Redis.
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  try {
-    await redis.hdel(MODEL_DESIRED_STATE_KEY, echo);
-    const keys = await redis.keys(`{marquee}:*infer.${echo}[.:]*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } finally {
-    redis.disconnect();
-  }
+  await unserve?.();
 });
 
 describe('an echo model registered by an admin', () => {
