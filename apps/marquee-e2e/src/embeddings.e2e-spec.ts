@@ -79,7 +79,9 @@ describe('POST /v1/embeddings', () => {
       status: 400,
       param: 'model',
       code: 'model_task_mismatch',
-      message: `The model \`${e2eStack().model}\` is a text-generation model and cannot be used with /v1/embeddings; use /v1/chat/completions or /v1/completions.`,
+      error: {
+        message: `The model \`${e2eStack().model}\` is a text-generation model and cannot be used with /v1/embeddings; use /v1/chat/completions or /v1/completions.`,
+      },
     });
   });
 });
