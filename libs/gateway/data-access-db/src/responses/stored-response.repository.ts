@@ -7,10 +7,10 @@ export interface NewStoredResponse {
   /** `resp_...`. */
   id: string;
   tenantId: string;
-  /** The response object as returned to the client. */
-  body: Prisma.InputJsonValue;
+  /** The response object as returned to the client (plain JSON data). */
+  body: object;
   /** The input items the model was given before its output (see the Prisma model). */
-  conversation: Prisma.InputJsonValue;
+  conversation: readonly object[];
 }
 
 /**
@@ -22,7 +22,14 @@ export class StoredResponseRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async create(response: NewStoredResponse): Promise<void> {
-    await this.prisma.storedResponse.create({ data: response });
+    await this.prisma.storedResponse.create({
+      data: {
+        id: response.id,
+        tenantId: response.tenantId,
+        body: response.body as Prisma.InputJsonObject,
+        conversation: response.conversation as Prisma.InputJsonArray,
+      },
+    });
   }
 
   /** The tenant's response `id`, or null (none, or another tenant's). */

@@ -25,13 +25,14 @@ import { modelForTask } from './task-model';
 const ENDPOINT_PATHS = {
   completions: '/v1/completions',
   'chat.completions': '/v1/chat/completions',
+  responses: '/v1/responses',
 } as const satisfies Record<InferenceCall['endpoint'], string>;
 
 /** A validated generation request, ready to queue. */
 export interface InferenceCall {
   principal: Principal;
   requestId: string;
-  endpoint: 'completions' | 'chat.completions';
+  endpoint: 'completions' | 'chat.completions' | 'responses';
   model: string;
   prompts: PromptPayload[];
   sampling: SamplingPayload;

@@ -1,0 +1,188 @@
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import type { RequestEvent } from '@marquee/gateway/transport-grpc';
+import type { MarqueeRequestState } from '@marquee/gateway/util-http';
+import { GatewayMetrics } from '@marquee/shared/util-observability';
+import type { FastifyReply } from 'fastify';
+import type { RunningRequest } from '../inference/inference-runner.service';
+import { failureToApiError } from '../responses/failure-to-api-error';
+import { meteredRun } from '../responses/metered-run';
+import { inResponsesTerms } from './response-errors';
+import {
+  type ResponseEventSequence,
+  type RunEnd,
+  type StreamEvent,
+  sseFrame,
+} from './response-events';
+import type { ResponseObject } from './response-object';
+
+/** How the client asked to receive the response, and what to do with it once it is done. */
+export interface ResponseDelivery {
+  stream: boolean;
+  requestId: string;
+  /**
+   * Stores a completed or incomplete response (`store`), before the client is told it is done, so
+   * a follow-up may name it at once; absent: nothing is stored.
+   */
+  keep?: (response: ResponseObject) => Promise<void>;
+}
+
+const runEnd = (
+  event: Extract<RequestEvent, { type: 'finished' | 'failed' }>,
+  requestId: string,
+): RunEnd => {
+  if (event.type === 'finished')
+    return {
+      kind: 'finished',
+      finishReason: event.choices[0]?.finishReason ?? 'stop',
+      promptTokens: event.promptTokens,
+      completionTokens: event.completionTokens,
+    };
+  const error = inResponsesTerms(failureToApiError(event, requestId));
+  return {
+    kind: 'failed',
+    code: error.status >= 500 ? 'server_error' : (error.code ?? 'server_error'),
+    message: error.message,
+    promptTokens: event.promptTokens,
+    completionTokens: event.completionTokens,
+  };
+};
+
+/** The response the last event of a sequence carries. */
+const finalResponse = (events: StreamEvent[]) =>
+  events.at(-1)?.response as ResponseObject;
+
+/**
+ * Sends a running request's result as the Responses API does: one response object, or Server-Sent
+ * Events (`event: <type>` and `data: {json}` with its `sequence_number`). As with chat, headers are
+ * committed only once a worker has taken the request, so errors found before that still get a
+ * proper status code; a failure after that ends the stream with `response.failed`.
+ */
+@Injectable()
+export class ResponsesWriter {
+  private readonly logger = new Logger(ResponsesWriter.name);
+
+  constructor(@Optional() private readonly metrics?: GatewayMetrics) {}
+
+  async send(
+    run: RunningRequest,
+    sequence: ResponseEventSequence,
+    delivery: ResponseDelivery,
+    reply: FastifyReply,
+  ): Promise<void> {
+    if (this.metrics) {
+      const tenant =
+        (reply.request as unknown as MarqueeRequestState).principal?.tenantId ??
+        'unknown';
+      run = meteredRun(
+        run,
+        this.metrics,
+        tenant,
+        performance.now() - reply.elapsedTime,
+      );
+    }
+    void reply.headers(run.headers);
+    let finished = false;
+    reply.raw.on('close', () => {
+      if (!finished) run.cancel();
+    });
+    try {
+      if (delivery.stream) await this.stream(run, sequence, delivery, reply);
+      else await this.whole(run, sequence, delivery, reply);
+      run.clock.lap('response');
+    } finally {
+      finished = true;
+    }
+  }
+
+  private async whole(
+    run: RunningRequest,
+    sequence: ResponseEventSequence,
+    delivery: ResponseDelivery,
+    reply: FastifyReply,
+  ) {
+    for await (const event of run.events()) {
+      switch (event.type) {
+        case 'started':
+          break;
+        case 'tokens':
+          sequence.text(event.text);
+          break;
+        case 'failed':
+          throw inResponsesTerms(failureToApiError(event, delivery.requestId));
+        case 'finished': {
+          const response = finalResponse(
+            sequence.end(runEnd(event, delivery.requestId)),
+          );
+          await this.keep(response, delivery);
+          await reply.status(200).send(response);
+          return;
+        }
+      }
+    }
+  }
+
+  private async stream(
+    run: RunningRequest,
+    sequence: ResponseEventSequence,
+    delivery: ResponseDelivery,
+    reply: FastifyReply,
+  ) {
+    const raw = reply.raw;
+    const write = (events: StreamEvent[]) => {
+      if (raw.writableEnded || raw.destroyed) return;
+      for (const e of events) raw.write(sseFrame(e));
+    };
+    let open = false;
+    for await (const event of run.events()) {
+      if (!open && event.type === 'failed')
+        throw inResponsesTerms(failureToApiError(event, delivery.requestId));
+      if (!open) {
+        reply.hijack();
+        raw.writeHead(200, {
+          ...(reply.getHeaders() as Record<string, string>),
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        open = true;
+        write(sequence.start());
+      }
+      switch (event.type) {
+        case 'started':
+          break;
+        case 'tokens':
+          write(sequence.text(event.text));
+          break;
+        case 'failed':
+        case 'finished': {
+          const events = sequence.end(runEnd(event, delivery.requestId));
+          if (event.type === 'finished')
+            await this.keep(finalResponse(events), delivery);
+          write(events);
+          raw.end();
+          return;
+        }
+      }
+    }
+  }
+
+  // Storing is best effort once the tokens are generated and billed: the client still gets its
+  // answer, and the failure is logged and counted (a later GET or previous_response_id of it
+  // answers 404 / 400).
+  private async keep(response: ResponseObject, delivery: ResponseDelivery) {
+    if (!delivery.keep) return;
+    try {
+      await delivery.keep(response);
+    } catch (error) {
+      const context = { requestId: delivery.requestId, response: response.id };
+      if (this.metrics)
+        this.metrics.failures.report('responses.store', error, context);
+      else
+        this.logger.warn(
+          { ...context, err: error instanceof Error ? error.message : error },
+          'storing the response failed',
+        );
+    }
+  }
+}
