@@ -328,7 +328,7 @@ describe('gateway admin and tenant API (PostgreSQL, Redis)', () => {
         .filter((r) => r.model)
         .map((r) => [`${r.method} ${r.url}`, r] as const),
     )(
-      "%s: tenant A naming B's private model gets 404, whatever tenant fields it adds",
+      "%s: tenant A naming B's private model gets 404, and tenant fields it adds are refused",
       async (_, route) => {
         const url =
           route.model === 'path'
@@ -342,11 +342,6 @@ describe('gateway admin and tenant API (PostgreSQL, Redis)', () => {
                   route.task === 'embedding'
                     ? f.bPrivateEmbedding
                     : f.bPrivate.name,
-                tenant_id: f.tenantB,
-                tenantId: f.tenantB,
-                user: f.tenantB,
-                plan_id: f.plan,
-                monthly_budget_micros: '999999999',
               }
             : undefined;
         const reply = await call(route.method, url, {
@@ -360,6 +355,23 @@ describe('gateway admin and tenant API (PostgreSQL, Redis)', () => {
           body,
         });
         expect(owner.status).not.toBe(404);
+        if (body === undefined) return;
+        // A body claiming B's tenant is refused before any model is looked up.
+        const spoofed = await call(route.method, url, {
+          token: f.keyA.key,
+          body: {
+            tenant_id: f.tenantB,
+            tenantId: f.tenantB,
+            plan_id: f.plan,
+            monthly_budget_micros: '999999999',
+            ...body,
+          },
+        });
+        expect(spoofed.status).toBe(400);
+        expect(spoofed.body.error).toMatchObject({
+          param: 'tenant_id',
+          code: 'unknown_parameter',
+        });
       },
     );
 
