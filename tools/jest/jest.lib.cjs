@@ -24,9 +24,10 @@ module.exports = (dir, overrides = {}) => ({
       { configFile: path.join(__dirname, 'babel.jest.cjs') },
     ],
   },
-  // ESM-only packages: NestJS 12, Hugging Face's, and the AI SDK the e2e suite drives.
+  // ESM-only packages: NestJS 12, Hugging Face's, and the AI SDK the e2e suite drives (its
+  // provider-utils requires zod/v4/locales/en.js, which zod ships only as ESM).
   transformIgnorePatterns: [
-    '/node_modules/(?!(@nestjs|@huggingface|ai|@ai-sdk|@workflow)/)',
+    '/node_modules/(?!(@nestjs|@huggingface|ai|@ai-sdk|@workflow|zod)/)',
   ],
   moduleNameMapper: {
     ...require('./jest.paths.cjs'),
