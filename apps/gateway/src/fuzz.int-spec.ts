@@ -32,6 +32,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 const INFERENCE_ROUTES = new Set([
   '/v1/completions',
   '/v1/chat/completions',
+  '/v1/responses',
   '/v1/embeddings',
 ]);
 

@@ -74,6 +74,15 @@ export const ROUTES: RouteCase[] = [
   {
     kind: 'tenant',
     method: 'POST',
+    url: '/v1/responses',
+    model: 'body',
+    body: { input: 'hi', max_output_tokens: 1 },
+  },
+  { kind: 'tenant', method: 'GET', url: '/v1/responses/:id' },
+  { kind: 'tenant', method: 'DELETE', url: '/v1/responses/:id' },
+  {
+    kind: 'tenant',
+    method: 'POST',
     url: '/v1/embeddings',
     model: 'body',
     task: 'embedding',
