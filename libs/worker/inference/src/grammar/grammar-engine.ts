@@ -117,7 +117,7 @@ export class GrammarEngine {
    * for a constraint that cannot be enforced; those failures are cached too.
    */
   compile(constraint: OutputConstraint): Promise<CompiledConstraint> {
-    this.assertOpen();
+    if (this.disposed) return Promise.reject(disposedError());
     const key = constraintKey(constraint);
     const hit = this.cache.get(key);
     if (hit) {
@@ -152,7 +152,7 @@ export class GrammarEngine {
 
   /** A matcher at the start of a compiled constraint. */
   async matcher(compiled: CompiledConstraint): Promise<ConstraintMatcher> {
-    this.assertOpen();
+    if (this.disposed) throw disposedError();
     let current = compiled;
     // Evicted before this call: compile again (usually a cache hit on its replacement).
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -282,8 +282,8 @@ export class GrammarEngine {
       entry.value?.evict();
     }
   }
+}
 
-  private assertOpen(): void {
-    if (this.disposed) throw new Error('GrammarEngine is disposed');
-  }
+function disposedError(): Error {
+  return new Error('GrammarEngine is disposed');
 }
