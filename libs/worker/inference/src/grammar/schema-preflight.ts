@@ -89,6 +89,7 @@ function check(schema: unknown, at: string, depth: number): JsonSchema {
   const out: Record<string, unknown> = { ...schema };
   for (const keyword of UNSUPPORTED)
     if (keyword in out) fail(`"${keyword}" is not supported`);
+  if (out.uniqueItems === true) fail('"uniqueItems" is not supported');
   if (Array.isArray(out.allOf) && out.allOf.length > 1)
     fail('"allOf" with more than one schema is not supported');
   if (Array.isArray(out.items))
