@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// A namespace import: webpack rewrites calls of an imported `createRequire` into its own
+// module system (to `undefined` for a computed path), which would break the built worker.
+import * as nodeModule from 'node:module';
 import { dirname } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import type * as XGrammarModule from '@mlc-ai/web-xgrammar';
@@ -94,7 +96,7 @@ export function createXGrammarRuntime(
   body(
     module,
     module.exports,
-    createRequire(file),
+    nodeModule.createRequire(file),
     file,
     dirname(file),
     { log: output, warn: output, error: output },
@@ -117,7 +119,7 @@ export function createXGrammarRuntime(
 }
 
 function loadBundle(): Bundle {
-  const file = createRequire(__filename).resolve(BUNDLE);
+  const file = nodeModule.createRequire(__filename).resolve(BUNDLE);
   const source = readFileSync(file, 'utf8');
   // The Emscripten glue's only ESM construct. A dynamic import would need the main context's
   // loader, still experimental (and warned about) in Node 20 and 22; `require` is at hand here.
