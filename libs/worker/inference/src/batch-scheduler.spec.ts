@@ -17,7 +17,7 @@ const VOCAB = 312;
 /** A choice that keeps a copy of every row of logits it sampled from. */
 class RecordingChoice extends ChoiceStream {
   readonly seen: Float32Array[] = [];
-  override sample(logits: ArrayLike<number>): number {
+  override sample(logits: Float32Array): number {
     this.seen.push(Float32Array.from(logits));
     return super.sample(logits);
   }

@@ -158,9 +158,12 @@ export class BatchScheduler {
       return;
     }
     const { input, end } = nextChunk(group, this.limits.maxPrefillTokens);
+    // The last chunk's logits give every choice its first token: prepare their masks meanwhile.
+    const sampling =
+      end < group.width ? [] : group.requests.flatMap((r) => r.spec.choices);
     let out;
     try {
-      out = await this.forward(input);
+      out = await this.forward(input, sampling);
     } catch (error) {
       this.prefill.finish(group);
       for (const r of group.requests) this.settler.fail(r, error);
@@ -210,7 +213,10 @@ export class BatchScheduler {
       const { rows, width } = group;
       let out;
       try {
-        out = await this.forward(decodeInput(group));
+        out = await this.forward(
+          decodeInput(group),
+          rows.map((s) => s.choice),
+        );
       } catch (error) {
         for (const s of rows) failed.set(s.request, error);
         continue;
@@ -250,12 +256,29 @@ export class BatchScheduler {
     return next;
   }
 
-  private async forward(input: ForwardInput): Promise<ForwardOutput> {
+  // A model run, and the grammar masks of the choices that sample from it computed meanwhile.
+  private async forward(
+    input: ForwardInput,
+    sampling: readonly ChoiceStream[],
+  ): Promise<ForwardOutput> {
     const started = performance.now();
+    const masks = this.prepareMasks(sampling);
     try {
-      return await this.model.forward(input, true);
+      const [out] = await Promise.all([this.model.forward(input, true), masks]);
+      return out;
     } finally {
       this.stats.forwardMs += performance.now() - started;
+    }
+  }
+
+  private async prepareMasks(choices: readonly ChoiceStream[]): Promise<void> {
+    const constrained = choices.filter((c) => c.constrained);
+    if (constrained.length === 0) return;
+    const started = performance.now();
+    try {
+      await Promise.all(constrained.map((c) => c.prepare()));
+    } finally {
+      this.stats.maskMs += performance.now() - started;
     }
   }
 }

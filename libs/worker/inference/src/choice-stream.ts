@@ -1,3 +1,4 @@
+import type { ConstraintMatcher } from './grammar';
 import { IncrementalDecoder, type DecodeTokens } from './incremental-decoder';
 import { type SampledToken, Sampler } from './sampler';
 import { StopMatcher } from './stop-matcher';
@@ -22,6 +23,8 @@ export interface ChoiceStreamOptions {
   promptTokenIds: readonly number[];
   /** A token's raw bytes; needed only when `params.logprobs` is set. */
   tokenBytes?: (tokenId: number) => Uint8Array;
+  /** Holds the output to a grammar: tokens it forbids are never sampled. */
+  constraint?: ConstraintMatcher;
 }
 
 /**
@@ -41,8 +44,10 @@ export class ChoiceStream {
   private finish: FinishReason | undefined;
   private picked: SampledToken | undefined;
   private readonly tokenBytes?: (tokenId: number) => Uint8Array;
+  private constraint: ConstraintMatcher | undefined;
 
   constructor(options: ChoiceStreamOptions) {
+    this.constraint = options.constraint;
     const { index, params } = options;
     this.index = index;
     this.sampler = new Sampler({
@@ -85,10 +90,33 @@ export class ChoiceStream {
     return this.ids;
   }
 
-  /** Samples this choice's next token from its row of logits. */
-  sample(logits: ArrayLike<number>): number {
+  /** Whether a grammar constrains this choice (its mask must be {@link prepare}d before each sample). */
+  get constrained(): boolean {
+    return this.constraint !== undefined;
+  }
+
+  /**
+   * Computes the grammar's mask for the next token; the scheduler runs it while the model computes
+   * the logits. Nothing to do for an unconstrained choice.
+   */
+  async prepare(): Promise<void> {
+    await this.constraint?.prepare();
+  }
+
+  /**
+   * Samples this choice's next token from its row of logits (which a grammar's mask, prepared
+   * beforehand, may overwrite: the row is this choice's own).
+   */
+  sample(logits: Float32Array): number {
+    this.constraint?.apply(logits);
     this.picked = this.sampler.pick(logits);
     return this.picked.token;
+  }
+
+  /** Frees the grammar matcher; idempotent. The choice samples unconstrained afterwards. */
+  release(): void {
+    this.constraint?.dispose();
+    this.constraint = undefined;
   }
 
   /**
@@ -118,6 +146,7 @@ export class ChoiceStream {
       throw new Error(`choice ${this.index} has already finished`);
     this.tokens++;
     this.ids.push(tokenId);
+    this.constraint?.accept(tokenId);
     let out: string;
     if (this.eosTokenIds.has(tokenId)) {
       out = this.end(this.decoder.flush(), 'stop');
@@ -133,6 +162,7 @@ export class ChoiceStream {
       }
     }
     this.emitted += out;
+    if (this.finish) this.release();
     return out;
   }
 

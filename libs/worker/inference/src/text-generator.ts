@@ -11,6 +11,7 @@ import { ChoiceStream } from './choice-stream';
 import { EchoSession } from './echo-session';
 import { InferenceError } from './inference-error';
 import { completionBudget } from './context-window';
+import { type ConstraintMatcher, GrammarEngine, GrammarError } from './grammar';
 import { PromptError, PromptTokenizer } from '@marquee/shared/tokenization';
 import type {
   ChoiceDelta,
@@ -33,6 +34,8 @@ type GeneratorSession = BatchModel &
 export class TextGenerator {
   /** The scheduler all requests to this model go through. */
   readonly scheduler: BatchScheduler;
+  /** Built on the first constrained request: XGrammar's view of this tokenizer. */
+  private grammar: Promise<GrammarEngine> | undefined;
 
   private constructor(
     /** Model name from `marquee.json`. */
@@ -44,6 +47,7 @@ export class TextGenerator {
     readonly vocabSize: number,
     /** `echo` when no network runs (see `EchoSession`); `onnx` otherwise. */
     readonly engine: ModelEngine,
+    private readonly modelDir: string,
     private readonly session: GeneratorSession,
     private readonly tokenizer: PromptTokenizer,
     private readonly eosTokenIds: ReadonlySet<number>,
@@ -101,6 +105,7 @@ export class TextGenerator {
       session.executionProvider,
       vocabSize,
       engine,
+      modelDir,
       session,
       tokenizer,
       eos,
@@ -135,6 +140,7 @@ export class TextGenerator {
     signal?: AbortSignal,
   ): Promise<GenerationResult> {
     this.validate(promptTokenIds, params);
+    const matchers = await this.matchers(params);
     const choices = Array.from(
       { length: params.n },
       (_, index) =>
@@ -145,28 +151,76 @@ export class TextGenerator {
           eosTokenIds: this.eosTokenIds,
           promptTokenIds,
           tokenBytes: (id) => this.tokenizer.tokenBytes(id),
+          constraint: matchers[index],
         }),
     );
-    if (signal?.aborted) {
-      const error = new InferenceError('cancelled', 'generation was cancelled');
-      error.partial = {
-        promptTokens: promptTokenIds.length,
-        completionTokens: 0,
-        choices: choices.map((c) => c.result()),
-      };
+    try {
+      if (signal?.aborted) {
+        const error = new InferenceError(
+          'cancelled',
+          'generation was cancelled',
+        );
+        error.partial = {
+          promptTokens: promptTokenIds.length,
+          completionTokens: 0,
+          choices: choices.map((c) => c.result()),
+        };
+        throw error;
+      }
+      return await this.scheduler.submit({
+        promptTokenIds,
+        choices,
+        maxTokens: params.maxTokens,
+        onDelta,
+        signal,
+      });
+    } finally {
+      for (const choice of choices) choice.release();
+    }
+  }
+
+  // One grammar matcher per choice when the request constrains its output.
+  private async matchers(
+    params: GenerationParams,
+  ): Promise<(ConstraintMatcher | undefined)[]> {
+    const { constraint } = params;
+    if (!constraint) return [];
+    // A failed start is not kept: the next constrained request tries again.
+    this.grammar ??= GrammarEngine.fromModelFolder(this.modelDir, {
+      vocabSize: this.vocabSize,
+      stopTokenIds: [...this.eosTokenIds],
+    }).catch((error: unknown) => {
+      this.grammar = undefined;
+      throw error;
+    });
+    const grammar = await this.grammar;
+    let compiled;
+    try {
+      compiled = await grammar.compile(constraint);
+    } catch (error) {
+      if (error instanceof GrammarError)
+        throw new InferenceError(
+          'invalid_prompt',
+          error.message,
+          constraint.kind === 'tool_calls'
+            ? 'tools'
+            : constraint.kind === 'json_schema'
+              ? 'response_format.json_schema.schema'
+              : 'response_format',
+        );
       throw error;
     }
-    return this.scheduler.submit({
-      promptTokenIds,
-      choices,
-      maxTokens: params.maxTokens,
-      onDelta,
-      signal,
-    });
+    return Promise.all(
+      Array.from({ length: params.n }, () => grammar.matcher(compiled)),
+    );
   }
 
   /** Releases the ONNX Runtime session (nothing for an echo model). */
   async dispose(): Promise<void> {
+    await this.grammar?.then(
+      (grammar) => grammar.dispose(),
+      () => undefined,
+    );
     await this.session.release();
   }
 

@@ -1,6 +1,7 @@
 import type { ChatMessage, PromptInput } from '@marquee/shared/tokenization';
+import type { OutputConstraint } from './grammar';
 
-export type { ChatMessage, PromptInput };
+export type { ChatMessage, OutputConstraint, PromptInput };
 
 /** Where the ONNX graph runs: `cuda` needs the CUDA provider library next to `libonnxruntime.so.1`. */
 export type ExecutionProvider = 'cpu' | 'cuda';
@@ -32,6 +33,11 @@ export interface GenerationParams {
    * absent: none. EOS tokens, which produce no text, get no entry.
    */
   logprobs?: number;
+  /**
+   * Hold every choice's output to a grammar (JSON, a JSON Schema, or function calls): tokens it
+   * forbids are masked before sampling, so the text always fits it.
+   */
+  constraint?: OutputConstraint;
 }
 
 /** A token as log-probabilities report it: its text, its raw bytes and its log-probability. */

@@ -14,6 +14,11 @@ export interface SchedulerStats {
   forwardMs: number;
   /** Milliseconds of scheduler loop iterations, model runs included. */
   loopMs: number;
+  /**
+   * Milliseconds computing grammar masks for constrained choices (they run while the model runs,
+   * so they add to a step only where they take longer than it).
+   */
+  maskMs: number;
 }
 
 /** Counters at zero. */
@@ -26,5 +31,6 @@ export function emptySchedulerStats(): SchedulerStats {
     decodeRows: 0,
     forwardMs: 0,
     loopMs: 0,
+    maskMs: 0,
   };
 }
