@@ -135,8 +135,13 @@ export const chatCompletionRequestSchema = z
           message: 'is required in assistant messages without tool_calls',
         });
     });
-    for (const issue of structuredOutputIssues(body))
-      ctx.issues.push({ code: 'custom', input: undefined, ...issue });
+    for (const { path, message } of structuredOutputIssues(body))
+      ctx.issues.push({
+        code: 'custom',
+        input: undefined,
+        path: path.map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+        message,
+      });
   });
 
 export type ChatCompletionRequest = z.output<
