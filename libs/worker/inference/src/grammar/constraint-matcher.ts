@@ -44,7 +44,10 @@ export class ConstraintMatcher {
    * Calling it again before {@link accept} reuses the mask.
    */
   prepare(): Promise<void> {
-    this.assertLive('prepare');
+    if (this.disposed)
+      return Promise.reject(
+        new Error('prepare() on a disposed ConstraintMatcher'),
+      );
     if (this.done)
       return Promise.reject(
         new Error(

@@ -237,6 +237,7 @@ export class GrammarEngine {
         constraint.kind === 'tool_calls' ? 'tools' : 'response_format',
       );
     }
+    if (this.disposed) throw disposedError();
     const tokenizer = this.tokenizer();
     const { runtime, compiler } = await tokenizer;
     const { xg } = runtime;
