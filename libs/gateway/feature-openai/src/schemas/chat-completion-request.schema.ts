@@ -44,17 +44,12 @@ const toolCall = z.object({
   }),
 });
 
-const required = (roles: string) =>
-  content.nullish().refine((c) => c !== null && c !== undefined, {
-    message: `is required in ${roles} messages`,
-  });
-
 const message = z.discriminatedUnion(
   'role',
   [
     z.object({
       role: z.enum(['system', 'developer', 'user']),
-      content: required('system, developer and user'),
+      content: content.nullish(),
       name,
     }),
     z.object({
@@ -69,7 +64,7 @@ const message = z.discriminatedUnion(
     }),
     z.object({
       role: z.literal('tool'),
-      content: required('tool'),
+      content: content.nullish(),
       tool_call_id: z.string({ error: 'expected a string' }),
     }),
   ],
@@ -122,18 +117,19 @@ export const chatCompletionRequestSchema = z
         path: ['top_logprobs'],
         message: 'logprobs must be set to true if top_logprobs is used',
       });
+    // Content may be left out only by an assistant turn that calls functions.
     body.messages.forEach((m, i) => {
-      if (
-        m.role === 'assistant' &&
-        (m.content === null || m.content === undefined) &&
-        !m.tool_calls?.length
-      )
-        ctx.issues.push({
-          code: 'custom',
-          input: m.content,
-          path: ['messages', i, 'content'],
-          message: 'is required in assistant messages without tool_calls',
-        });
+      if (m.content !== null && m.content !== undefined) return;
+      if (m.role === 'assistant' && m.tool_calls?.length) return;
+      ctx.issues.push({
+        code: 'custom',
+        input: m.content,
+        path: ['messages', i, 'content'],
+        message:
+          m.role === 'assistant'
+            ? 'is required in assistant messages without tool_calls'
+            : `is required in ${m.role} messages`,
+      });
     });
     for (const { path, message } of structuredOutputIssues(body))
       ctx.issues.push({

@@ -1,0 +1,126 @@
+import { join } from 'node:path';
+import { createOpenAI } from '@ai-sdk/openai';
+import { tool as langchainTool } from '@langchain/core/tools';
+import { ChatOpenAI } from '@langchain/openai';
+import { makeCausalLm } from '@marquee/shared/model-maker';
+import { generateObject, generateText, tool } from 'ai';
+import { z } from 'zod';
+import { serveModel } from './support/served-model';
+import { e2eStack } from './support/stack';
+
+// What apps are built on, pointed at Marquee with only the base URL and key changed.
+const { model: baseModel, modelsDir, origin, apiKey } = e2eStack();
+const model = `${baseModel}-apps`;
+const baseURL = `${origin}/v1`;
+
+/** Bounded, so a grammar-held answer always ends within max tokens. */
+const Film = z.object({
+  title: z.string().max(16),
+  year: z.number().int().min(1900).max(2030),
+  genre: z.enum(['thriller', 'comedy', 'drama']),
+  cast: z
+    .array(z.object({ name: z.string().max(10), lead: z.boolean() }))
+    .min(1)
+    .max(3),
+});
+const Weather = z.object({
+  city: z.string().max(12),
+  unit: z.enum(['c', 'f']),
+});
+
+let unserve: (() => Promise<void>) | undefined;
+
+beforeAll(async () => {
+  const dir = join(modelsDir, model);
+  makeCausalLm({
+    out: dir,
+    name: model,
+    layers: 2,
+    hidden: 64,
+    heads: 4,
+    vocab: 512,
+    context: 2048,
+    dtype: 'fp32',
+    seed: 3,
+  });
+  ({ unserve } = await serveModel({ name: model, artifact_path: dir }));
+});
+
+afterAll(async () => {
+  await unserve?.();
+});
+
+describe('LangChain (@langchain/openai)', () => {
+  const llm = new ChatOpenAI({
+    model,
+    apiKey,
+    configuration: { baseURL },
+    maxRetries: 0,
+    maxTokens: 400,
+    temperature: 1,
+  });
+
+  it('bindTools with tool_choice required: tool_calls with parsed arguments that match the tool', async () => {
+    const getWeather = langchainTool(async () => 'sunny', {
+      name: 'get_weather',
+      description: 'Weather in a city',
+      schema: Weather,
+    });
+    const message = await llm
+      .bindTools([getWeather], { tool_choice: 'required' })
+      .invoke('Weather in Lisbon?');
+    expect(message.tool_calls?.length).toBeGreaterThanOrEqual(1);
+    for (const call of message.tool_calls ?? []) {
+      expect(call.name).toBe('get_weather');
+      expect(Weather.safeParse(call.args).success).toBe(true);
+    }
+  });
+
+  // (`jsonMode` asks for any JSON object, which a random model may not finish within max tokens.)
+  it.each(['jsonSchema', 'functionCalling'] as const)(
+    'withStructuredOutput (method %s) returns an object that matches the schema',
+    async (method) => {
+      const film = await llm
+        .withStructuredOutput(Film, { method })
+        .invoke('Describe a film.');
+      expect(Film.parse(film)).toEqual(film);
+    },
+  );
+});
+
+describe('Vercel AI SDK (ai + @ai-sdk/openai), chat completions', () => {
+  const provider = createOpenAI({ baseURL, apiKey });
+
+  it('generateObject returns an object that matches the schema', async () => {
+    const { object } = await generateObject({
+      model: provider.chat(model),
+      prompt: 'Describe a film.',
+      schema: Film,
+      maxOutputTokens: 400,
+      maxRetries: 0,
+    });
+    expect(Film.parse(object)).toEqual(object);
+  });
+
+  it('generateText with a required tool returns typed tool calls', async () => {
+    const result = await generateText({
+      model: provider.chat(model),
+      prompt: 'Weather in Porto?',
+      tools: {
+        get_weather: tool({
+          description: 'Weather in a city',
+          inputSchema: Weather,
+        }),
+      },
+      toolChoice: 'required',
+      maxOutputTokens: 300,
+      maxRetries: 0,
+    });
+    expect(result.finishReason).toBe('tool-calls');
+    expect(result.toolCalls.length).toBeGreaterThanOrEqual(1);
+    for (const call of result.toolCalls) {
+      expect(call.toolName).toBe('get_weather');
+      expect(Weather.parse(call.input)).toEqual(call.input);
+    }
+  });
+});
