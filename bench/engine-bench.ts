@@ -4,7 +4,8 @@
  * the engine's overhead over a bare `session.run` on decode tensors of the same shape; embeddings
  * throughput against batch size; and a long prompt arriving while short sequences decode: their
  * stall and their step time afterwards, with the prompt prefilled whole or in chunks and with
- * one padded batch or length groups, side by side in one run. Writes
+ * one padded batch or length groups, side by side in one run; and the per-step cost of
+ * grammar-constrained decoding (JSON Schema) against free decoding, at two vocabulary sizes. Writes
  * `bench/results/engine-cpu-<date>.json`.
  *
  * Options (env): BENCH_OUT (result file), BENCH_THREADS (ONNX intra-op threads, default: cores),
@@ -30,6 +31,10 @@ const concurrencies = quick ? [1, 4] : [1, 8, 32];
 const lm = quick
   ? { layers: 2, hidden: 64, heads: 4, vocab: 512, context: 128 }
   : { layers: 4, hidden: 256, heads: 4, vocab: 4096, context: 2048 };
+/** The grammar bench's second model: GPT-2's vocabulary size. */
+const wideVocabLm = quick
+  ? { layers: 1, hidden: 32, heads: 2, vocab: 2048, context: 128 }
+  : { layers: 2, hidden: 64, heads: 4, vocab: 50257, context: 512 };
 /** Chunked-prefill scenario: a long prompt arrives while short ones decode. */
 const longPrompt = quick
   ? { tokens: 96, chunk: 16, running: 2 }
@@ -112,6 +117,85 @@ async function decodeBench(generator: TextGenerator, eos: number[]) {
       ),
     });
     console.log(JSON.stringify(results.at(-1)));
+  }
+  return results;
+}
+
+/** Always continuable, so a constrained sequence runs as many steps as a free one. */
+const OPEN_ENDED_SCHEMA = {
+  type: 'object',
+  properties: { lines: { type: 'array', items: { type: 'string' } } },
+  required: ['lines'],
+};
+
+/**
+ * The grammar mask's cost per decode step: the same requests (sampled, EOS banned) decode free
+ * and held to a JSON Schema, side by side at each concurrency. The mask of each constrained
+ * sequence is computed while the model runs; `maskMsPerStep` is that work, `stepMs` what a step
+ * took in all, `throughputRatio` constrained tokens/s over free.
+ */
+async function grammarBench(
+  generator: TextGenerator,
+  eos: number[],
+  vocab: number,
+) {
+  const results = [];
+  for (const concurrency of concurrencies) {
+    const row: Record<string, unknown> = { vocab, concurrency, newTokens };
+    for (const constrained of [false, true, false, true]) {
+      const before = { ...generator.scheduler.stats };
+      const params: GenerationParams = {
+        maxTokens: newTokens,
+        n: 1,
+        temperature: 1,
+        topP: 1,
+        seed: 1,
+        stop: [],
+        logitBias: Object.fromEntries(eos.map((id) => [id, -100])),
+        ...(constrained
+          ? {
+              constraint: {
+                kind: 'json_schema' as const,
+                schema: OPEN_ENDED_SCHEMA,
+              },
+            }
+          : {}),
+      };
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, (_, r) =>
+          generator.generate(
+            Array.from(
+              { length: promptTokens },
+              (_, i) => (r * 131 + i * 17 + 3) % (vocab - 3),
+            ),
+            params,
+            () => undefined,
+          ),
+        ),
+      );
+      const wallMs = performance.now() - started;
+      const after = generator.scheduler.stats;
+      const steps = after.decodeSteps - before.decodeSteps;
+      const tokens = after.tokens - before.tokens;
+      // The first pass of each kind warms up (grammar compile, allocations); the second counts.
+      // A constrained sequence whose JSON closes ends early (only EOS may follow): counts come
+      // from the scheduler, not from the request sizes.
+      row[constrained ? 'constrained' : 'free'] = {
+        tokensPerSecond: round(tokens / (wallMs / 1000), 1),
+        stepMs: round(wallMs / steps, 3),
+        meanDecodeBatch: round(
+          (after.decodeRows - before.decodeRows) / steps,
+          2,
+        ),
+        maskMsPerStep: round((after.maskMs - before.maskMs) / steps, 3),
+      };
+    }
+    const free = row.free as { tokensPerSecond: number };
+    const held = row.constrained as { tokensPerSecond: number };
+    row.throughputRatio = round(held.tokensPerSecond / free.tokensPerSecond, 3);
+    results.push(row);
+    console.log(JSON.stringify(row));
   }
   return results;
 }
@@ -331,7 +415,28 @@ async function main() {
     const eos = [made.tokenIds.endOfText, made.tokenIds.imEnd];
     await decodeBench(generator, eos); // warm-up pass (allocations, thread pools)
     const decode = await decodeBench(generator, eos);
+    const grammar = [...(await grammarBench(generator, eos, lm.vocab))];
     await generator.dispose();
+    // A GPT-2-sized vocabulary, on a model small enough that the mask's share shows.
+    const wide = makeCausalLm({
+      out: join(root, 'wide'),
+      name: 'bench-wide-vocab',
+      ...wideVocabLm,
+      dtype: 'fp32',
+      seed: 3,
+    });
+    const wideGenerator = await TextGenerator.load(wide.dir, {
+      intraOpThreads: threads,
+      scheduler: { maxBatchSize: 32 },
+    });
+    grammar.push(
+      ...(await grammarBench(
+        wideGenerator,
+        [wide.tokenIds.endOfText, wide.tokenIds.imEnd],
+        wideVocabLm.vocab,
+      )),
+    );
+    await wideGenerator.dispose();
 
     // Mean past length of a decode step: prompt + half the new tokens.
     const past = promptTokens + Math.floor(newTokens / 2);
@@ -433,6 +538,7 @@ async function main() {
         throughputRatio: round((most?.tokensPerSecond ?? NaN) / one, 2),
       },
       engineOverhead: overhead,
+      grammarMask: grammar,
       longPromptArrives,
       embeddings,
     };
