@@ -10,8 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeCausalLm, makeEncoder } from '@marquee/shared/model-maker';
-import { MANIFEST_FILE } from '@marquee/shared/model-format';
+import {
+  CHAT_TEMPLATE,
+  makeCausalLm,
+  makeEncoder,
+} from '@marquee/shared/model-maker';
+import { MANIFEST_FILE, MODEL_FILES } from '@marquee/shared/model-format';
 import {
   buildApps,
   ensureDatabase,
@@ -37,6 +41,22 @@ const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/marquee';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const PORT = process.env.PORT ?? '8080';
 const GRPC_PORT = process.env.GRPC_PORT ?? '50051';
+/**
+ * The demo model exists and has the current chat template (an older folder lacks the tool turns,
+ * so it is made again; its weights come from the same seed).
+ */
+async function demoModelIsCurrent(): Promise<boolean> {
+  if (!existsSync(join(DEMO_MODEL_DIR, MANIFEST_FILE))) return false;
+  try {
+    const config = JSON.parse(
+      await readFile(join(DEMO_MODEL_DIR, MODEL_FILES.tokenizerConfig), 'utf8'),
+    ) as { chat_template?: unknown };
+    return config.chat_template === CHAT_TEMPLATE;
+  } catch {
+    return false;
+  }
+}
+
 /** Admin token, demo key, and the data of the PostgreSQL and Redis started here. */
 const STATE_DIR = process.env.MARQUEE_STATE_DIR ?? join(ROOT, '.marquee');
 const MODELS_DIR = process.env.MODELS_DIR ?? join(ROOT, 'models');
@@ -105,7 +125,7 @@ async function main(): Promise<void> {
   if (created) step('created the database');
   migrate(DATABASE_URL);
   step('database migrated');
-  if (!existsSync(join(DEMO_MODEL_DIR, MANIFEST_FILE))) {
+  if (!(await demoModelIsCurrent())) {
     await makeCausalLm({
       out: DEMO_MODEL_DIR,
       name: 'marquee-tiny',
@@ -113,7 +133,8 @@ async function main(): Promise<void> {
       hidden: 64,
       heads: 4,
       vocab: 512,
-      context: 512,
+      // Room for a tools preamble and a JSON answer.
+      context: 2048,
       dtype: 'fp32',
       seed: 42,
     });
@@ -211,6 +232,9 @@ Marquee is running.
 Try it:
   curl ${base}/v1/completions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
     -d '{"model":"${model}","prompt":"A heist film set in","max_tokens":20,"seed":7}'
+
+  curl ${base}/v1/chat/completions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
+    -d '{"model":"${model}","messages":[{"role":"user","content":"A film, as JSON"}],"seed":7,"response_format":{"type":"json_schema","json_schema":{"name":"film","schema":{"type":"object","properties":{"title":{"type":"string","maxLength":20},"year":{"type":"integer","minimum":1900,"maximum":2030}},"required":["title","year"]}}}}'
 
   curl ${base}/v1/embeddings -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
     -d '{"model":"marquee-embed-tiny","input":["A heist film","A monster movie"]}'
