@@ -267,6 +267,23 @@ describe('POST /v1/responses with the openai client', () => {
     expect((await waitForUsageRow(requestId ?? '')).endpoint).toBe('responses');
   });
 
+  it('refuses a schema the grammar cannot compile, naming text.format.schema', async () => {
+    const error = await rejectionOf(
+      client.responses.create({
+        model,
+        input: 'hi',
+        text: {
+          format: {
+            type: 'json_schema',
+            name: 'broken',
+            schema: { type: 'object', properties: { a: { $ref: '#/nope' } } },
+          },
+        },
+      }),
+    );
+    expect(error).toMatchObject({ status: 400, param: 'text.format.schema' });
+  });
+
   it('refuses a built-in tool and a reasoning effort with a 400 naming them', async () => {
     expect(
       await rejectionOf(
