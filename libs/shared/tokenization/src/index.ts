@@ -1,3 +1,4 @@
+export * from './byte-level';
 export * from './chat-template';
 export * from './prompt';
 export * from './prompt-tokenizer';

@@ -4,6 +4,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { MODEL_FILES } from '@marquee/shared/model-format';
 import { ChatTemplate } from './chat-template';
 import { type PromptInput, PromptError } from './prompt';
+import { BYTE_OF } from './byte-level';
 
 type TokenConfigValue = string | { content?: string } | null | undefined;
 
@@ -21,19 +22,6 @@ interface TokenizerJson {
   model?: { vocab?: Record<string, number> | unknown[] };
   added_tokens?: { id: number; content: string }[];
 }
-
-// GPT-2's bytes_to_unicode, inverted: the printable stand-in character of each byte -> the byte.
-const BYTE_OF: ReadonlyMap<string, number> = (() => {
-  const printable = (b: number) =>
-    (b >= 0x21 && b <= 0x7e) ||
-    (b >= 0xa1 && b <= 0xac) ||
-    (b >= 0xae && b <= 0xff);
-  const map = new Map<string, number>();
-  let n = 0;
-  for (let b = 0; b < 256; b++)
-    map.set(String.fromCodePoint(printable(b) ? b : 256 + n++), b);
-  return map;
-})();
 
 /**
  * A model's tokenizer and chat template: prompts to ids (special tokens in a rendered template

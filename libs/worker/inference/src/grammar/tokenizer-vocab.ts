@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_FILES } from '@marquee/shared/model-format';
+import { BYTE_OF } from '@marquee/shared/tokenization';
 
 /** What XGrammar needs from a Hugging Face `tokenizer.json`. */
 export interface TokenizerVocab {
@@ -15,19 +16,6 @@ export interface TokenizerVocab {
   /** The bytes each token stands for. */
   bytes: Uint8Array[];
 }
-
-// GPT-2's bytes_to_unicode, inverted: the printable stand-in character of each byte -> the byte.
-const BYTE_OF: ReadonlyMap<string, number> = (() => {
-  const printable = (b: number) =>
-    (b >= 0x21 && b <= 0x7e) ||
-    (b >= 0xa1 && b <= 0xac) ||
-    (b >= 0xae && b <= 0xff);
-  const map = new Map<string, number>();
-  let n = 0;
-  for (let b = 0; b < 256; b++)
-    map.set(String.fromCodePoint(printable(b) ? b : 256 + n++), b);
-  return map;
-})();
 
 interface TokenizerJson {
   decoder?: DecoderJson | null;
