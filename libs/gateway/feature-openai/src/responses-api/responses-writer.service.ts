@@ -1,11 +1,10 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { RequestEvent } from '@marquee/gateway/transport-grpc';
-import type { MarqueeRequestState } from '@marquee/gateway/util-http';
 import { GatewayMetrics } from '@marquee/shared/util-observability';
 import type { FastifyReply } from 'fastify';
 import type { RunningRequest } from '../inference/inference-runner.service';
 import { failureToApiError } from '../responses/failure-to-api-error';
-import { meteredRun } from '../responses/metered-run';
+import { deliverRun, openEventStream } from '../responses/run-delivery';
 import { inResponsesTerms } from './response-errors';
 import {
   type ResponseEventSequence,
@@ -69,29 +68,11 @@ export class ResponsesWriter {
     delivery: ResponseDelivery,
     reply: FastifyReply,
   ): Promise<void> {
-    if (this.metrics) {
-      const tenant =
-        (reply.request as unknown as MarqueeRequestState).principal?.tenantId ??
-        'unknown';
-      run = meteredRun(
-        run,
-        this.metrics,
-        tenant,
-        performance.now() - reply.elapsedTime,
-      );
-    }
-    void reply.headers(run.headers);
-    let finished = false;
-    reply.raw.on('close', () => {
-      if (!finished) run.cancel();
-    });
-    try {
-      if (delivery.stream) await this.stream(run, sequence, delivery, reply);
-      else await this.whole(run, sequence, delivery, reply);
-      run.clock.lap('response');
-    } finally {
-      finished = true;
-    }
+    await deliverRun(run, reply, this.metrics, (metered) =>
+      delivery.stream
+        ? this.stream(metered, sequence, delivery, reply)
+        : this.whole(metered, sequence, delivery, reply),
+    );
   }
 
   private async whole(
@@ -137,14 +118,7 @@ export class ResponsesWriter {
       if (!open && event.type === 'failed')
         throw inResponsesTerms(failureToApiError(event, delivery.requestId));
       if (!open) {
-        reply.hijack();
-        raw.writeHead(200, {
-          ...(reply.getHeaders() as Record<string, string>),
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        });
+        openEventStream(reply);
         open = true;
         write(sequence.start());
       }

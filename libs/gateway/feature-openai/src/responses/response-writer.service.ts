@@ -3,12 +3,11 @@ import type {
   ChoiceFinishMessage,
   TokenLogprobMessage,
 } from '@marquee/contracts/proto';
-import type { MarqueeRequestState } from '@marquee/gateway/util-http';
 import { GatewayMetrics } from '@marquee/shared/util-observability';
 import type { FastifyReply } from 'fastify';
 import type { RunningRequest } from '../inference/inference-runner.service';
 import { failureToApiError } from './failure-to-api-error';
-import { meteredRun } from './metered-run';
+import { deliverRun, openEventStream } from './run-delivery';
 import {
   type FinishedChoice,
   type ResponseFormat,
@@ -39,30 +38,11 @@ export class ResponseWriter {
     delivery: Delivery,
     reply: FastifyReply,
   ): Promise<void> {
-    if (this.metrics) {
-      const tenant =
-        (reply.request as unknown as MarqueeRequestState).principal?.tenantId ??
-        'unknown';
-      run = meteredRun(
-        run,
-        this.metrics,
-        tenant,
-        performance.now() - reply.elapsedTime,
-      );
-    }
-    const raw = reply.raw;
-    void reply.headers(run.headers);
-    let finished = false;
-    raw.on('close', () => {
-      if (!finished) run.cancel();
-    });
-    try {
-      if (delivery.stream) await this.stream(run, format, delivery, reply);
-      else await this.whole(run, format, delivery, reply);
-      run.clock.lap('response');
-    } finally {
-      finished = true;
-    }
+    await deliverRun(run, reply, this.metrics, (metered) =>
+      delivery.stream
+        ? this.stream(metered, format, delivery, reply)
+        : this.whole(metered, format, delivery, reply),
+    );
   }
 
   private async whole(
@@ -126,14 +106,7 @@ export class ResponseWriter {
       if (!open && event.type === 'failed')
         throw failureToApiError(event, delivery.requestId);
       if (!open) {
-        reply.hijack();
-        raw.writeHead(200, {
-          ...(reply.getHeaders() as Record<string, string>),
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        });
+        openEventStream(reply);
         open = true;
         for (let i = 0; i < delivery.choiceCount; i++) {
           const chunk = format.openChunk(i);
