@@ -22,7 +22,6 @@ export type {
   InvoiceLine,
   Plan,
   Model,
-  StoredResponse,
   Tenant,
   UsageRecord,
 } from './generated/prisma/client';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Prisma, StoredResponse } from '../generated/prisma/client';
+import type { StoredResponse as Row } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
 
 /** What is kept of one response of `POST /v1/responses`. */
@@ -13,9 +13,25 @@ export interface NewStoredResponse {
   conversation: readonly object[];
 }
 
+/** A stored response, its JSON parsed back. */
+export interface StoredResponseRecord {
+  id: string;
+  tenantId: string;
+  body: unknown;
+  conversation: unknown;
+  createdAt: Date;
+}
+
+const parsed = (row: Row): StoredResponseRecord => ({
+  ...row,
+  body: JSON.parse(row.body),
+  conversation: JSON.parse(row.conversation),
+});
+
 /**
  * Stored Responses API responses. Every read and delete is scoped to a tenant: another tenant's
- * id is indistinguishable from one that does not exist.
+ * id is indistinguishable from one that does not exist. The JSON is kept as text (see the Prisma
+ * model for why).
  */
 @Injectable()
 export class StoredResponseRepository {
@@ -26,15 +42,21 @@ export class StoredResponseRepository {
       data: {
         id: response.id,
         tenantId: response.tenantId,
-        body: response.body as Prisma.InputJsonObject,
-        conversation: response.conversation as Prisma.InputJsonArray,
+        body: JSON.stringify(response.body),
+        conversation: JSON.stringify(response.conversation),
       },
     });
   }
 
   /** The tenant's response `id`, or null (none, or another tenant's). */
-  find(tenantId: string, id: string): Promise<StoredResponse | null> {
-    return this.prisma.storedResponse.findFirst({ where: { id, tenantId } });
+  async find(
+    tenantId: string,
+    id: string,
+  ): Promise<StoredResponseRecord | null> {
+    const row = await this.prisma.storedResponse.findFirst({
+      where: { id, tenantId },
+    });
+    return row ? parsed(row) : null;
   }
 
   /** Deletes the tenant's response `id`; false when there was none. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
-  type StoredResponse,
+  type StoredResponseRecord,
   StoredResponseRepository,
 } from '@marquee/gateway/data-access-db';
 import { ApiError } from '@marquee/gateway/util-http';
@@ -12,15 +12,10 @@ import {
   responseIdOfItem,
 } from './response-object';
 
-/** What is kept of a response besides its body (JSON as stored). */
-interface Kept {
-  body: ResponseObject;
-  conversation: ConversationItem[];
-}
-
-const kept = (row: StoredResponse): Kept => ({
-  body: row.body as unknown as ResponseObject,
-  conversation: row.conversation as unknown as ConversationItem[],
+/** A stored response's JSON, as this service wrote it. */
+const kept = (row: StoredResponseRecord) => ({
+  body: row.body as ResponseObject,
+  conversation: row.conversation as ConversationItem[],
 });
 
 /** OpenAI's answer for a response id the caller has no response of. */

@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "responses" ALTER COLUMN "body" SET DATA TYPE TEXT,
+ALTER COLUMN "conversation" SET DATA TYPE TEXT;
+
