@@ -31,13 +31,14 @@ const finished: RequestEvent = {
   completionTokens: 2,
   choices: [{ index: 0, finishReason: 'stop', completionTokens: 2 }],
 };
+// As the gateway reports a worker it lost: no counts of its own.
 const lost: RequestEvent = {
   type: 'failed',
   code: 'worker_lost',
   message: 'lost',
   param: null,
-  promptTokens: 6,
-  completionTokens: 1,
+  promptTokens: 0,
+  completionTokens: 0,
 };
 
 function runOf(events: RequestEvent[]): RunningRequest {
@@ -175,7 +176,7 @@ describe('ResponsesWriter', () => {
     expect(keep).not.toHaveBeenCalled();
   });
 
-  it('ends a stream that fails midway with response.failed, storing nothing', async () => {
+  it('ends a stream that fails midway with response.failed, the tokens relayed as its usage, storing nothing', async () => {
     const keep = jest.fn();
     const reply = await served([started, tokens('Hi'), lost], true, keep);
     const last = frames(reply.body).at(-1);

@@ -25,24 +25,37 @@ export interface ResponseDelivery {
   keep?: (response: ResponseObject) => Promise<void>;
 }
 
-const runEnd = (
-  event: Extract<RequestEvent, { type: 'finished' | 'failed' }>,
+/** Tokens the client was sent: what a lost worker's request is billed (see requestEnd). */
+interface Relayed {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+const finishedEnd = (
+  event: Extract<RequestEvent, { type: 'finished' }>,
+): RunEnd => ({
+  kind: 'finished',
+  finishReason: event.choices[0]?.finishReason ?? 'stop',
+  promptTokens: event.promptTokens,
+  completionTokens: event.completionTokens,
+});
+
+const failedEnd = (
+  event: Extract<RequestEvent, { type: 'failed' }>,
   requestId: string,
+  relayed: Relayed,
 ): RunEnd => {
-  if (event.type === 'finished')
-    return {
-      kind: 'finished',
-      finishReason: event.choices[0]?.finishReason ?? 'stop',
-      promptTokens: event.promptTokens,
-      completionTokens: event.completionTokens,
-    };
   const error = inResponsesTerms(failureToApiError(event, requestId));
   return {
     kind: 'failed',
     code: error.status >= 500 ? 'server_error' : (error.code ?? 'server_error'),
     message: error.message,
-    promptTokens: event.promptTokens,
-    completionTokens: event.completionTokens,
+    // A lost worker reports nothing: the gateway counts what it relayed.
+    promptTokens: Math.max(event.promptTokens, relayed.promptTokens),
+    completionTokens: Math.max(
+      event.completionTokens,
+      relayed.completionTokens,
+    ),
   };
 };
 
@@ -91,9 +104,7 @@ export class ResponsesWriter {
         case 'failed':
           throw inResponsesTerms(failureToApiError(event, delivery.requestId));
         case 'finished': {
-          const response = finalResponse(
-            sequence.end(runEnd(event, delivery.requestId)),
-          );
+          const response = finalResponse(sequence.end(finishedEnd(event)));
           await this.keep(response, delivery);
           await reply.status(200).send(response);
           return;
@@ -114,6 +125,7 @@ export class ResponsesWriter {
       for (const e of events) raw.write(sseFrame(e));
     };
     let open = false;
+    const relayed: Relayed = { promptTokens: 0, completionTokens: 0 };
     for await (const event of run.events()) {
       if (!open && event.type === 'failed')
         throw inResponsesTerms(failureToApiError(event, delivery.requestId));
@@ -124,13 +136,19 @@ export class ResponsesWriter {
       }
       switch (event.type) {
         case 'started':
+          relayed.promptTokens = event.promptTokens;
           break;
         case 'tokens':
+          relayed.completionTokens += event.tokens;
           write(sequence.text(event.text));
           break;
         case 'failed':
         case 'finished': {
-          const events = sequence.end(runEnd(event, delivery.requestId));
+          const events = sequence.end(
+            event.type === 'finished'
+              ? finishedEnd(event)
+              : failedEnd(event, delivery.requestId, relayed),
+          );
           if (event.type === 'finished')
             await this.keep(finalResponse(events), delivery);
           write(events);
