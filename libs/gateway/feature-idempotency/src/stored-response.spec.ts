@@ -55,4 +55,15 @@ describe('isReplayable', () => {
     ).toBe(false);
     expect(isReplayable(sse(''))).toBe(false);
   });
+
+  it('stores a Responses API stream that reached response.completed or response.incomplete, not one that failed', () => {
+    const events = (last: string) =>
+      sse(
+        `event: response.created\ndata: {"type":"response.created"}\n\nevent: ${last}\ndata: {"type":"${last}","sequence_number":9}\n\n`,
+      );
+    expect(isReplayable(events('response.completed'))).toBe(true);
+    expect(isReplayable(events('response.incomplete'))).toBe(true);
+    expect(isReplayable(events('response.failed'))).toBe(false);
+    expect(isReplayable(events('response.output_text.delta'))).toBe(false);
+  });
 });

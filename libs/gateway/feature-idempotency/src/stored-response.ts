@@ -46,21 +46,38 @@ export function isRetryableStatus(status: number): boolean {
   );
 }
 
-const SSE_DONE = Buffer.from('data: [DONE]\n\n');
+/** Events that end a Responses API stream that ran to its end. */
+const RESPONSES_FINAL_EVENTS = new Set([
+  'response.completed',
+  'response.incomplete',
+]);
 
 /**
- * Whether a finished response may be replayed. A stream is kept only when it ran to its
- * `data: [DONE]`: one that ended on an error event failed mid-way and is worth retrying.
+ * Whether a finished response may be replayed. A stream is kept only when it ran to its end:
+ * chat and completions streams to `data: [DONE]`, Responses API streams to their
+ * `response.completed` or `response.incomplete` event. One that ended on an error event failed
+ * mid-way and is worth retrying.
  */
 export function isReplayable(response: StoredResponse): boolean {
   if (isRetryableStatus(response.status)) return false;
   const type = response.headers['content-type'] ?? '';
   if (type.startsWith('text/event-stream'))
-    return (
-      response.body.length >= SSE_DONE.length &&
-      response.body
-        .subarray(response.body.length - SSE_DONE.length)
-        .equals(SSE_DONE)
-    );
+    return ranToItsEnd(response.body.toString('utf8'));
   return true;
+}
+
+function ranToItsEnd(stream: string): boolean {
+  if (!stream.endsWith('\n\n')) return false;
+  const start = stream.lastIndexOf('data: ');
+  if (start < 0) return false;
+  const data = stream.slice(start + 'data: '.length, -2);
+  if (data === '[DONE]') return true;
+  try {
+    const event = JSON.parse(data) as { type?: unknown };
+    return (
+      typeof event.type === 'string' && RESPONSES_FINAL_EVENTS.has(event.type)
+    );
+  } catch {
+    return false;
+  }
 }
