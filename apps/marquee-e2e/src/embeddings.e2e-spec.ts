@@ -80,7 +80,7 @@ describe('POST /v1/embeddings', () => {
       param: 'model',
       code: 'model_task_mismatch',
       error: {
-        message: `The model \`${e2eStack().model}\` is a text-generation model and cannot be used with /v1/embeddings; use /v1/chat/completions or /v1/completions.`,
+        message: `The model \`${e2eStack().model}\` is a text-generation model and cannot be used with /v1/embeddings; use /v1/chat/completions, /v1/completions or /v1/responses.`,
       },
     });
   });

@@ -112,7 +112,7 @@ export class ApiError extends Error {
         ? ['an embedding model', '/v1/embeddings']
         : [
             'a text-generation model',
-            '/v1/chat/completions or /v1/completions',
+            '/v1/chat/completions, /v1/completions or /v1/responses',
           ];
     const where = endpoint ? `with ${endpoint}` : 'to generate text';
     return new ApiError(

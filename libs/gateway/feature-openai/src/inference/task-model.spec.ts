@@ -73,7 +73,7 @@ describe('modelForTask', () => {
     );
     expect(error.status).toBe(400);
     expect(error.message).toBe(
-      'The model `tiny` is a text-generation model and cannot be used with /v1/embeddings; use /v1/chat/completions or /v1/completions.',
+      'The model `tiny` is a text-generation model and cannot be used with /v1/embeddings; use /v1/chat/completions, /v1/completions or /v1/responses.',
     );
   });
 
