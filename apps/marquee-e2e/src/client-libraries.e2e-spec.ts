@@ -1,15 +1,13 @@
-import { join } from 'node:path';
 import { createOpenAI } from '@ai-sdk/openai';
 import { tool as langchainTool } from '@langchain/core/tools';
 import { ChatOpenAI } from '@langchain/openai';
-import { makeCausalLm } from '@marquee/shared/model-maker';
 import { generateObject, generateText, tool } from 'ai';
 import { z } from 'zod';
-import { serveModel } from './support/served-model';
+import { serveGeneratedModel } from './support/served-model';
 import { e2eStack } from './support/stack';
 
 // What apps are built on, pointed at Marquee with only the base URL and key changed.
-const { model: baseModel, modelsDir, origin, apiKey } = e2eStack();
+const { model: baseModel, origin, apiKey } = e2eStack();
 const model = `${baseModel}-apps`;
 const baseURL = `${origin}/v1`;
 
@@ -31,19 +29,7 @@ const Weather = z.object({
 let unserve: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  const dir = join(modelsDir, model);
-  makeCausalLm({
-    out: dir,
-    name: model,
-    layers: 2,
-    hidden: 64,
-    heads: 4,
-    vocab: 512,
-    context: 2048,
-    dtype: 'fp32',
-    seed: 3,
-  });
-  ({ unserve } = await serveModel({ name: model, artifact_path: dir }));
+  ({ unserve } = await serveGeneratedModel(model, 3));
 });
 
 afterAll(async () => {

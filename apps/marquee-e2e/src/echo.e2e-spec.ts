@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { makeEcho } from '@marquee/shared/model-maker';
 import { PromptTokenizer } from '@marquee/shared/tokenization';
 import { Client } from 'pg';
-import { admin, openai, waitForUsageRow } from './support/clients';
+import { openai, waitForUsageRow } from './support/clients';
 import { serveModel } from './support/served-model';
 import { e2eStack } from './support/stack';
 

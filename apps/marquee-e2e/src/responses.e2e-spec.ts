@@ -1,6 +1,4 @@
-import { join } from 'node:path';
 import { createOpenAI } from '@ai-sdk/openai';
-import { makeCausalLm } from '@marquee/shared/model-maker';
 import {
   generateObject,
   generateText,
@@ -18,11 +16,11 @@ import type {
 import { z } from 'zod';
 import { admin, openai, waitForUsageRow } from './support/clients';
 import { rejectionOf } from './support/errors';
-import { serveModel } from './support/served-model';
+import { serveGeneratedModel } from './support/served-model';
 import { e2eStack } from './support/stack';
 
 const client = openai();
-const { model: baseModel, modelsDir, origin, apiKey } = e2eStack();
+const { model: baseModel, origin, apiKey } = e2eStack();
 /** A random-weight model with room for a tools preamble and a long JSON answer. */
 const model = `${baseModel}-responses`;
 const ajv = new Ajv({ allErrors: true });
@@ -88,19 +86,7 @@ async function otherTenantKey(): Promise<string> {
 let unserve: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  const dir = join(modelsDir, model);
-  makeCausalLm({
-    out: dir,
-    name: model,
-    layers: 2,
-    hidden: 64,
-    heads: 4,
-    vocab: 512,
-    context: 2048,
-    dtype: 'fp32',
-    seed: 11,
-  });
-  ({ unserve } = await serveModel({ name: model, artifact_path: dir }));
+  ({ unserve } = await serveGeneratedModel(model, 11));
 });
 
 afterAll(async () => {

@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import { makeCausalLm } from '@marquee/shared/model-maker';
 import Ajv from 'ajv';
 import type {
   ChatCompletion,
@@ -8,11 +6,11 @@ import type {
 } from 'openai/resources/chat/completions';
 import { openai, waitForUsageRow } from './support/clients';
 import { rejectionOf } from './support/errors';
-import { serveModel } from './support/served-model';
+import { serveGeneratedModel } from './support/served-model';
 import { e2eStack } from './support/stack';
 
 const client = openai();
-const { model: baseModel, modelsDir } = e2eStack();
+const { model: baseModel } = e2eStack();
 /** A random-weight model with room for a tools preamble and a long JSON answer. */
 const model = `${baseModel}-structured`;
 const ajv = new Ajv({ allErrors: true });
@@ -115,19 +113,7 @@ function expectValidCalls(choice: ChatCompletion.Choice) {
 let unserve: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  const dir = join(modelsDir, model);
-  makeCausalLm({
-    out: dir,
-    name: model,
-    layers: 2,
-    hidden: 64,
-    heads: 4,
-    vocab: 512,
-    context: 2048,
-    dtype: 'fp32',
-    seed: 7,
-  });
-  ({ unserve } = await serveModel({ name: model, artifact_path: dir }));
+  ({ unserve } = await serveGeneratedModel(model, 7));
 });
 
 afterAll(async () => {

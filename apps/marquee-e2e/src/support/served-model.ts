@@ -1,6 +1,9 @@
+import { join } from 'node:path';
 import { MODEL_DESIRED_STATE_KEY } from '@marquee/contracts/queue';
+import { makeCausalLm } from '@marquee/shared/model-maker';
 import { Redis } from 'ioredis';
 import { admin } from './clients';
+import { e2eStack } from './stack';
 
 async function workerModels(): Promise<string[][]> {
   const reply = await admin('GET', '/workers');
@@ -62,4 +65,27 @@ export async function serveModel(
       }
     },
   };
+}
+
+/**
+ * Makes a tiny random-weight causal LM named `name` in the run's models folder, with room for a
+ * tools preamble and a long JSON answer (context 2048), and serves it as {@link serveModel} does.
+ */
+export async function serveGeneratedModel(
+  name: string,
+  seed: number,
+): Promise<{ id: string; unserve: () => Promise<void> }> {
+  const dir = join(e2eStack().modelsDir, name);
+  makeCausalLm({
+    out: dir,
+    name,
+    layers: 2,
+    hidden: 64,
+    heads: 4,
+    vocab: 512,
+    context: 2048,
+    dtype: 'fp32',
+    seed,
+  });
+  return serveModel({ name, artifact_path: dir });
 }
