@@ -54,6 +54,7 @@ describe('isReplayable', () => {
       ),
     ).toBe(false);
     expect(isReplayable(sse(''))).toBe(false);
+    expect(isReplayable(sse('data: [DONE]\n\n'))).toBe(true);
   });
 
   it('stores a Responses API stream that reached response.completed or response.incomplete, not one that failed', () => {
@@ -65,5 +66,13 @@ describe('isReplayable', () => {
     expect(isReplayable(events('response.incomplete'))).toBe(true);
     expect(isReplayable(events('response.failed'))).toBe(false);
     expect(isReplayable(events('response.output_text.delta'))).toBe(false);
+    // Text that looks like an SSE field inside the final event's JSON changes nothing.
+    expect(
+      isReplayable(
+        sse(
+          'event: response.completed\ndata: {"type":"response.completed","text":"data: x"}\n\n',
+        ),
+      ),
+    ).toBe(true);
   });
 });

@@ -66,11 +66,14 @@ export function isReplayable(response: StoredResponse): boolean {
   return true;
 }
 
+// The last event's data line: events end with a blank line, and JSON holds no raw newline.
 function ranToItsEnd(stream: string): boolean {
   if (!stream.endsWith('\n\n')) return false;
-  const start = stream.lastIndexOf('data: ');
-  if (start < 0) return false;
-  const data = stream.slice(start + 'data: '.length, -2);
+  const previous = stream.lastIndexOf('\n\n', stream.length - 3);
+  const frame = previous < 0 ? stream : stream.slice(previous + 2);
+  const line = frame.split('\n').find((l) => l.startsWith('data: '));
+  if (line === undefined) return false;
+  const data = line.slice('data: '.length);
   if (data === '[DONE]') return true;
   try {
     const event = JSON.parse(data) as { type?: unknown };
