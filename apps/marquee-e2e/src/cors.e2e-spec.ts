@@ -59,7 +59,7 @@ describe('CORS', () => {
       expect(response.status).toBe(204);
       expect(response.headers.get('access-control-allow-origin')).toBe(APP);
       expect(response.headers.get('access-control-allow-methods')).toBe(
-        'GET, POST',
+        'GET, POST, DELETE',
       );
       expect(response.headers.get('access-control-allow-headers')).toBe(
         REQUEST_HEADERS,

@@ -439,6 +439,11 @@ describe('message content', () => {
     [{ role: 'user' }, 'messages[0].content'],
     [{ role: 'assistant', content: null }, 'messages[0].content'],
     [{ role: 'tool', content: 'x' }, 'messages[0].tool_call_id'],
+    // Nested fields are held to the same rule as top-level ones: none is dropped.
+    [
+      { role: 'user', content: 'x', cache_control: {} },
+      'messages[0].cache_control',
+    ],
   ])('refuses %j with a 400 naming %s', async (message, param) => {
     const error = await rejectionOf(
       client.chat.completions.create({

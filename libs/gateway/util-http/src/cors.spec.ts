@@ -95,7 +95,7 @@ describe('installCors', () => {
 
     expect(reply.statusCode).toBe(204);
     expect(reply.headers['access-control-allow-origin']).toBe(APP);
-    expect(reply.headers['access-control-allow-methods']).toBe('GET, POST');
+    expect(reply.headers['access-control-allow-methods']).toBe('GET, POST, DELETE');
     expect(reply.headers['access-control-allow-headers']).toBe(REQUEST_HEADERS);
     expect(reply.headers['access-control-max-age']).toBe('600');
     expect(reply.headers.vary).toContain('Origin');

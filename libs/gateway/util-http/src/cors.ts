@@ -49,7 +49,7 @@ export function installCors(
       return DENIED;
     return {
       origin: origins === '*' ? '*' : origin,
-      methods: ['GET', 'POST'],
+      methods: ['GET', 'POST', 'DELETE'],
       // No allowedHeaders: the headers a preflight asks for are allowed, as they are reflected.
       exposedHeaders: [...CORS_EXPOSED_HEADERS],
       maxAge: CORS_MAX_AGE_SECONDS,

@@ -69,6 +69,19 @@ describe('ToolCallParser', () => {
     expect(parser.flush()).toEqual([]);
     expect(parser.callCount).toBe(1);
   });
+  it('counts a call whose end was cut off, and gives the next call the next index', () => {
+    const cut = '<tool_call>\n{"name": "f", "arguments": {"a":1}}\n</tool';
+    expect(parse(cut, 5)).toEqual({
+      // The envelope's cut-off end is text again.
+      content: '}\n</tool',
+      calls: [{ name: 'f', args: '{"a":1}' }],
+      count: 1,
+    });
+    expect(parse(`${cut}\n${call('g', '{}')}`, 4).calls).toEqual([
+      { name: 'f', args: '{"a":1}' },
+      { name: 'g', args: '{}' },
+    ]);
+  });
 });
 
 describe('splitToolCalls', () => {

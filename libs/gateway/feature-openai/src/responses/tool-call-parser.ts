@@ -31,7 +31,7 @@ export class ToolCallParser {
   private escaped = false;
   private calls = 0;
 
-  /** Calls seen so far. */
+  /** Calls begun so far (a call whose end was cut off counts). */
   get callCount(): number {
     return this.calls;
   }
@@ -103,7 +103,8 @@ export class ToolCallParser {
           this.depth = 0;
           this.inString = false;
           this.escaped = false;
-          events.push({ type: 'call', index: this.calls, name: this.name });
+          // A call counts from its name on, even if its end is cut off.
+          events.push({ type: 'call', index: this.calls++, name: this.name });
           this.state = 'arguments';
         }
         return;
@@ -111,7 +112,6 @@ export class ToolCallParser {
       case 'close': {
         if (p === CLOSE) {
           this.pending = '';
-          this.calls++;
           this.state = 'content';
         } else if (!CLOSE.startsWith(p)) {
           this.state = 'content';
@@ -145,7 +145,7 @@ export class ToolCallParser {
     if (i > from)
       events.push({
         type: 'arguments',
-        index: this.calls,
+        index: this.calls - 1,
         text: text.slice(from, i),
       });
     if (done) this.state = 'close';

@@ -3,6 +3,7 @@ import { REQUEST_LIMITS } from '@marquee/gateway/util-http';
 import { z } from 'zod';
 import { samplingFields } from './sampling.schema';
 import {
+  functionName,
   MAX_TOOLS,
   responseFormatSchema,
   structuredOutputIssues,
@@ -15,7 +16,7 @@ const { topLogprobs } = SAMPLING_LIMITS;
 
 const text = z.string().max(textChars, `at most ${textChars} characters`);
 
-const textPart = z.object({ type: z.literal('text'), text });
+const textPart = z.strictObject({ type: z.literal('text'), text });
 
 const content = z.union(
   [
@@ -35,24 +36,27 @@ const name = z
   .max(nameChars, `at most ${nameChars} characters`)
   .optional();
 
-const toolCall = z.object({
-  id: z.string({ error: 'expected a string' }).min(1, 'must not be empty'),
+const id = z
+  .string({ error: 'expected a string' })
+  .min(1, 'must not be empty')
+  .max(nameChars, `at most ${nameChars} characters`);
+
+const toolCall = z.strictObject({
+  id,
   type: z.literal('function', { error: "expected 'function'" }),
-  function: z.object({
-    name: z.string({ error: 'expected a string' }).min(1, 'must not be empty'),
-    arguments: text,
-  }),
+  // The template writes the name into the prompt as it is: the rule of function names.
+  function: z.strictObject({ name: functionName, arguments: text }),
 });
 
 const message = z.discriminatedUnion(
   'role',
   [
-    z.object({
+    z.strictObject({
       role: z.enum(['system', 'developer', 'user']),
       content: content.nullish(),
       name,
     }),
-    z.object({
+    z.strictObject({
       role: z.literal('assistant'),
       content: content.nullish(),
       name,
@@ -62,10 +66,10 @@ const message = z.discriminatedUnion(
         .optional(),
       refusal: z.null({ error: 'only null is accepted' }).optional(),
     }),
-    z.object({
+    z.strictObject({
       role: z.literal('tool'),
       content: content.nullish(),
-      tool_call_id: z.string({ error: 'expected a string' }),
+      tool_call_id: id,
     }),
   ],
   {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 export const MAX_TOOLS = 128;
 
 /** OpenAI's rule for function and schema names. */
-const name = z
+export const functionName = z
   .string({ error: 'expected a string' })
   .regex(
     /^[a-zA-Z0-9_-]{1,64}$/,
@@ -23,13 +23,13 @@ const strict = z
   .transform((v) => v ?? undefined);
 
 /** One entry of `tools`: only functions exist here. */
-export const toolSchema = z.object(
+export const toolSchema = z.strictObject(
   {
     type: z.literal('function', {
       error: "only 'function' tools are supported",
     }),
-    function: z.object({
-      name,
+    function: z.strictObject({
+      name: functionName,
       description: z.string({ error: 'expected a string' }).optional(),
       parameters: jsonSchema.optional(),
       strict,
@@ -42,9 +42,9 @@ export const toolSchema = z.object(
 export const toolChoiceSchema = z.union(
   [
     z.enum(['none', 'auto', 'required']),
-    z.object({
+    z.strictObject({
       type: z.literal('function'),
-      function: z.object({ name }),
+      function: z.strictObject({ name: functionName }),
     }),
   ],
   {
@@ -57,12 +57,12 @@ export const toolChoiceSchema = z.union(
 export const responseFormatSchema = z.discriminatedUnion(
   'type',
   [
-    z.object({ type: z.literal('text') }),
-    z.object({ type: z.literal('json_object') }),
-    z.object({
+    z.strictObject({ type: z.literal('text') }),
+    z.strictObject({ type: z.literal('json_object') }),
+    z.strictObject({
       type: z.literal('json_schema'),
-      json_schema: z.object({
-        name,
+      json_schema: z.strictObject({
+        name: functionName,
         description: z.string({ error: 'expected a string' }).optional(),
         schema: jsonSchema.optional(),
         strict,
@@ -94,6 +94,8 @@ export function structuredOutputIssues(body: {
   tools?: Tool[];
   tool_choice?: ToolChoice;
   response_format?: ResponseFormat;
+  stop?: string | string[];
+  logprobs?: boolean;
 }): { path: string[]; message: string }[] {
   const issues: { path: string[]; message: string }[] = [];
   const tools = body.tools ?? [];
@@ -128,11 +130,25 @@ export function structuredOutputIssues(body: {
       message: `names the function '${choice.function.name}', which is not in tools`,
     });
   const calling = tools.length > 0 && choice !== 'none';
-  if (calling && body.response_format && body.response_format.type !== 'text')
+  const json = body.response_format && body.response_format.type !== 'text';
+  if (calling && json)
     issues.push({
       path: ['response_format'],
       message:
         "cannot be combined with tools here; set tool_choice to 'none' or drop response_format",
+    });
+  const stops = body.stop === undefined ? [] : [body.stop].flat();
+  // A stop string would cut a call or a JSON answer short of its grammar's end.
+  if ((calling || json) && stops.length > 0)
+    issues.push({
+      path: ['stop'],
+      message: 'cannot be combined with tools or a JSON response_format',
+    });
+  // Logprobs would cover the call markup the response turns into tool_calls.
+  if (calling && body.logprobs)
+    issues.push({
+      path: ['logprobs'],
+      message: "cannot be combined with tools unless tool_choice is 'none'",
     });
   return issues;
 }
