@@ -131,7 +131,7 @@ const OPEN_ENDED_SCHEMA = {
 /**
  * The grammar mask's cost per decode step: the same requests (sampled, EOS banned) decode free
  * and held to a JSON Schema, side by side at each concurrency. The mask of each constrained
- * sequence is computed while the model runs; `maskMsPerStep` is that work, `stepMs` what a step
+ * sequence is computed before each model run; `maskMsPerStep` is that work, `stepMs` what a step
  * took in all, `throughputRatio` constrained tokens/s over free.
  */
 async function grammarBench(

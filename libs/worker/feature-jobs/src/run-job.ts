@@ -31,7 +31,7 @@ export type RecordUsage = (usage: JobUsage) => Promise<void>;
 /** The parts of the engine a job needs. */
 export type Generator = Pick<
   TextGenerator,
-  'encode' | 'generate' | 'contextLength' | 'vocabSize'
+  'encode' | 'generate' | 'contextLength' | 'vocabSize' | 'compileConstraint'
 >;
 
 class JobRejected extends Error {
@@ -76,6 +76,9 @@ export async function runJob(
       contextLength: generator.contextLength,
       promptParam,
     });
+    // A schema the grammar refuses is a 400 before the request starts (and bills anything).
+    if (sampling.constraint)
+      await generator.compileConstraint(sampling.constraint);
   } catch (error) {
     const rejected =
       error instanceof JobRejected

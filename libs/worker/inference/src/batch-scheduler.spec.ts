@@ -9,6 +9,7 @@ import {
 import { BatchScheduler, type BatchModel } from './batch-scheduler';
 import { CausalLmSession } from './causal-lm-session';
 import { ChoiceStream } from './choice-stream';
+import type { ConstraintMatcher } from './grammar';
 import { InferenceError } from './inference-error';
 import type { ChoiceDelta, GenerationParams } from './types';
 
@@ -586,5 +587,55 @@ describe('BatchScheduler', () => {
     expect(error.code).toBe('cancelled');
     expect(error.partial?.completionTokens).toBe(streamed);
     expect((await other).completionTokens).toBe(12);
+  });
+
+  it('fails only the request whose grammar fails, at prefill or mid-decode; the rest of the batch runs on', async () => {
+    const scheduler = new BatchScheduler(model, 64);
+    /** A grammar that allows anything until its `failAt`-th mask, which throws. */
+    const failing = (failAt: number) => {
+      let masks = 0;
+      return {
+        prepare: async () => {
+          if (++masks === failAt) throw new Error('grammar broke');
+        },
+        apply: () => undefined,
+        accept: () => undefined,
+        dispose: () => undefined,
+      } as unknown as ConstraintMatcher;
+    };
+    const constrained = (ids: number[], failAt: number) =>
+      new ChoiceStream({
+        index: 0,
+        params: params(8),
+        decode: (t) => t.join(','),
+        eosTokenIds: new Set(),
+        promptTokenIds: ids,
+        constraint: failing(failAt),
+      });
+    const free = prompt(6, 7);
+    const submit = (ids: number[], made: ChoiceStream[]) =>
+      scheduler.submit({
+        promptTokenIds: ids,
+        choices: made,
+        maxTokens: 8,
+        onDelta: () => undefined,
+      });
+    const [atPrefill, midDecode, untouched] = await Promise.allSettled([
+      submit(prompt(5, 1), [constrained(prompt(5, 1), 1)]),
+      submit(prompt(5, 2), [constrained(prompt(5, 2), 4)]),
+      submit(free, choices(free, params(8))),
+    ]);
+    expect(atPrefill).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'model_error', message: 'grammar broke' },
+    });
+    expect(midDecode).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'model_error', message: 'grammar broke' },
+    });
+    expect(untouched).toMatchObject({
+      status: 'fulfilled',
+      value: { completionTokens: 8 },
+    });
   });
 });

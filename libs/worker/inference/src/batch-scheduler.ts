@@ -158,7 +158,7 @@ export class BatchScheduler {
       return;
     }
     const { input, end } = nextChunk(group, this.limits.maxPrefillTokens);
-    // The last chunk's logits give every choice its first token: prepare their masks meanwhile.
+    // The last chunk's logits give every choice its first token: their masks are prepared first.
     const sampling =
       end < group.width ? [] : group.requests.flatMap((r) => r.spec.choices);
     let out;
@@ -189,17 +189,31 @@ export class BatchScheduler {
       if (request.settled) return; // cancelled while its prompt was prefilling
       const rowLogits = logits.subarray(row * vocab, (row + 1) * vocab);
       const length = request.spec.promptTokenIds.length;
-      const deltas = request.spec.choices.map((choice) => {
-        const { delta, token } = this.advance(request, choice, rowLogits);
-        if (!choice.finishReason)
-          joining.push({
-            seq: { request, choice, length, lastToken: token },
-            cache: present,
-            row,
-            keep: length,
-          });
-        return delta;
-      });
+      const placed: Placed[] = [];
+      let deltas: ChoiceDelta[];
+      try {
+        deltas = request.spec.choices.map((choice) => {
+          // Each choice samples from its own copy: a grammar's mask writes to the row.
+          const { delta, token } = this.advance(
+            request,
+            choice,
+            choice.constrained ? rowLogits.slice() : rowLogits,
+          );
+          if (!choice.finishReason)
+            placed.push({
+              seq: { request, choice, length, lastToken: token },
+              cache: present,
+              row,
+              keep: length,
+            });
+          return delta;
+        });
+      } catch (error) {
+        // A choice that cannot sample (its grammar failed) fails its request, not the batch.
+        this.settler.fail(request, error);
+        return;
+      }
+      joining.push(...placed);
       this.settler.emit(request, deltas);
     });
     if (joining.length > 0) this.groups.regroup(joining);
@@ -228,15 +242,21 @@ export class BatchScheduler {
       const vocab = out.logitsDims[2];
       rows.forEach((s, row) => {
         s.length++;
-        const { delta, token } = this.advance(
-          s.request,
-          s.choice,
-          out.logits.subarray(row * vocab, (row + 1) * vocab),
-        );
-        s.lastToken = token;
-        const deltas = byRequest.get(s.request) ?? [];
-        deltas.push(delta);
-        byRequest.set(s.request, deltas);
+        if (failed.has(s.request)) return;
+        try {
+          const { delta, token } = this.advance(
+            s.request,
+            s.choice,
+            out.logits.subarray(row * vocab, (row + 1) * vocab),
+          );
+          s.lastToken = token;
+          const deltas = byRequest.get(s.request) ?? [];
+          deltas.push(delta);
+          byRequest.set(s.request, deltas);
+        } catch (error) {
+          // A choice that cannot sample (its grammar failed) fails its request, not the batch.
+          failed.set(s.request, error);
+        }
       });
     }
     byRequest.forEach((deltas, request) => {
@@ -256,29 +276,27 @@ export class BatchScheduler {
     return next;
   }
 
-  // A model run, and the grammar masks of the choices that sample from it computed meanwhile.
+  // The grammar masks of the choices that sample from this run, then the model run. (Both run
+  // on this thread: onnxruntime-node's run is synchronous, so the masks add to the step.)
   private async forward(
     input: ForwardInput,
     sampling: readonly ChoiceStream[],
   ): Promise<ForwardOutput> {
+    await this.prepareMasks(sampling);
     const started = performance.now();
-    const masks = this.prepareMasks(sampling);
     try {
-      const [out] = await Promise.all([this.model.forward(input, true), masks]);
-      return out;
+      return await this.model.forward(input, true);
     } finally {
       this.stats.forwardMs += performance.now() - started;
     }
   }
 
+  // A mask that fails is kept by its choice, whose next sample throws and fails its request.
   private async prepareMasks(choices: readonly ChoiceStream[]): Promise<void> {
     const constrained = choices.filter((c) => c.constrained);
     if (constrained.length === 0) return;
     const started = performance.now();
-    try {
-      await Promise.all(constrained.map((c) => c.prepare()));
-    } finally {
-      this.stats.maskMs += performance.now() - started;
-    }
+    await Promise.all(constrained.map((c) => c.prepare()));
+    this.stats.maskMs += performance.now() - started;
   }
 }

@@ -45,6 +45,7 @@ export class ChoiceStream {
   private picked: SampledToken | undefined;
   private readonly tokenBytes?: (tokenId: number) => Uint8Array;
   private constraint: ConstraintMatcher | undefined;
+  private maskFailure: unknown;
 
   constructor(options: ChoiceStreamOptions) {
     this.constraint = options.constraint;
@@ -96,18 +97,24 @@ export class ChoiceStream {
   }
 
   /**
-   * Computes the grammar's mask for the next token; the scheduler runs it while the model computes
-   * the logits. Nothing to do for an unconstrained choice.
+   * Computes the grammar's mask for the next token, before the model run whose logits it masks.
+   * Nothing to do for an unconstrained choice. Never rejects: a failure is kept, and the next
+   * {@link sample} throws it.
    */
   async prepare(): Promise<void> {
-    await this.constraint?.prepare();
+    try {
+      await this.constraint?.prepare();
+    } catch (error) {
+      this.maskFailure = error;
+    }
   }
 
   /**
-   * Samples this choice's next token from its row of logits (which a grammar's mask, prepared
-   * beforehand, may overwrite: the row is this choice's own).
+   * Samples this choice's next token from its row of logits; a grammar's mask, prepared
+   * beforehand, overwrites the row (the caller hands each constrained choice a row of its own).
    */
   sample(logits: Float32Array): number {
+    if (this.maskFailure !== undefined) throw this.maskFailure;
     this.constraint?.apply(logits);
     this.picked = this.sampler.pick(logits);
     return this.picked.token;
@@ -144,9 +151,9 @@ export class ChoiceStream {
   accept(tokenId: number): string {
     if (this.finish)
       throw new Error(`choice ${this.index} has already finished`);
+    this.constraint?.accept(tokenId);
     this.tokens++;
     this.ids.push(tokenId);
-    this.constraint?.accept(tokenId);
     let out: string;
     if (this.eosTokenIds.has(tokenId)) {
       out = this.end(this.decoder.flush(), 'stop');

@@ -122,3 +122,14 @@ describe('Sampler', () => {
     ).toBeUndefined();
   });
 });
+
+describe('Sampler logprobs beside a grammar mask', () => {
+  it('never lists a masked-out token (-Infinity) among the alternatives', () => {
+    const logits = Float32Array.from([0.5, -Infinity, 0.2, -Infinity]);
+    const picked = new Sampler({ temperature: 0, topP: 1, logprobs: 4 }).pick(
+      logits,
+    );
+    expect(picked.top?.map((c) => c.token)).toEqual([0, 2]);
+    expect(picked.top?.every((c) => Number.isFinite(c.logprob))).toBe(true);
+  });
+});

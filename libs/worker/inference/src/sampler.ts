@@ -16,8 +16,9 @@ export interface SamplerOptions {
   logitBias?: ReadonlyMap<number, number>;
   /**
    * When set, each pick reports the chosen token's log-probability and this many (0..20) most
-   * likely alternatives. Log-probabilities are of the distribution after `logitBias` and the
-   * penalties, before temperature, top-k and top-p (what vLLM reports by default).
+   * likely alternatives. Log-probabilities are of the distribution after a grammar's mask,
+   * `logitBias` and the penalties, before temperature, top-k and top-p (what vLLM reports by
+   * default); tokens the mask forbids are never among the alternatives.
    */
   logprobs?: number;
   /** Seed of the request; omit for random output. */
@@ -168,10 +169,12 @@ export class Sampler {
   }
 
   // Indices of the k largest values, largest first (a small insertion-sorted list: k <= 20).
+  // Tokens a grammar masked out (-Infinity) cannot follow, so they are no alternative.
   private static topIndices(values: ArrayLike<number>, k: number): number[] {
     const top: number[] = [];
     if (k <= 0) return top;
     for (let i = 0; i < values.length; i++) {
+      if (values[i] === -Infinity) continue;
       if (top.length === k && values[i] <= values[top[k - 1]]) continue;
       if (top.length < k) top.push(i);
       else top[k - 1] = i;

@@ -18,6 +18,7 @@ import type {
   ExecutionProvider,
   GenerationParams,
   GenerationResult,
+  OutputConstraint,
   PromptInput,
   TextGeneratorOptions,
 } from './types';
@@ -179,12 +180,18 @@ export class TextGenerator {
     }
   }
 
-  // One grammar matcher per choice when the request constrains its output.
-  private async matchers(
-    params: GenerationParams,
-  ): Promise<(ConstraintMatcher | undefined)[]> {
-    const { constraint } = params;
-    if (!constraint) return [];
+  /**
+   * Compiles a constraint (once: compiled grammars are cached), so a schema the grammar engine
+   * refuses is found before the request starts.
+   *
+   * @throws InferenceError `invalid_prompt` naming `response_format.json_schema.schema`,
+   *   `response_format` or `tools` for a constraint that cannot be compiled.
+   */
+  async compileConstraint(constraint: OutputConstraint): Promise<void> {
+    await this.compiled(constraint);
+  }
+
+  private async compiled(constraint: OutputConstraint) {
     // A failed start is not kept: the next constrained request tries again.
     this.grammar ??= GrammarEngine.fromModelFolder(this.modelDir, {
       vocabSize: this.vocabSize,
@@ -194,9 +201,8 @@ export class TextGenerator {
       throw error;
     });
     const grammar = await this.grammar;
-    let compiled;
     try {
-      compiled = await grammar.compile(constraint);
+      return { grammar, compiled: await grammar.compile(constraint) };
     } catch (error) {
       if (error instanceof GrammarError)
         throw new InferenceError(
@@ -210,9 +216,26 @@ export class TextGenerator {
         );
       throw error;
     }
-    return Promise.all(
+  }
+
+  // One grammar matcher per choice when the request constrains its output; none made is kept
+  // when one of them fails.
+  private async matchers(
+    params: GenerationParams,
+  ): Promise<(ConstraintMatcher | undefined)[]> {
+    const { constraint } = params;
+    if (!constraint) return [];
+    const { grammar, compiled } = await this.compiled(constraint);
+    const made = await Promise.allSettled(
       Array.from({ length: params.n }, () => grammar.matcher(compiled)),
     );
+    const failed = made.find((m) => m.status === 'rejected');
+    if (!failed)
+      return made.map(
+        (m) => (m as PromiseFulfilledResult<ConstraintMatcher>).value,
+      );
+    for (const m of made) if (m.status === 'fulfilled') m.value.dispose();
+    throw failed.reason;
   }
 
   /** Releases the ONNX Runtime session (nothing for an echo model). */

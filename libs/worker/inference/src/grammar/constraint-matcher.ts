@@ -40,8 +40,8 @@ export class ConstraintMatcher {
 
   /**
    * Computes which tokens may come next. Runs XGrammar on this thread (synchronous WASM after
-   * one microtask), so it overlaps a forward pass that runs on ONNX Runtime's threads.
-   * Calling it again before {@link accept} reuses the mask.
+   * one microtask); onnxruntime-node's runs are synchronous on this thread too, so its cost adds
+   * to a decode step. Calling it again before {@link accept} reuses the mask.
    */
   prepare(): Promise<void> {
     if (this.disposed)

@@ -27,21 +27,29 @@ export type OutputConstraint =
       parallel: boolean;
     };
 
-/** A stable key for a constraint: JSON with object keys sorted, so equal constraints match. */
+/**
+ * A stable key for a constraint: JSON with object keys sorted, so equal constraints match, except
+ * the names in a schema's `properties`, whose order is the order the output writes them in.
+ */
 export function constraintKey(constraint: OutputConstraint): string {
-  return canonicalJson(constraint);
+  return canonicalJson(constraint, false);
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null)
-    return `{${Object.keys(value)
-      .sort()
+function canonicalJson(value: unknown, inOrder: boolean): string {
+  if (Array.isArray(value))
+    return `[${value.map((v) => canonicalJson(v, false)).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value);
+    return `{${(inOrder ? keys : keys.sort())
       .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
       .map(
         (k) =>
-          `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`,
+          `${JSON.stringify(k)}:${canonicalJson(
+            (value as Record<string, unknown>)[k],
+            !inOrder && k === 'properties',
+          )}`,
       )
       .join(',')}}`;
+  }
   return JSON.stringify(value) ?? 'null';
 }

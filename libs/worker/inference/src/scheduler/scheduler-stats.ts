@@ -15,8 +15,8 @@ export interface SchedulerStats {
   /** Milliseconds of scheduler loop iterations, model runs included. */
   loopMs: number;
   /**
-   * Milliseconds computing grammar masks for constrained choices (they run while the model runs,
-   * so they add to a step only where they take longer than it).
+   * Milliseconds computing grammar masks for constrained choices, before the model runs whose
+   * logits they mask (not part of `forwardMs`).
    */
   maskMs: number;
 }
