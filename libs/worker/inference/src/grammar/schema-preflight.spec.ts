@@ -71,6 +71,13 @@ describe('preflightSchema', () => {
       'required property "b" is not in "properties"',
     ],
     [{ type: 'array', items: [{ type: 'integer' }] }, 'use "prefixItems"'],
+    // Unknown keywords are refused, not ignored; only local references resolve.
+    [{ type: 'object', minProperties: 1 }, '"minProperties" is not supported'],
+    [
+      { type: 'object', properties: { a: { $ref: 'https://x.test/s.json' } } },
+      '"$ref" must point to',
+    ],
+    [{ $ref: '#/properties/a' }, '"$ref" must point to'],
   ])('refuses %j', (schema, message) => {
     expect(() => preflightSchema(schema)).toThrow(GrammarError);
     expect(() => preflightSchema(schema)).toThrow(message);

@@ -6,25 +6,49 @@ export type JsonSchema = Record<string, unknown> | boolean;
 /** Deepest nesting of schema documents accepted (XGrammar's converter recurses natively). */
 export const MAX_SCHEMA_DEPTH = 64;
 
-// Keywords XGrammar 0.1.27 ignores or gets wrong, so that output could break the schema.
-const UNSUPPORTED = [
-  'not',
-  'if',
-  'then',
-  'else',
-  'oneOf',
-  'dependentRequired',
-  'dependentSchemas',
-  'dependencies',
-  'contains',
-  'minContains',
-  'maxContains',
-  'multipleOf',
-  'unevaluatedProperties',
-  'unevaluatedItems',
-  'patternProperties',
-  'propertyNames',
-] as const;
+// The keywords XGrammar 0.1.27 enforces exactly (with the checks and rewrites below), and the
+// annotations that change nothing. Any other keyword is refused: XGrammar ignores or gets wrong
+// `not`, `oneOf`, `if`/`then`/`else`, `multipleOf`, `contains`, `patternProperties`, ..., and a
+// keyword it does not know it ignores silently, so output could break the schema.
+const SUPPORTED = new Set([
+  'type',
+  'enum',
+  'const',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'prefixItems',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'anyOf',
+  'allOf',
+  '$ref',
+  '$defs',
+  'definitions',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'format',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  // Annotations.
+  '$schema',
+  '$id',
+  '$comment',
+  'title',
+  'description',
+  'default',
+  'examples',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+]);
+/** References XGrammar resolves: the root, or a schema in the root's `$defs`/`definitions`. */
+const LOCAL_REF = /^#(\/(\$defs|definitions)\/[^/]+)?$/;
 const STRING_KEYWORDS = ['minLength', 'maxLength', 'pattern', 'format'];
 const BOUND_KEYWORDS = [
   'minimum',
@@ -87,8 +111,16 @@ function check(schema: unknown, at: string, depth: number): JsonSchema {
   if (depth > MAX_SCHEMA_DEPTH)
     return fail(`the schema nests deeper than ${MAX_SCHEMA_DEPTH} levels`);
   const out: Record<string, unknown> = { ...schema };
-  for (const keyword of UNSUPPORTED)
-    if (keyword in out) fail(`"${keyword}" is not supported`);
+  for (const keyword of Object.keys(out))
+    if (!SUPPORTED.has(keyword)) fail(`"${keyword}" is not supported`);
+  // Any other reference XGrammar would turn into "any JSON", with only a warning.
+  if (
+    '$ref' in out &&
+    (typeof out.$ref !== 'string' || !LOCAL_REF.test(out.$ref))
+  )
+    fail(
+      `"$ref" must point to "#", "#/$defs/<name>" or "#/definitions/<name>", got ${JSON.stringify(out.$ref)}`,
+    );
   if (out.uniqueItems === true) fail('"uniqueItems" is not supported');
   if (Array.isArray(out.allOf) && out.allOf.length > 1)
     fail('"allOf" with more than one schema is not supported');
