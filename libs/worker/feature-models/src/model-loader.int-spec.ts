@@ -149,9 +149,9 @@ describe('ModelLoader (Redis)', () => {
     );
     await loader.onApplicationBootstrap();
     f.calls.length = 0;
-    let namesWhenAnnounced: string[] = [];
+    const namesWhenAnnounced: string[][] = [];
     (f.presence as { announce: () => Promise<void> }).announce = async () => {
-      namesWhenAnnounced = host.allNames;
+      namesWhenAnnounced.push(host.allNames);
       f.calls.push('announce');
     };
 
@@ -161,8 +161,13 @@ describe('ModelLoader (Redis)', () => {
     );
     await waitFor(() => !host.has(name));
 
-    expect(f.calls).toEqual([`retire ${name}`, 'announce']);
-    expect(namesWhenAnnounced).toEqual([`boot-${suffix}`]);
+    // Announcing is idempotent and may repeat (the subscriber's first `ready` can land late on
+    // a busy machine); what matters is the order, and that no announcement still lists the model.
+    expect(f.calls[0]).toBe(`retire ${name}`);
+    expect(f.calls.slice(1)).toContain('announce');
+    expect(new Set(f.calls.slice(1))).toEqual(new Set(['announce']));
+    expect(namesWhenAnnounced.every((n) => !n.includes(name))).toBe(true);
+    expect(namesWhenAnnounced.at(-1)).toEqual([`boot-${suffix}`]);
     await loader.onModuleDestroy();
   });
 
