@@ -1,3 +1,5 @@
+import { TOOL_CALL } from '@marquee/shared/tokenization';
+
 /**
  * What a piece of generated text holds once tool calls are taken out of it: plain content, the
  * start of a call (its function name), or more of the current call's JSON arguments.
@@ -7,9 +9,9 @@ export type ToolCallEvent =
   | { type: 'call'; index: number; name: string }
   | { type: 'arguments'; index: number; text: string };
 
-const OPEN = '<tool_call>\n{"name": "';
-const NAME_END = '", "arguments": ';
-const CLOSE = '}\n</tool_call>';
+const OPEN = TOOL_CALL.beforeName;
+const NAME_END = TOOL_CALL.beforeArguments;
+const CLOSE = TOOL_CALL.end;
 
 /**
  * Reads the calls out of a chat model's text as the worker's grammar shapes them (the Qwen2.5 /

@@ -12,9 +12,3 @@ export {
   type ToolSpec,
 } from './output-constraint';
 export type { JsonSchema } from './schema-preflight';
-export {
-  TOOL_CALL_CLOSE,
-  TOOL_CALL_OPEN,
-  TOOL_CALL_SUFFIX,
-  toolCallPrefix,
-} from './tool-call-format';

@@ -1,20 +1,5 @@
 import type { StructuralTag, TagFormat } from '@mlc-ai/web-xgrammar';
-
-/** Text that opens each Hermes/Qwen2.5 tool call. */
-export const TOOL_CALL_OPEN = '<tool_call>';
-/** Text that closes each tool call. */
-export const TOOL_CALL_CLOSE = '</tool_call>';
-
-/**
- * What the model writes before a call's arguments, as Python's `json.dumps` writes the envelope
- * (a space after `:` and `,`): `<tool_call>\n{"name": "NAME", "arguments": `.
- */
-export function toolCallPrefix(name: string): string {
-  return `${TOOL_CALL_OPEN}\n{"name": ${JSON.stringify(name)}, "arguments": `;
-}
-
-/** What the model writes after a call's arguments. */
-export const TOOL_CALL_SUFFIX = `}\n${TOOL_CALL_CLOSE}`;
+import { TOOL_CALL, toolCallPrefix } from '@marquee/shared/tokenization';
 
 /**
  * The XGrammar structural tag for tool calls, each tool's arguments given as compact-JSON EBNF.
@@ -30,7 +15,7 @@ export function toolCallStructuralTag(
     type: 'tag',
     begin: toolCallPrefix(name),
     content: { type: 'grammar', grammar: argumentsEbnf },
-    end: TOOL_CALL_SUFFIX,
+    end: TOOL_CALL.end,
   }));
   const stop_after_first = !parallel;
   return {
@@ -40,13 +25,13 @@ export function toolCallStructuralTag(
         ? {
             type: 'tags_with_separator',
             tags,
-            separator: '\n',
+            separator: TOOL_CALL.separator,
             at_least_one: true,
             stop_after_first,
           }
         : {
             type: 'triggered_tags',
-            triggers: [TOOL_CALL_OPEN],
+            triggers: [TOOL_CALL.open],
             tags,
             stop_after_first,
           },
