@@ -74,7 +74,6 @@ describe('request fields', () => {
   });
 
   it.each([
-    ['user', { user: 'end-user-7' }, 'unsupported_parameter'],
     ['store', { store: true }, 'unsupported_value'],
     [
       'audio',

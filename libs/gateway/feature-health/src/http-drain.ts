@@ -13,7 +13,7 @@ export type LogLine = (
   message: string,
 ) => void;
 
-/** The tenant and model of a request, where known (after the key guard; from the body). */
+/** The tenant, model and end user of a request, where known (after the key guard; from the body). */
 export function requestContext(
   request: FastifyRequest,
 ): Record<string, string> {
@@ -21,9 +21,12 @@ export function requestContext(
   const principal = (request as unknown as MarqueeRequestState).principal;
   if (principal) fields.tenantId = principal.tenantId;
   const body = request.body;
-  if (body && typeof body === 'object' && 'model' in body) {
-    const model = (body as { model: unknown }).model;
+  if (body && typeof body === 'object') {
+    const { model, user, safety_identifier } = body as Record<string, unknown>;
     if (typeof model === 'string') fields.model = model.slice(0, 64);
+    // The caller's own id for its end user, so abuse can be traced to it (OpenAI's `user`).
+    const endUser = safety_identifier ?? user;
+    if (typeof endUser === 'string') fields.endUser = endUser.slice(0, 64);
   }
   return fields;
 }

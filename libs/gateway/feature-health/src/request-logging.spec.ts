@@ -102,7 +102,11 @@ describe('gateway request logging', () => {
         authorization: `Bearer ${KEY}`,
         'content-type': 'application/json',
       },
-      body: JSON.stringify({ model: 'marquee-tiny', prompt: KEY }),
+      body: JSON.stringify({
+        model: 'marquee-tiny',
+        prompt: KEY,
+        user: 'end-user-7',
+      }),
     });
     expect(response.status).toBe(201);
     await response.text();
@@ -133,6 +137,8 @@ describe('gateway request logging', () => {
       model: 'marquee-tiny',
       route: '/v1/echo',
       statusCode: 201,
+      // OpenAI's `user`: the caller's id for its end user, kept for tracing abuse.
+      endUser: 'end-user-7',
     });
   });
 });

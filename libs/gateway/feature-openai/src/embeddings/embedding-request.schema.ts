@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { endUserFields } from '../schemas/sampling.schema';
 
 const tokenIds = z
   .array(
@@ -14,6 +15,7 @@ export const MAX_EMBEDDING_INPUTS = 2048;
 
 /** Body of `POST /v1/embeddings`. */
 export const embeddingRequestSchema = z.object({
+  ...endUserFields,
   model: z.string({ error: 'expected a string' }).min(1, 'must not be empty'),
   input: z.union(
     [

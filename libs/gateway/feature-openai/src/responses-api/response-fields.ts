@@ -4,10 +4,6 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const noPromptCache = { reason: 'Marquee keeps no prompt cache.' };
-const endUser = {
-  reason: 'Marquee does not record end-user identifiers; leave the field out.',
-};
-
 /**
  * `POST /v1/responses`: OpenAI's fields Marquee does not implement, and the values of them that
  * change nothing (accepted and dropped; the response echoes OpenAI's defaults for them).
@@ -61,6 +57,4 @@ export const RESPONSE_FIELDS: RequestFields = {
   image: {
     reason: "Image options are not supported: Marquee's models generate text.",
   },
-  user: endUser,
-  safety_identifier: endUser,
 };

@@ -101,6 +101,8 @@ export type EchoedSettings = Partial<
   Pick<
     ResponseRequest,
     | 'instructions'
+    | 'user'
+    | 'safety_identifier'
     | 'max_output_tokens'
     | 'max_tool_calls'
     | 'parallel_tool_calls'
@@ -150,7 +152,7 @@ export class ResponseEnvelope {
       previous_response_id: r.previous_response_id ?? null,
       prompt_cache_key: null,
       reasoning: { effort: null, summary: null },
-      safety_identifier: null,
+      safety_identifier: r.safety_identifier ?? null,
       service_tier: 'default' as const,
       store: r.store ?? true,
       temperature: r.temperature ?? 1,
@@ -167,7 +169,7 @@ export class ResponseEnvelope {
       top_p: r.top_p ?? 1,
       truncation: 'disabled' as const,
       usage: state.usage,
-      user: null,
+      user: r.user ?? null,
       metadata: r.metadata ?? {},
     };
   }

@@ -1,6 +1,6 @@
 import { REQUEST_LIMITS } from '@marquee/gateway/util-http';
 import { z } from 'zod';
-import { samplingFields } from '../schemas/sampling.schema';
+import { endUserFields, samplingFields } from '../schemas/sampling.schema';
 import {
   MAX_TOOLS,
   responseFormatSchema,
@@ -164,6 +164,7 @@ const metadata = z
  */
 export const responseRequestSchema = z
   .object({
+    ...endUserFields,
     model: samplingFields.model,
     input: z.union(
       [

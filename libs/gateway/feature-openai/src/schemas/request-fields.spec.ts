@@ -37,8 +37,6 @@ describe('OpenAI fields Marquee does not implement', () => {
     ['functions', [{ name: 'f', parameters: {} }], "use 'tools'"],
     ['function_call', 'auto', "use 'tool_choice'"],
     ['prompt_cache_key', 'k', 'prompt cache'],
-    ['user', 'end-user-7', 'end-user identifiers'],
-    ['safety_identifier', 'hash', 'end-user identifiers'],
   ])(
     'refuses chat %s with 400 unsupported_parameter naming it and saying why',
     (field, value, why) => {
@@ -82,7 +80,7 @@ describe('OpenAI fields Marquee does not implement', () => {
         metadata: {},
         service_tier: 'auto',
         audio: null,
-        user: null,
+        prediction: null,
         reasoning_effort: null,
       }),
     );
@@ -96,7 +94,6 @@ describe('OpenAI fields Marquee does not implement', () => {
     ['echo', true, 'unsupported_value'],
     ['suffix', ' and so on', 'unsupported_value'],
     ['best_of', 3, 'unsupported_value'],
-    ['user', 'u', 'unsupported_parameter'],
   ])('refuses completions %s = %j naming it', (field, value, code) => {
     const error = errorOf(() =>
       parseBody(completionRequestSchema, completion({ [field]: value })),
@@ -121,16 +118,22 @@ describe('OpenAI fields Marquee does not implement', () => {
     ).toContain("set 'n' instead");
   });
 
-  it('refuses user on /v1/embeddings, and chat-only fields there as unrecognized', () => {
-    expect(
-      errorOf(() =>
-        parseBody(embeddingRequestSchema, {
-          model: 'm',
-          input: 'x',
-          user: 'u',
-        }),
-      ),
-    ).toMatchObject({ param: 'user', code: 'unsupported_parameter' });
+  it('accepts user and safety_identifier everywhere (they go to the log line), bounded', () => {
+    for (const [schema, body] of [
+      [chatCompletionRequestSchema, chat({})],
+      [completionRequestSchema, completion({})],
+      [embeddingRequestSchema, { model: 'm', input: 'x' }],
+    ] as const) {
+      expect(
+        parseBody(schema, { ...body, user: 'u-1', safety_identifier: 'h' }),
+      ).toMatchObject({ user: 'u-1', safety_identifier: 'h' });
+      expect(
+        errorOf(() => parseBody(schema, { ...body, user: 'x'.repeat(300) })),
+      ).toMatchObject({ param: 'user', code: 'invalid_value' });
+    }
+  });
+
+  it('refuses chat-only fields on /v1/embeddings as unrecognized', () => {
     expect(
       errorOf(() =>
         parseBody(embeddingRequestSchema, {

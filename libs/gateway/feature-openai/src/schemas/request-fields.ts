@@ -30,10 +30,6 @@ const isEmptyObject = (value: unknown) =>
   !Array.isArray(value) &&
   Object.keys(value).length === 0;
 
-const endUser: FieldRule = {
-  reason: 'Marquee does not record end-user identifiers; leave the field out.',
-};
-
 /** `POST /v1/chat/completions`: OpenAI's fields Marquee does not implement. */
 export const CHAT_COMPLETION_FIELDS: RequestFields = {
   audio: {
@@ -75,8 +71,6 @@ export const CHAT_COMPLETION_FIELDS: RequestFields = {
   },
   prompt_cache_key: { reason: 'Marquee keeps no prompt cache.' },
   prompt_cache_retention: { reason: 'Marquee keeps no prompt cache.' },
-  user: endUser,
-  safety_identifier: endUser,
 };
 
 /** `POST /v1/completions`: OpenAI's fields Marquee does not implement. */
@@ -94,13 +88,10 @@ export const COMPLETION_FIELDS: RequestFields = {
     reason:
       "Best-of sampling on the server is not supported: every choice generated is returned, so set 'n' instead.",
   },
-  user: endUser,
 };
 
-/** `POST /v1/embeddings`: OpenAI's fields Marquee does not implement. */
-export const EMBEDDING_FIELDS: RequestFields = {
-  user: endUser,
-};
+/** `POST /v1/embeddings`: every OpenAI field is implemented. */
+export const EMBEDDING_FIELDS: RequestFields = {};
 
 const tables = new Map<z.ZodType, RequestFields>([
   [chatCompletionRequestSchema, CHAT_COMPLETION_FIELDS],

@@ -21,8 +21,26 @@ const stopString = z
   .min(1, 'stop strings must not be empty')
   .max(stopChars, `stop strings are at most ${stopChars} characters`);
 
+/**
+ * The caller's id for its own end user (`user`, or `safety_identifier` which replaces it), recorded
+ * as `endUser` in the request's log line so abuse can be traced to it; it changes no output.
+ */
+export const endUserFields = {
+  user: nullish(
+    z
+      .string({ error: 'expected a string' })
+      .max(nameChars, `at most ${nameChars} characters`),
+  ),
+  safety_identifier: nullish(
+    z
+      .string({ error: 'expected a string' })
+      .max(nameChars, `at most ${nameChars} characters`),
+  ),
+};
+
 /** Sampling fields shared by `/v1/completions` and `/v1/chat/completions`, with OpenAI's ranges. */
 export const samplingFields = {
+  ...endUserFields,
   model: z
     .string({ error: 'expected a string' })
     .min(1, 'must not be empty')
