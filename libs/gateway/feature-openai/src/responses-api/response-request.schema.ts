@@ -1,6 +1,10 @@
 import { REQUEST_LIMITS } from '@marquee/gateway/util-http';
 import { z } from 'zod';
-import { endUserFields, samplingFields } from '../schemas/sampling.schema';
+import {
+  endUserFields,
+  nullish,
+  samplingFields,
+} from '../schemas/sampling.schema';
 import {
   MAX_TOOLS,
   responseFormatSchema,
@@ -10,9 +14,6 @@ import {
 import { chatShapes, responsesPath } from './structured-output-shapes';
 
 const { messages: maxItems, textChars } = REQUEST_LIMITS;
-
-const nullish = <T extends z.ZodType>(schema: T) =>
-  schema.nullish().transform((v) => v ?? undefined);
 
 const text = z
   .string({ error: 'expected a string' })

@@ -1,7 +1,7 @@
 import { SAMPLING_LIMITS, type PromptPayload } from '@marquee/contracts/queue';
 import { REQUEST_LIMITS } from '@marquee/gateway/util-http';
 import { z } from 'zod';
-import { samplingFields } from './sampling.schema';
+import { nullish, samplingFields } from './sampling.schema';
 import {
   functionName,
   MAX_TOOLS,
@@ -87,30 +87,22 @@ export const chatCompletionRequestSchema = z
       .min(1, 'must contain at least one message')
       .max(maxMessages, `at most ${maxMessages} messages`),
     max_completion_tokens: samplingFields.max_tokens,
-    logprobs: z
-      .boolean({ error: 'expected a boolean' })
-      .nullish()
-      .transform((v) => v ?? undefined),
-    top_logprobs: z
-      .number()
-      .int('expected an integer')
-      .min(0, 'must be at least 0')
-      .max(topLogprobs, `must be at most ${topLogprobs}`)
-      .nullish()
-      .transform((v) => v ?? undefined),
-    tools: z
-      .array(toolSchema, { error: 'expected an array of tools' })
-      .max(MAX_TOOLS, `at most ${MAX_TOOLS} tools`)
-      .nullish()
-      .transform((v) => v ?? undefined),
-    tool_choice: toolChoiceSchema.nullish().transform((v) => v ?? undefined),
-    parallel_tool_calls: z
-      .boolean({ error: 'expected a boolean' })
-      .nullish()
-      .transform((v) => v ?? undefined),
-    response_format: responseFormatSchema
-      .nullish()
-      .transform((v) => v ?? undefined),
+    logprobs: nullish(z.boolean({ error: 'expected a boolean' })),
+    top_logprobs: nullish(
+      z
+        .number()
+        .int('expected an integer')
+        .min(0, 'must be at least 0')
+        .max(topLogprobs, `must be at most ${topLogprobs}`),
+    ),
+    tools: nullish(
+      z
+        .array(toolSchema, { error: 'expected an array of tools' })
+        .max(MAX_TOOLS, `at most ${MAX_TOOLS} tools`),
+    ),
+    tool_choice: nullish(toolChoiceSchema),
+    parallel_tool_calls: nullish(z.boolean({ error: 'expected a boolean' })),
+    response_format: nullish(responseFormatSchema),
   })
   .check((ctx) => {
     const body = ctx.value;

@@ -8,7 +8,8 @@ const MAX_N = SAMPLING_LIMITS.choices;
 const { nameChars, stopChars } = REQUEST_LIMITS;
 const { stopSequences } = SAMPLING_LIMITS;
 
-const nullish = <T extends z.ZodType>(schema: T) =>
+/** An optional field that may also be sent as `null` (OpenAI's clients do); both read as absent. */
+export const nullish = <T extends z.ZodType>(schema: T) =>
   schema.nullish().transform((v) => v ?? undefined);
 
 const penalty = z

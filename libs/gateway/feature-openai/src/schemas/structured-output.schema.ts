@@ -1,5 +1,6 @@
 import type { ChatTool, OutputConstraint } from '@marquee/contracts/queue';
 import { z } from 'zod';
+import { nullish } from './sampling.schema';
 
 /** Most functions one request may offer. */
 export const MAX_TOOLS = 128;
@@ -17,10 +18,7 @@ const jsonSchema = z.record(z.string(), z.unknown(), {
   error: 'expected a JSON Schema object',
 });
 
-const strict = z
-  .boolean({ error: 'expected a boolean' })
-  .nullish()
-  .transform((v) => v ?? undefined);
+const strict = nullish(z.boolean({ error: 'expected a boolean' }));
 
 /** One entry of `tools`: only functions exist here. */
 export const toolSchema = z.strictObject(
