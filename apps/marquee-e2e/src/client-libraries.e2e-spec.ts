@@ -74,12 +74,17 @@ describe('LangChain (@langchain/openai)', () => {
   );
 });
 
-describe('Vercel AI SDK (ai + @ai-sdk/openai), chat completions', () => {
+describe.each([
+  ['chat completions (openai.chat)', 'chat'],
+  ['the Responses API (the default provider)', 'responses'],
+] as const)('Vercel AI SDK (ai + @ai-sdk/openai) on %s', (_, api) => {
   const provider = createOpenAI({ baseURL, apiKey });
+  const languageModel = () =>
+    api === 'chat' ? provider.chat(model) : provider(model);
 
   it('generateObject returns an object that matches the schema', async () => {
     const { object } = await generateObject({
-      model: provider.chat(model),
+      model: languageModel(),
       prompt: 'Describe a film.',
       schema: Film,
       maxOutputTokens: 400,
@@ -90,7 +95,7 @@ describe('Vercel AI SDK (ai + @ai-sdk/openai), chat completions', () => {
 
   it('generateText with a required tool returns typed tool calls', async () => {
     const result = await generateText({
-      model: provider.chat(model),
+      model: languageModel(),
       prompt: 'Weather in Porto?',
       tools: {
         get_weather: tool({

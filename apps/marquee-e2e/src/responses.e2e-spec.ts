@@ -1,11 +1,5 @@
 import { createOpenAI } from '@ai-sdk/openai';
-import {
-  generateObject,
-  generateText,
-  stepCountIs,
-  streamText,
-  tool,
-} from 'ai';
+import { generateText, stepCountIs, streamText, tool } from 'ai';
 import Ajv from 'ajv';
 import type {
   FunctionTool,
@@ -436,11 +430,6 @@ describe('stored responses', () => {
 
 describe('Vercel AI SDK default provider (/v1/responses)', () => {
   const provider = createOpenAI({ baseURL: `${origin}/v1`, apiKey });
-  const Film = z.object({
-    title: z.string().max(16),
-    year: z.number().int().min(1900).max(2030),
-    genre: z.enum(['thriller', 'comedy', 'drama']),
-  });
   const Weather = z.object({
     city: z.string().max(12),
     unit: z.enum(['c', 'f']),
@@ -477,38 +466,8 @@ describe('Vercel AI SDK default provider (/v1/responses)', () => {
     expect((await result.usage).outputTokens).toBe(8);
   });
 
-  it('generateObject with a zod schema returns an object that matches it', async () => {
-    const { object } = await generateObject({
-      model: provider(model),
-      schema: Film,
-      prompt: 'Describe a film.',
-      maxOutputTokens: 300,
-      maxRetries: 0,
-    });
-    expect(Film.parse(object)).toEqual(object);
-  });
-
-  it("generateText with a tool and toolChoice 'required' returns typed tool calls", async () => {
-    const result = await generateText({
-      model: provider(model),
-      prompt: 'Weather in Porto?',
-      tools: {
-        get_weather: tool({
-          description: 'Weather in a city',
-          inputSchema: Weather,
-        }),
-      },
-      toolChoice: 'required',
-      maxOutputTokens: 300,
-      maxRetries: 0,
-    });
-    expect(result.finishReason).toBe('tool-calls');
-    expect(result.toolCalls.length).toBeGreaterThanOrEqual(1);
-    for (const call of result.toolCalls) {
-      expect(call.toolName).toBe('get_weather');
-      expect(Weather.parse(call.input)).toEqual(call.input);
-    }
-  });
+  // generateObject and generateText with a required tool: client-libraries.e2e-spec.ts, for
+  // this provider and the chat one.
 
   it('runs a second step with the tool results: function_call and function_call_output items', async () => {
     // The bodies the provider sends, to see what the second step carries.
