@@ -1,0 +1,95 @@
+import * as nodeModule from 'node:module';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A tensor in host memory, as the addon takes and gives it (fp16 as raw 16-bit words). */
+export interface HostTensor {
+  type: 'float32' | 'float16' | 'int64';
+  dims: readonly number[];
+  data: Float32Array | Uint16Array | BigInt64Array;
+}
+
+/**
+ * A tensor kept in the session's device memory (GPU memory on CUDA) between runs: a run's
+ * output bound to `'device'`, fed as a later run's input without a copy through the host.
+ */
+export interface DeviceTensor {
+  readonly dims: number[];
+  readonly type: HostTensor['type'];
+  /** A host copy; only for tensors in host memory (the CPU provider's). */
+  toHost(): HostTensor['data'];
+  /** Frees its memory now instead of at garbage collection; idempotent. */
+  release(): void;
+}
+
+/** Where a run leaves each output. */
+export type OutputPlacement = 'host' | 'device';
+
+/**
+ * An ONNX Runtime session whose runs bind inputs and outputs (IO binding): host inputs are
+ * copied in, device inputs are used in place, and outputs stay on the device when asked to.
+ */
+export interface NativeSession {
+  readonly inputNames: string[];
+  readonly outputNames: string[];
+  readonly provider: 'cpu' | 'cuda';
+  /**
+   * Runs the graph once. Errors from ONNX Runtime throw with its message.
+   * @returns each requested output: a typed array for `'host'`, a DeviceTensor for `'device'`.
+   */
+  run(
+    feeds: Record<string, HostTensor | DeviceTensor>,
+    outputs: Record<string, OutputPlacement>,
+  ): Record<string, HostTensor['data'] | DeviceTensor>;
+  /** Frees the session; later runs throw. */
+  release(): void;
+}
+
+/** The addon's exports (native/ort-addon). */
+export interface OrtAddon {
+  NativeSession: new (
+    modelPath: string,
+    options?: {
+      provider?: 'cpu' | 'cuda';
+      intraOpThreads?: number;
+      deviceId?: number;
+    },
+  ) => NativeSession;
+  /** The ONNX Runtime it runs on (onnxruntime-node's own library). */
+  ortVersion: string;
+}
+
+/**
+ * Where `npm run build:addon` leaves the addon; `MARQUEE_ORT_ADDON` points elsewhere (a
+ * deployment that ships it beside the worker).
+ */
+export function ortAddonPath(): string {
+  return (
+    process.env.MARQUEE_ORT_ADDON ??
+    join(
+      process.cwd(),
+      'native',
+      'ort-addon',
+      'build',
+      'Release',
+      'marquee_ort.node',
+    )
+  );
+}
+
+let loaded: OrtAddon | undefined;
+
+/**
+ * Loads the addon, or returns undefined when it was not built. It links against
+ * onnxruntime-node's `libonnxruntime.so.1`, which is loaded first so one ONNX Runtime serves
+ * the process.
+ */
+export function loadOrtAddon(path = ortAddonPath()): OrtAddon | undefined {
+  if (loaded) return loaded;
+  if (!existsSync(path)) return undefined;
+  // Through the namespace, so webpack leaves `createRequire` to Node in the built worker.
+  const load = nodeModule.createRequire(join(process.cwd(), 'noop.js'));
+  load('onnxruntime-node');
+  loaded = load(path) as OrtAddon;
+  return loaded;
+}

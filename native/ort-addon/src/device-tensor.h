@@ -1,0 +1,35 @@
+// A tensor that stays in the session's device memory (GPU memory on CUDA) between runs: the
+// KV cache a decode step writes is handed to the next step without crossing to the host.
+#pragma once
+
+#include "common.h"
+
+namespace marquee {
+
+// A copy of a tensor in host memory as a typed array (Uint16Array for fp16, BigInt64Array for int64).
+Napi::Value HostArray(Napi::Env env, const Ort::Value& value);
+
+class DeviceTensor : public Napi::ObjectWrap<DeviceTensor> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  static Napi::Object Wrap(Napi::Env env, Ort::Value value);
+  static bool IsInstance(const Napi::Value& value);
+  static DeviceTensor* Unwrap(const Napi::Object& object);
+
+  explicit DeviceTensor(const Napi::CallbackInfo& info);
+
+  // The value, for binding as an input; throws if released.
+  const Ort::Value& Value(const Napi::Env& env) const;
+
+ private:
+  static Napi::FunctionReference* constructor_;
+
+  Napi::Value Dims(const Napi::CallbackInfo& info);
+  Napi::Value Type(const Napi::CallbackInfo& info);
+  Napi::Value ToHost(const Napi::CallbackInfo& info);
+  void Release(const Napi::CallbackInfo& info);
+
+  Ort::Value value_{nullptr};
+};
+
+}  // namespace marquee
