@@ -2,7 +2,11 @@
  * The engine on the GPU machine (see bench/README.md): generates a GPT-2-124M-shaped fp16 model
  * there, then decodes at batch 1 and 32 with context 512 (prompt 256 + 256 new tokens) through
  * the same TextGenerator the worker uses, and times a bare `session.run` of a decode step beside
- * it. Bundled by `bench/gpu/build.sh`; writes `$OUT/node-bench.json`.
+ * it; then the same greedy decode loop (prefill, then one token a step for every row) through
+ * onnxruntime-node, which copies the KV cache through the host every step, and through Marquee's
+ * addon (native/ort-addon), which keeps it in GPU memory, side by side. Bundled by
+ * `bench/gpu/build.sh` (with the addon built by `npm run build:addon` and carried as
+ * `native/ort-addon/build`); writes `$OUT/node-bench.json`.
  *
  * Env: OUT (result folder), GPU_BENCH_PROVIDER (`cuda`, default; `cpu` for a rehearsal),
  * GPU_BENCH_QUICK=1 (a tiny model and short runs, to rehearse on a CPU).
@@ -12,7 +16,10 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCausalLm } from '@marquee/shared/model-maker';
 import {
+  type DeviceTensor,
   type GenerationParams,
+  type HostTensor,
+  loadOrtAddon,
   TextGenerator,
 } from '@marquee/worker/inference';
 import * as ort from 'onnxruntime-node';
@@ -159,6 +166,8 @@ async function main() {
   }
   await session.release();
 
+  const loop = await decodeLoops(join(made.dir, 'model.onnx'));
+
   writeFileSync(
     join(out, 'node-bench.json'),
     JSON.stringify(
@@ -177,11 +186,195 @@ async function main() {
         },
         engine,
         bareDecodeStep: bare,
+        decodeLoop: loop,
       },
       null,
       2,
     ) + '\n',
   );
+}
+
+/** Index of the largest fp16 value of `row` (fp16 orders like its sign-magnitude bits). */
+function argmaxFp16(words: Uint16Array, from: number, to: number): number {
+  let best = from;
+  let bestKey = -Infinity;
+  for (let i = from; i < to; i++) {
+    const w = words[i];
+    const key = w & 0x8000 ? -(w & 0x7fff) : w;
+    if (key > bestKey) {
+      bestKey = key;
+      best = i;
+    }
+  }
+  return best - from;
+}
+
+/**
+ * The same greedy decode loop (prefill `prompt` tokens, then `newTokens` steps of one token per
+ * row, context 512) through onnxruntime-node and through the addon, at each batch size: the
+ * addon binds every `present.*` output to GPU memory and feeds it back as the next step's past,
+ * so only ids in and logits out cross PCIe. Both loops pick the same tokens (checked).
+ */
+async function decodeLoops(modelPath: string) {
+  const addon = loadOrtAddon();
+  if (!addon) {
+    log({
+      decodeLoop: 'skipped: the addon is not built (npm run build:addon)',
+    });
+    return { skipped: 'the addon is not built' };
+  }
+  const kvNames = Array.from({ length: shape.layers }, (_, l) => [
+    `past_key_values.${l}.key`,
+    `past_key_values.${l}.value`,
+  ]).flat();
+  const presentOf = (past: string) =>
+    past.replace('past_key_values', 'present');
+  const D = shape.hidden / shape.heads;
+  const ids = (rows: number[][]): HostTensor => ({
+    type: 'int64',
+    dims: [rows.length, rows[0].length],
+    data: BigInt64Array.from(rows.flat(), (v) => BigInt(v)),
+  });
+  const stepFeeds = (tokens: number[][], pastLength: number) => {
+    const seq = tokens[0].length;
+    return {
+      input_ids: ids(tokens),
+      attention_mask: ids(tokens.map(() => Array(pastLength + seq).fill(1))),
+      position_ids: ids(
+        tokens.map(() => Array.from({ length: seq }, (_, i) => pastLength + i)),
+      ),
+    };
+  };
+  const emptyPast = (batch: number): HostTensor => ({
+    type: 'float16',
+    dims: [batch, shape.heads, 0, D],
+    data: new Uint16Array(0),
+  });
+  const next = (logits: Uint16Array, batch: number, seq: number) =>
+    Array.from({ length: batch }, (_, r) => [
+      argmaxFp16(
+        logits,
+        (r * seq + seq - 1) * shape.vocab,
+        (r * seq + seq) * shape.vocab,
+      ),
+    ]);
+  const prompts = (batch: number) =>
+    Array.from({ length: batch }, (_, r) =>
+      Array.from(
+        { length: prompt },
+        (_, i) => (r * 131 + i * 17 + 3) % (shape.vocab - 3),
+      ),
+    );
+
+  type Loop = (
+    batch: number,
+    steps: number,
+  ) => Promise<{ tokens: number[][]; stepMs: number[] }>;
+  const session = await ort.InferenceSession.create(modelPath, {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+  });
+  const ortLoop: Loop = async (batch, steps) => {
+    let tokens = prompts(batch);
+    let pastLength = 0;
+    let past: Record<string, ort.Tensor> = {};
+    const picked: number[][] = [];
+    const stepMs: number[] = [];
+    for (let s = 0; s <= steps; s++) {
+      const t = performance.now();
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const [name, h] of Object.entries(stepFeeds(tokens, pastLength)))
+        feeds[name] = new ort.Tensor('int64', h.data, [...h.dims]);
+      for (const name of kvNames) {
+        const e = emptyPast(batch);
+        feeds[name] =
+          past[presentOf(name)] ??
+          new ort.Tensor('float16', e.data, [...e.dims]);
+      }
+      const outs = await session.run(feeds);
+      const seq = tokens[0].length;
+      pastLength += seq;
+      tokens = next(outs.logits.data as Uint16Array, batch, seq);
+      past = outs;
+      picked.push(tokens.map((t) => t[0]));
+      if (s > 0) stepMs.push(performance.now() - t);
+    }
+    return { tokens: picked, stepMs };
+  };
+  const native = new addon.NativeSession(modelPath, { provider });
+  const addonLoop: Loop = async (batch, steps) => {
+    let tokens = prompts(batch);
+    let pastLength = 0;
+    let past: Record<string, DeviceTensor> = {};
+    const outputs = {
+      logits: 'host' as const,
+      ...Object.fromEntries(
+        kvNames.map((n) => [presentOf(n), 'device' as const]),
+      ),
+    };
+    const picked: number[][] = [];
+    const stepMs: number[] = [];
+    for (let s = 0; s <= steps; s++) {
+      const t = performance.now();
+      const feeds: Record<string, HostTensor | DeviceTensor> = stepFeeds(
+        tokens,
+        pastLength,
+      );
+      for (const name of kvNames)
+        feeds[name] = past[presentOf(name)] ?? emptyPast(batch);
+      const outs = native.run(feeds, outputs);
+      for (const tensor of Object.values(past)) tensor.release();
+      past = Object.fromEntries(
+        kvNames.map((n) => [presentOf(n), outs[presentOf(n)] as DeviceTensor]),
+      );
+      const seq = tokens[0].length;
+      pastLength += seq;
+      tokens = next(outs.logits as Uint16Array, batch, seq);
+      picked.push(tokens.map((t) => t[0]));
+      if (s > 0) stepMs.push(performance.now() - t);
+    }
+    for (const tensor of Object.values(past)) tensor.release();
+    return { tokens: picked, stepMs };
+  };
+
+  const rows = [];
+  for (const batch of batches) {
+    const row: Record<string, unknown> = {
+      batch,
+      promptTokens: prompt,
+      newTokens,
+    };
+    const picked: Record<string, number[][]> = {};
+    for (const [name, run] of [
+      ['onnxruntimeNode', ortLoop],
+      ['addon', addonLoop],
+    ] as const) {
+      await run(batch, 4); // warm-up
+      const t = performance.now();
+      const { tokens, stepMs } = await run(batch, newTokens);
+      const wallMs = performance.now() - t;
+      picked[name] = tokens;
+      row[name] = {
+        // Rows x steps per second at the median step.
+        decodeTokensPerSecond: round(batch / (pct(stepMs, 50) / 1000), 1),
+        stepMs: {
+          p50: round(pct(stepMs, 50), 3),
+          p99: round(pct(stepMs, 99), 3),
+        },
+        wallMs: round(wallMs, 1),
+      };
+    }
+    row.sameTokens =
+      JSON.stringify(picked.onnxruntimeNode) === JSON.stringify(picked.addon);
+    const ortRow = row.onnxruntimeNode as { stepMs: { p50: number } };
+    const addonRow = row.addon as { stepMs: { p50: number } };
+    row.stepSpeedup = round(ortRow.stepMs.p50 / addonRow.stepMs.p50, 2);
+    rows.push(row);
+    log(row);
+  }
+  native.release();
+  await session.release();
+  return rows;
 }
 
 main().catch((error: unknown) => {

@@ -45,3 +45,12 @@ export {
   type EmbedderOptions,
   type EmbedderStats,
 } from './embedder';
+export {
+  type DeviceTensor,
+  type HostTensor,
+  type NativeSession,
+  type OrtAddon,
+  type OutputPlacement,
+  loadOrtAddon,
+  ortAddonPath,
+} from './native/ort-addon';
