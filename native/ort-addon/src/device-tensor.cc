@@ -20,9 +20,12 @@ Napi::Function DeviceTensor::Init(Napi::Env env) {
 DeviceTensor::DeviceTensor(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<DeviceTensor>(info) {}
 
-Napi::Object DeviceTensor::Wrap(Napi::Env env, Ort::Value value) {
+Napi::Object DeviceTensor::Wrap(Napi::Env env, Ort::Value value,
+                                std::shared_ptr<Ort::Session> owner) {
   Napi::Object object = constructor_->New({});
-  Unwrap(object)->value_ = std::move(value);
+  DeviceTensor* tensor = Unwrap(object);
+  tensor->value_ = std::move(value);
+  tensor->owner_ = std::move(owner);
   return object;
 }
 
@@ -94,6 +97,9 @@ Napi::Value DeviceTensor::ToHost(const Napi::CallbackInfo& info) {
   });
 }
 
-void DeviceTensor::Release(const Napi::CallbackInfo&) { value_ = Ort::Value(nullptr); }
+void DeviceTensor::Release(const Napi::CallbackInfo&) {
+  value_ = Ort::Value(nullptr);
+  owner_.reset();
+}
 
 }  // namespace marquee

@@ -4,6 +4,8 @@
 
 #include "common.h"
 
+#include <memory>
+
 namespace marquee {
 
 // A copy of a tensor in host memory as a typed array (Uint16Array for fp16, BigInt64Array for int64).
@@ -12,7 +14,9 @@ Napi::Value HostArray(Napi::Env env, const Ort::Value& value);
 class DeviceTensor : public Napi::ObjectWrap<DeviceTensor> {
  public:
   static Napi::Function Init(Napi::Env env);
-  static Napi::Object Wrap(Napi::Env env, Ort::Value value);
+  // `owner` keeps the session (and the allocator the value came from) alive while the value is.
+  static Napi::Object Wrap(Napi::Env env, Ort::Value value,
+                           std::shared_ptr<Ort::Session> owner);
   static bool IsInstance(const Napi::Value& value);
   static DeviceTensor* Unwrap(const Napi::Object& object);
 
@@ -30,6 +34,7 @@ class DeviceTensor : public Napi::ObjectWrap<DeviceTensor> {
   void Release(const Napi::CallbackInfo& info);
 
   Ort::Value value_{nullptr};
+  std::shared_ptr<Ort::Session> owner_;
 };
 
 }  // namespace marquee

@@ -44,7 +44,7 @@ NativeSession::NativeSession(const Napi::CallbackInfo& info)
       cuda.device_id = device_id;
       so.AppendExecutionProvider_CUDA(cuda);
     }
-    session_ = std::make_unique<Ort::Session>(Environment(), path.c_str(), so);
+    session_ = std::make_shared<Ort::Session>(Environment(), path.c_str(), so);
     host_ = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeDefault);
     device_ = provider_ == "cuda"
                   ? Ort::MemoryInfo("Cuda", OrtDeviceAllocator, device_id,
@@ -162,8 +162,9 @@ Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
       for (uint32_t j = 0; j < output_names.Length(); j++)
         if (output_names.Get(j).As<Napi::String>().Utf8Value() == names[i])
           device = on_device[j];
-      result.Set(names[i], device ? DeviceTensor::Wrap(env, std::move(values[i]))
-                                  : HostArray(env, values[i]));
+      result.Set(names[i],
+                 device ? DeviceTensor::Wrap(env, std::move(values[i]), session_)
+                        : HostArray(env, values[i]));
     }
     return result;
   });

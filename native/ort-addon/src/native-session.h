@@ -23,7 +23,9 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
 
   Ort::Session& Session(const Napi::Env& env);
 
-  std::unique_ptr<Ort::Session> session_;
+  // Shared with the DeviceTensors it made: their memory came from its allocators, so a
+  // released session lives on until the last of them is freed.
+  std::shared_ptr<Ort::Session> session_;
   std::string provider_;
   Ort::MemoryInfo host_{nullptr};
   Ort::MemoryInfo device_{nullptr};

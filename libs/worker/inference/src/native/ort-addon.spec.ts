@@ -229,6 +229,23 @@ describe('the ONNX Runtime addon (CPU provider)', () => {
     );
   });
 
+  it('keeps a released session’s device tensors usable until they are released', () => {
+    const session = new addon.NativeSession(modelPath, { intraOpThreads: 1 });
+    const out = session.run(
+      feedsOf([[1, 2, 3]], 0, () => emptyPast(1)),
+      {
+        'present.0.key': 'device',
+      },
+    );
+    session.release();
+    expect(() => session.run({}, {})).toThrow('the session was released');
+    const kept = out['present.0.key'] as DeviceTensor;
+    expect(kept.dims).toEqual([1, HEADS, 3, HEAD_DIM]);
+    expect(kept.toHost()).toHaveLength(HEADS * 3 * HEAD_DIM);
+    kept.release();
+    expect(() => kept.toHost()).toThrow('the device tensor was released');
+  });
+
   it('frees what sequences held: thousands of them leave memory flat', () => {
     const feeds = feedsOf([[3, 4, 5, 6, 7, 8, 9, 10]], 0, () => emptyPast(1));
     const outputs = Object.fromEntries(
