@@ -143,8 +143,12 @@ function answers(port: number): Promise<boolean> {
   });
 }
 
-/** Polls until none of `pids` runs (they are not our children: no exit event to await). */
-async function allGone(pids: number[], timeoutMs = 15_000): Promise<number[]> {
+/**
+ * Polls until none of `pids` runs (they are not our children: no exit event to await). npm
+ * exits on Ctrl-C at once while start.ts drains the gateway and worker and then stops
+ * PostgreSQL: on a 2-core CI machine busy with other suites that took over 15 s once.
+ */
+async function allGone(pids: number[], timeoutMs = 45_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   let left = pids.filter(running);
   while (left.length && Date.now() < deadline) {
