@@ -11,6 +11,7 @@ Napi::Function NativeSession::Init(Napi::Env env) {
        InstanceAccessor<&NativeSession::OutputNames>("outputNames"),
        InstanceAccessor<&NativeSession::Provider>("provider"),
        InstanceMethod<&NativeSession::Run>("run"),
+       InstanceMethod<&NativeSession::RunAsync>("runAsync"),
        InstanceMethod<&NativeSession::Release>("release")});
 }
 
@@ -115,58 +116,136 @@ static Ort::Value HostTensor(Napi::Env env, const Ort::MemoryInfo& host,
                                   dims.size(), ToOnnx(type));
 }
 
-// run(feeds: { [input]: HostTensor | DeviceTensor }, outputs: { [output]: 'host' | 'device' })
-//   -> { [output]: Float32Array | Uint16Array | BigInt64Array (host) | DeviceTensor (device) }
-Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
+// A run's binding, made on the JS thread: the inputs bound (host tensors over the typed
+// arrays' memory, device tensors in place) and the outputs placed. It holds references to the
+// feeds, so their memory outlives a run on another thread.
+struct PreparedRun {
+  std::shared_ptr<Ort::Session> session;
+  std::unique_ptr<Ort::IoBinding> binding;
+  std::vector<Ort::Value> held;                // host inputs
+  std::vector<Napi::ObjectReference> keep;     // their typed arrays and device tensors
+  std::vector<std::pair<std::string, bool>> outputs;  // name, on the device
+  std::vector<std::string> names;              // filled by the run
+  std::vector<Ort::Value> values;
+
+  void Execute() {
+    session->Run(Ort::RunOptions{}, *binding);
+    names = binding->GetOutputNames();
+    values = binding->GetOutputValues();
+  }
+
+  // On the JS thread: host outputs become typed arrays, device outputs DeviceTensors.
+  Napi::Object Result(Napi::Env env) {
+    Napi::Object result = Napi::Object::New(env);
+    for (size_t i = 0; i < names.size(); i++) {
+      bool device = false;
+      for (const auto& [name, on_device] : outputs)
+        if (name == names[i]) device = on_device;
+      result.Set(names[i], device ? DeviceTensor::Wrap(env, std::move(values[i]),
+                                                       session)
+                                  : HostArray(env, values[i]));
+    }
+    return result;
+  }
+};
+
+std::unique_ptr<PreparedRun> NativeSession::Prepare(
+    const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsObject())
     throw Napi::TypeError::New(env, "expected run(feeds, outputs)");
   Napi::Object feeds = info[0].As<Napi::Object>();
   Napi::Object outputs = info[1].As<Napi::Object>();
+  Session(env);
+  auto run = std::make_unique<PreparedRun>();
+  run->session = session_;
+  run->binding = std::make_unique<Ort::IoBinding>(*session_);
+  Napi::Array feed_names = feeds.GetPropertyNames();
+  run->held.reserve(feed_names.Length());
+  for (uint32_t i = 0; i < feed_names.Length(); i++) {
+    std::string name = feed_names.Get(i).As<Napi::String>();
+    Napi::Value feed = feeds.Get(name);
+    if (DeviceTensor::IsInstance(feed)) {
+      run->binding->BindInput(
+          name.c_str(),
+          DeviceTensor::Unwrap(feed.As<Napi::Object>())->Value(env));
+      run->keep.push_back(Napi::Persistent(feed.As<Napi::Object>()));
+    } else if (feed.IsObject()) {
+      Napi::Object tensor = feed.As<Napi::Object>();
+      run->held.push_back(HostTensor(env, host_, name, tensor));
+      run->binding->BindInput(name.c_str(), run->held.back());
+      run->keep.push_back(Napi::Persistent(tensor.Get("data").As<Napi::Object>()));
+    } else {
+      throw Napi::TypeError::New(env, name + ": expected a tensor");
+    }
+  }
+  Napi::Array output_names = outputs.GetPropertyNames();
+  for (uint32_t i = 0; i < output_names.Length(); i++) {
+    std::string name = output_names.Get(i).As<Napi::String>();
+    std::string where = outputs.Get(name).As<Napi::String>();
+    if (where != "host" && where != "device")
+      throw Napi::TypeError::New(env, name + ": expected 'host' or 'device'");
+    run->outputs.emplace_back(name, where == "device");
+    run->binding->BindOutput(name.c_str(), where == "device" ? device_ : host_);
+  }
+  return run;
+}
+
+// run(feeds: { [input]: HostTensor | DeviceTensor }, outputs: { [output]: 'host' | 'device' })
+//   -> { [output]: Float32Array | Uint16Array | BigInt64Array (host) | DeviceTensor (device) }
+Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    Ort::Session& session = Session(env);
-    Ort::IoBinding binding(session);
-    std::vector<Ort::Value> held;  // host inputs, alive until the run ends
-    Napi::Array feed_names = feeds.GetPropertyNames();
-    for (uint32_t i = 0; i < feed_names.Length(); i++) {
-      std::string name = feed_names.Get(i).As<Napi::String>();
-      Napi::Value feed = feeds.Get(name);
-      if (DeviceTensor::IsInstance(feed)) {
-        binding.BindInput(
-            name.c_str(),
-            DeviceTensor::Unwrap(feed.As<Napi::Object>())->Value(env));
-      } else if (feed.IsObject()) {
-        held.push_back(HostTensor(env, host_, name, feed.As<Napi::Object>()));
-        binding.BindInput(name.c_str(), held.back());
-      } else {
-        throw Napi::TypeError::New(env, name + ": expected a tensor");
-      }
+    auto run = Prepare(info);
+    run->Execute();
+    return run->Result(env);
+  });
+}
+
+// The same run on a libuv worker thread; the JS thread stays free meanwhile.
+class RunWorker : public Napi::AsyncWorker {
+ public:
+  RunWorker(Napi::Env env, std::unique_ptr<PreparedRun> run)
+      : Napi::AsyncWorker(env, "marquee.ort.run"),
+        run_(std::move(run)),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      run_->Execute();
+    } catch (const Ort::Exception& e) {
+      SetError(std::string("ONNX Runtime: ") + e.what());
+    } catch (const std::bad_alloc&) {
+      SetError("ONNX Runtime: out of memory");
     }
-    Napi::Array output_names = outputs.GetPropertyNames();
-    std::vector<bool> on_device;
-    for (uint32_t i = 0; i < output_names.Length(); i++) {
-      std::string name = output_names.Get(i).As<Napi::String>();
-      std::string where = outputs.Get(name).As<Napi::String>();
-      if (where != "host" && where != "device")
-        throw Napi::TypeError::New(env,
-                                   name + ": expected 'host' or 'device'");
-      on_device.push_back(where == "device");
-      binding.BindOutput(name.c_str(), where == "device" ? device_ : host_);
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    try {
+      deferred_.Resolve(Guard(env, [&] { return run_->Result(env); }));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
     }
-    session.Run(Ort::RunOptions{}, binding);
-    std::vector<std::string> names = binding.GetOutputNames();
-    std::vector<Ort::Value> values = binding.GetOutputValues();
-    Napi::Object result = Napi::Object::New(env);
-    for (size_t i = 0; i < names.size(); i++) {
-      bool device = false;
-      for (uint32_t j = 0; j < output_names.Length(); j++)
-        if (output_names.Get(j).As<Napi::String>().Utf8Value() == names[i])
-          device = on_device[j];
-      result.Set(names[i],
-                 device ? DeviceTensor::Wrap(env, std::move(values[i]), session_)
-                        : HostArray(env, values[i]));
-    }
-    return result;
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  std::unique_ptr<PreparedRun> run_;
+  Napi::Promise::Deferred deferred_;
+};
+
+// runAsync(feeds, outputs) -> Promise of what run() returns; bad arguments throw at once.
+Napi::Value NativeSession::RunAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto* worker = new RunWorker(env, Prepare(info));
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
   });
 }
 

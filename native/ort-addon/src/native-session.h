@@ -9,6 +9,8 @@
 
 namespace marquee {
 
+struct PreparedRun;
+
 class NativeSession : public Napi::ObjectWrap<NativeSession> {
  public:
   static Napi::Function Init(Napi::Env env);
@@ -19,6 +21,8 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
   Napi::Value OutputNames(const Napi::CallbackInfo& info);
   Napi::Value Provider(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
+  Napi::Value RunAsync(const Napi::CallbackInfo& info);
+  std::unique_ptr<PreparedRun> Prepare(const Napi::CallbackInfo& info);
   void Release(const Napi::CallbackInfo& info);
 
   Ort::Session& Session(const Napi::Env& env);

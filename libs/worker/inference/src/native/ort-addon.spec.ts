@@ -229,6 +229,35 @@ describe('the ONNX Runtime addon (CPU provider)', () => {
     );
   });
 
+  it('runs off the event loop with runAsync, with the same results and errors as run', async () => {
+    const feeds = feedsOf([[5, 9, 17, 3]], 0, () => emptyPast(1));
+    const outputs = {
+      logits: 'host' as const,
+      'present.1.value': 'device' as const,
+    };
+    // Twenty at once: they run on libuv's threads and resolve on this one.
+    const pending = Array.from({ length: 20 }, () =>
+      native.runAsync(feeds, outputs),
+    );
+    const results = await Promise.all(pending);
+    const sync = native.run(feeds, outputs);
+    for (const result of results) {
+      expect(result.logits).toEqual(sync.logits);
+      const kv = result['present.1.value'] as DeviceTensor;
+      expect(kv.toHost()).toEqual(
+        (sync['present.1.value'] as DeviceTensor).toHost(),
+      );
+      kv.release();
+    }
+    (sync['present.1.value'] as DeviceTensor).release();
+    await expect(
+      native.runAsync({ ...feeds, input_ids: int64([[1, 2, 3]]) }, outputs),
+    ).rejects.toThrow(/ONNX Runtime: .+/);
+    expect(() =>
+      native.runAsync(feeds, { logits: 'nowhere' as 'host' }),
+    ).toThrow("logits: expected 'host' or 'device'");
+  });
+
   it('keeps a released session’s device tensors usable until they are released', () => {
     const session = new addon.NativeSession(modelPath, { intraOpThreads: 1 });
     const out = session.run(

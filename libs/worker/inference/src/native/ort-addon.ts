@@ -41,6 +41,14 @@ export interface NativeSession {
     feeds: Record<string, HostTensor | DeviceTensor>,
     outputs: Record<string, OutputPlacement>,
   ): Record<string, HostTensor['data'] | DeviceTensor>;
+  /**
+   * The same run on a libuv worker thread, leaving the event loop free meanwhile; ONNX
+   * Runtime's errors reject with its message, bad arguments throw at once.
+   */
+  runAsync(
+    feeds: Record<string, HostTensor | DeviceTensor>,
+    outputs: Record<string, OutputPlacement>,
+  ): Promise<Record<string, HostTensor['data'] | DeviceTensor>>;
   /** Frees the session; later runs throw. */
   release(): void;
 }
