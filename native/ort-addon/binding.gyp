@@ -9,7 +9,7 @@
   "targets": [
     {
       "target_name": "marquee_ort",
-      "sources": ["src/addon.cc", "src/common.cc", "src/native-session.cc", "src/device-tensor.cc"],
+      "sources": ["src/addon.cc", "src/common.cc", "src/native-session.cc", "src/device-tensor.cc", "src/device-copy.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<(ort_include)"
@@ -17,7 +17,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "ORT_API_MANUAL_INIT"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-O2"],
       "cflags_cc!": ["-fno-exceptions"],
-      "libraries": ["-L<(ort_lib_dir)", "-l:libonnxruntime.so.1", "-Wl,-rpath,<(ort_lib_dir)"]
+      "libraries": ["-L<(ort_lib_dir)", "-l:libonnxruntime.so.1", "-Wl,-rpath,<(ort_lib_dir)", "-ldl"]
     }
   ]
 }

@@ -10,6 +10,11 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeSession", NativeSession::Init(env));
   exports.Set("DeviceTensor", DeviceTensor::Init(env));
   exports.Set("ortVersion", Napi::String::New(env, Ort::GetVersionString()));
+  exports.Set("liveDeviceTensors",
+              Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+                return Napi::Number::New(
+                    info.Env(), static_cast<double>(DeviceTensor::Live()));
+              }));
   return exports;
 }
 

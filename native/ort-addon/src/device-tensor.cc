@@ -1,10 +1,14 @@
 #include "device-tensor.h"
 
+#include <atomic>
 #include <cstring>
 
 namespace marquee {
 
 Napi::FunctionReference* DeviceTensor::constructor_ = nullptr;
+static std::atomic<int64_t> live{0};
+
+int64_t DeviceTensor::Live() { return live.load(); }
 
 Napi::Function DeviceTensor::Init(Napi::Env env) {
   Napi::Function fn = DefineClass(
@@ -20,12 +24,21 @@ Napi::Function DeviceTensor::Init(Napi::Env env) {
 DeviceTensor::DeviceTensor(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<DeviceTensor>(info) {}
 
+DeviceTensor::~DeviceTensor() { Free(); }
+
+void DeviceTensor::Free() {
+  if (value_) live--;
+  value_ = Ort::Value(nullptr);
+  owner_.reset();
+}
+
 Napi::Object DeviceTensor::Wrap(Napi::Env env, Ort::Value value,
-                                std::shared_ptr<Ort::Session> owner) {
+                                std::shared_ptr<const void> owner) {
   Napi::Object object = constructor_->New({});
   DeviceTensor* tensor = Unwrap(object);
   tensor->value_ = std::move(value);
   tensor->owner_ = std::move(owner);
+  if (tensor->value_) live++;
   return object;
 }
 
@@ -97,9 +110,6 @@ Napi::Value DeviceTensor::ToHost(const Napi::CallbackInfo& info) {
   });
 }
 
-void DeviceTensor::Release(const Napi::CallbackInfo&) {
-  value_ = Ort::Value(nullptr);
-  owner_.reset();
-}
+void DeviceTensor::Release(const Napi::CallbackInfo&) { Free(); }
 
 }  // namespace marquee

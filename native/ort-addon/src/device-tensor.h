@@ -16,11 +16,14 @@ class DeviceTensor : public Napi::ObjectWrap<DeviceTensor> {
   static Napi::Function Init(Napi::Env env);
   // `owner` keeps the session (and the allocator the value came from) alive while the value is.
   static Napi::Object Wrap(Napi::Env env, Ort::Value value,
-                           std::shared_ptr<Ort::Session> owner);
+                           std::shared_ptr<const void> owner);
+  // Device tensors made and not yet freed, all sessions together.
+  static int64_t Live();
   static bool IsInstance(const Napi::Value& value);
   static DeviceTensor* Unwrap(const Napi::Object& object);
 
   explicit DeviceTensor(const Napi::CallbackInfo& info);
+  ~DeviceTensor() override;
 
   // The value, for binding as an input; throws if released.
   const Ort::Value& Value(const Napi::Env& env) const;
@@ -33,8 +36,11 @@ class DeviceTensor : public Napi::ObjectWrap<DeviceTensor> {
   Napi::Value ToHost(const Napi::CallbackInfo& info);
   void Release(const Napi::CallbackInfo& info);
 
+  void Free();
+
+  // Declared first so it is destroyed last: the value's memory belongs to the owner's allocator.
+  std::shared_ptr<const void> owner_;
   Ort::Value value_{nullptr};
-  std::shared_ptr<Ort::Session> owner_;
 };
 
 }  // namespace marquee

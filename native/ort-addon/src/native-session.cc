@@ -1,8 +1,29 @@
 #include "native-session.h"
 
+#include "device-copy.h"
 #include "device-tensor.h"
 
+#include <stdexcept>
+
 namespace marquee {
+
+// An ONNX element type's name: the three the addon moves, else ONNX's own spelling.
+static std::string OnnxTypeName(ONNXTensorElementDataType type) {
+  switch (type) {
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
+      return "float32";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16:
+      return "float16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
+      return "int64";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL:
+      return "bool";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32:
+      return "int32";
+    default:
+      return "onnx-type-" + std::to_string(static_cast<int>(type));
+  }
+}
 
 Napi::Function NativeSession::Init(Napi::Env env) {
   return DefineClass(
@@ -10,6 +31,8 @@ Napi::Function NativeSession::Init(Napi::Env env) {
       {InstanceAccessor<&NativeSession::InputNames>("inputNames"),
        InstanceAccessor<&NativeSession::OutputNames>("outputNames"),
        InstanceAccessor<&NativeSession::Provider>("provider"),
+       InstanceAccessor<&NativeSession::InputTypes>("inputTypes"),
+       InstanceMethod<&NativeSession::Gather>("gather"),
        InstanceMethod<&NativeSession::Run>("run"),
        InstanceMethod<&NativeSession::RunAsync>("runAsync"),
        InstanceMethod<&NativeSession::Release>("release")});
@@ -31,9 +54,9 @@ NativeSession::NativeSession(const Napi::CallbackInfo& info)
   if (provider_ != "cpu" && provider_ != "cuda")
     throw Napi::TypeError::New(env, "provider must be 'cpu' or 'cuda', got '" +
                                         provider_ + "'");
-  int device_id = options.Has("deviceId")
-                      ? options.Get("deviceId").As<Napi::Number>().Int32Value()
-                      : 0;
+  device_id_ = options.Has("deviceId")
+                   ? options.Get("deviceId").As<Napi::Number>().Int32Value()
+                   : 0;
   Guard(env, [&] {
     Ort::SessionOptions so;
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
@@ -42,29 +65,41 @@ NativeSession::NativeSession(const Napi::CallbackInfo& info)
           options.Get("intraOpThreads").As<Napi::Number>().Int32Value());
     if (provider_ == "cuda") {
       OrtCUDAProviderOptions cuda;
-      cuda.device_id = device_id;
+      cuda.device_id = device_id_;
       so.AppendExecutionProvider_CUDA(cuda);
     }
-    session_ = std::make_shared<Ort::Session>(Environment(), path.c_str(), so);
+    state_ = std::make_shared<SessionState>(path, so);
+    Ort::Session& session = state_->session;
     host_ = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeDefault);
     device_ = provider_ == "cuda"
-                  ? Ort::MemoryInfo("Cuda", OrtDeviceAllocator, device_id,
+                  ? Ort::MemoryInfo("Cuda", OrtDeviceAllocator, device_id_,
                                     OrtMemTypeDefault)
                   : Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator,
                                                OrtMemTypeDefault);
+    if (provider_ == "cuda")
+      state_->device_allocator =
+          std::make_unique<Ort::Allocator>(session, device_);
     Ort::AllocatorWithDefaultOptions allocator;
-    for (size_t i = 0; i < session_->GetInputCount(); i++)
-      input_names_.push_back(
-          session_->GetInputNameAllocated(i, allocator).get());
-    for (size_t i = 0; i < session_->GetOutputCount(); i++)
+    for (size_t i = 0; i < session.GetInputCount(); i++) {
+      input_names_.push_back(session.GetInputNameAllocated(i, allocator).get());
+      Ort::TypeInfo type = session.GetInputTypeInfo(i);
+      if (type.GetONNXType() != ONNX_TYPE_TENSOR) {
+        input_types_.push_back({"not-a-tensor", {}});
+        continue;
+      }
+      auto tensor = type.GetTensorTypeAndShapeInfo();
+      input_types_.push_back(
+          {OnnxTypeName(tensor.GetElementType()), tensor.GetShape()});
+    }
+    for (size_t i = 0; i < session.GetOutputCount(); i++)
       output_names_.push_back(
-          session_->GetOutputNameAllocated(i, allocator).get());
+          session.GetOutputNameAllocated(i, allocator).get());
   });
 }
 
-Ort::Session& NativeSession::Session(const Napi::Env& env) {
-  if (!session_) throw Napi::Error::New(env, "the session was released");
-  return *session_;
+SessionState& NativeSession::State(const Napi::Env& env) {
+  if (!state_) throw Napi::Error::New(env, "the session was released");
+  return *state_;
 }
 
 static Napi::Array Strings(Napi::Env env, const std::vector<std::string>& list) {
@@ -83,6 +118,23 @@ Napi::Value NativeSession::OutputNames(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeSession::Provider(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), provider_);
+}
+
+// inputTypes: { [input]: { type, dims } }, dims -1 where the graph leaves them symbolic.
+Napi::Value NativeSession::InputTypes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object types = Napi::Object::New(env);
+  for (size_t i = 0; i < input_names_.size(); i++) {
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("type", input_types_[i].first);
+    const auto& shape = input_types_[i].second;
+    Napi::Array dims = Napi::Array::New(env, shape.size());
+    for (size_t d = 0; d < shape.size(); d++)
+      dims.Set(d, Napi::Number::New(env, static_cast<double>(shape[d])));
+    entry.Set("dims", dims);
+    types.Set(input_names_[i], entry);
+  }
+  return types;
 }
 
 // A host tensor { type, dims, data } over the typed array's own memory (no copy; the run is
@@ -120,7 +172,7 @@ static Ort::Value HostTensor(Napi::Env env, const Ort::MemoryInfo& host,
 // arrays' memory, device tensors in place) and the outputs placed. It holds references to the
 // feeds, so their memory outlives a run on another thread.
 struct PreparedRun {
-  std::shared_ptr<Ort::Session> session;
+  std::shared_ptr<SessionState> state;
   std::unique_ptr<Ort::IoBinding> binding;
   std::vector<Ort::Value> held;                // host inputs
   std::vector<Napi::ObjectReference> keep;     // their typed arrays and device tensors
@@ -129,7 +181,7 @@ struct PreparedRun {
   std::vector<Ort::Value> values;
 
   void Execute() {
-    session->Run(Ort::RunOptions{}, *binding);
+    state->session.Run(Ort::RunOptions{}, *binding);
     names = binding->GetOutputNames();
     values = binding->GetOutputValues();
   }
@@ -142,7 +194,7 @@ struct PreparedRun {
       for (const auto& [name, on_device] : outputs)
         if (name == names[i]) device = on_device;
       result.Set(names[i], device ? DeviceTensor::Wrap(env, std::move(values[i]),
-                                                       session)
+                                                       state)
                                   : HostArray(env, values[i]));
     }
     return result;
@@ -156,10 +208,10 @@ std::unique_ptr<PreparedRun> NativeSession::Prepare(
     throw Napi::TypeError::New(env, "expected run(feeds, outputs)");
   Napi::Object feeds = info[0].As<Napi::Object>();
   Napi::Object outputs = info[1].As<Napi::Object>();
-  Session(env);
+  State(env);
   auto run = std::make_unique<PreparedRun>();
-  run->session = session_;
-  run->binding = std::make_unique<Ort::IoBinding>(*session_);
+  run->state = state_;
+  run->binding = std::make_unique<Ort::IoBinding>(state_->session);
   Napi::Array feed_names = feeds.GetPropertyNames();
   run->held.reserve(feed_names.Length());
   for (uint32_t i = 0; i < feed_names.Length(); i++) {
@@ -249,6 +301,97 @@ Napi::Value NativeSession::RunAsync(const Napi::CallbackInfo& info) {
   });
 }
 
-void NativeSession::Release(const Napi::CallbackInfo&) { session_.reset(); }
+// gather(type, dims: [rows, heads, length, headDim], sources: (DeviceTensor | null)[],
+//        rows: number[], keeps: number[]) -> DeviceTensor
+// A new tensor in the session's device memory whose row i holds the last keeps[i] positions of
+// row rows[i] of sources[i] (each [batch, heads, positions, headDim]), right-aligned, with zeros
+// before them: how the engine composes a batch's KV cache from sequences of other batches
+// without the cache leaving the device. A source may be null where its keep is 0.
+Napi::Value NativeSession::Gather(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsString() || !info[1].IsArray() ||
+      !info[2].IsArray() || !info[3].IsArray() || !info[4].IsArray())
+    throw Napi::TypeError::New(
+        env, "expected gather(type, dims, sources, rows, keeps)");
+  ElementType type = ParseElementType(env, info[0].As<Napi::String>());
+  Napi::Array dims_array = info[1].As<Napi::Array>();
+  Napi::Array sources = info[2].As<Napi::Array>();
+  Napi::Array rows = info[3].As<Napi::Array>();
+  Napi::Array keeps = info[4].As<Napi::Array>();
+  if (dims_array.Length() != 4)
+    throw Napi::RangeError::New(env, "dims must be [rows, heads, length, headDim]");
+  std::vector<int64_t> dims;
+  for (uint32_t i = 0; i < 4; i++) {
+    int64_t d = dims_array.Get(i).As<Napi::Number>().Int64Value();
+    if (d < 0) throw Napi::RangeError::New(env, "dims must not be negative");
+    dims.push_back(d);
+  }
+  const int64_t count = dims[0], heads = dims[1], length = dims[2],
+                head_dim = dims[3];
+  if (sources.Length() != count || rows.Length() != count ||
+      keeps.Length() != count)
+    throw Napi::RangeError::New(env,
+                                "sources, rows and keeps need one entry per row");
+  SessionState& state = State(env);
+  return Guard(env, [&]() -> Napi::Value {
+    const size_t element = ElementBytes(type);
+    const size_t position_bytes = static_cast<size_t>(head_dim) * element;
+    Ort::Value out = Ort::Value::CreateTensor(
+        state.DeviceAllocator(), dims.data(), dims.size(), ToOnnx(type));
+    auto* dst = static_cast<uint8_t*>(out.GetTensorMutableRawData());
+    bool cuda = out.GetTensorMemoryInfo().GetDeviceType() ==
+                OrtMemoryInfoDeviceType_GPU;
+    try {
+      DeviceCopy copy(cuda, device_id_);
+      copy.Zero(dst, static_cast<size_t>(count * heads * length) * position_bytes);
+      for (int64_t i = 0; i < count; i++) {
+        int64_t keep = keeps.Get(i).As<Napi::Number>().Int64Value();
+        int64_t row = rows.Get(i).As<Napi::Number>().Int64Value();
+        if (keep == 0) continue;
+        Napi::Value source = sources.Get(i);
+        if (!DeviceTensor::IsInstance(source))
+          throw Napi::TypeError::New(
+              env, "sources[" + std::to_string(i) + "]: expected a DeviceTensor");
+        const Ort::Value& value =
+            DeviceTensor::Unwrap(source.As<Napi::Object>())->Value(env);
+        auto shape = value.GetTensorTypeAndShapeInfo().GetShape();
+        if (FromOnnx(value.GetTensorTypeAndShapeInfo().GetElementType()) != type ||
+            shape.size() != 4 || shape[1] != heads || shape[3] != head_dim ||
+            value.GetTensorMemoryInfo().GetDeviceType() !=
+                out.GetTensorMemoryInfo().GetDeviceType())
+          throw Napi::TypeError::New(
+              env, "sources[" + std::to_string(i) +
+                       "]: not a " + ElementTypeName(type) +
+                       " tensor of the same heads and headDim in this device's memory");
+        if (row < 0 || row >= shape[0] || keep < 0 || keep > shape[2] ||
+            keep > length)
+          throw Napi::RangeError::New(
+              env, "row " + std::to_string(i) + ": cannot keep " +
+                       std::to_string(keep) + " positions of row " +
+                       std::to_string(row) + " of a [" +
+                       std::to_string(shape[0]) + ", " + std::to_string(shape[1]) +
+                       ", " + std::to_string(shape[2]) + ", " +
+                       std::to_string(shape[3]) + "] tensor in " +
+                       std::to_string(length));
+        const int64_t from_length = shape[2];
+        const auto* src = static_cast<const uint8_t*>(value.GetTensorRawData());
+        // Each head's kept positions are contiguous: one 2D copy moves them for all heads.
+        copy.Copy2D(
+            dst + static_cast<size_t>(i * heads * length + length - keep) * position_bytes,
+            static_cast<size_t>(length) * position_bytes,
+            src + static_cast<size_t>(row * heads * from_length + from_length - keep) *
+                      position_bytes,
+            static_cast<size_t>(from_length) * position_bytes,
+            static_cast<size_t>(keep) * position_bytes, static_cast<size_t>(heads));
+      }
+      copy.Finish();
+    } catch (const std::runtime_error& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+    return DeviceTensor::Wrap(env, std::move(out), state_);
+  });
+}
+
+void NativeSession::Release(const Napi::CallbackInfo&) { state_.reset(); }
 
 }  // namespace marquee

@@ -11,6 +11,22 @@ namespace marquee {
 
 struct PreparedRun;
 
+// What a session's DeviceTensors share with it: their memory came from its allocators, so a
+// released session lives on until the last of them is freed.
+struct SessionState {
+  SessionState(const std::string& path, const Ort::SessionOptions& options)
+      : session(Environment(), path.c_str(), options) {}
+  Ort::Session session;
+  // The CUDA provider's device allocator; null on the CPU provider (the default allocator).
+  std::unique_ptr<Ort::Allocator> device_allocator;
+
+  OrtAllocator* DeviceAllocator() {
+    if (device_allocator) return *device_allocator;
+    static Ort::AllocatorWithDefaultOptions cpu;
+    return cpu;
+  }
+};
+
 class NativeSession : public Napi::ObjectWrap<NativeSession> {
  public:
   static Napi::Function Init(Napi::Env env);
@@ -22,18 +38,22 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
   Napi::Value Provider(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value RunAsync(const Napi::CallbackInfo& info);
+  Napi::Value Gather(const Napi::CallbackInfo& info);
+  Napi::Value InputTypes(const Napi::CallbackInfo& info);
   std::unique_ptr<PreparedRun> Prepare(const Napi::CallbackInfo& info);
   void Release(const Napi::CallbackInfo& info);
 
-  Ort::Session& Session(const Napi::Env& env);
+  SessionState& State(const Napi::Env& env);
 
-  // Shared with the DeviceTensors it made: their memory came from its allocators, so a
-  // released session lives on until the last of them is freed.
-  std::shared_ptr<Ort::Session> session_;
+  std::shared_ptr<SessionState> state_;
   std::string provider_;
+  int device_id_ = 0;
   Ort::MemoryInfo host_{nullptr};
   Ort::MemoryInfo device_{nullptr};
   std::vector<std::string> input_names_;
+  // Each input's element type ('float32', 'float16', 'int64' or another ONNX name) and dims
+  // (-1 where symbolic).
+  std::vector<std::pair<std::string, std::vector<int64_t>>> input_types_;
   std::vector<std::string> output_names_;
 };
 

@@ -155,6 +155,7 @@ export class BatchScheduler {
   private async prefillChunk(group: Prefill): Promise<void> {
     if (group.requests.every((r) => r.settled)) {
       this.prefill.finish(group);
+      group.cache?.release();
       return;
     }
     const { input, end } = nextChunk(group, this.limits.maxPrefillTokens);
@@ -166,10 +167,12 @@ export class BatchScheduler {
       out = await this.forward(input, sampling);
     } catch (error) {
       this.prefill.finish(group);
+      group.cache?.release();
       for (const r of group.requests) this.settler.fail(r, error);
       return;
     }
     this.stats.prefillChunks++;
+    group.cache?.release(); // the earlier chunks' cache: `present` holds them now
     if (end < group.width) {
       group.cache = out.present;
       group.done = end;
@@ -217,6 +220,7 @@ export class BatchScheduler {
       this.settler.emit(request, deltas);
     });
     if (joining.length > 0) this.groups.regroup(joining);
+    else present.release(); // no choice goes on decoding
   }
 
   // One decode step: every group runs once; deltas go out after all groups have stepped.
@@ -237,6 +241,7 @@ export class BatchScheduler {
       }
       this.stats.decodeSteps++;
       this.stats.decodeRows += rows.length;
+      group.cache.release(); // `present` holds the past and this step
       group.cache = out.present;
       group.width = width + 1;
       const vocab = out.logitsDims[2];

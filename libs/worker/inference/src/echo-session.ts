@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { ForwardInput, ForwardOutput } from './causal-lm-session';
-import { KvCache, type KvLayout } from './kv-cache';
+import { hostLayers, KvCache, type KvLayout } from './kv-cache';
 import type { ExecutionProvider } from './types';
 
 /**
@@ -75,8 +75,9 @@ export class EchoSession {
     const past = input.past ?? KvCache.empty(this.kvLayout, batch);
     const width = past.length;
     const total = width + seq;
-    const pastIds = past.layers[0].key.data as Float32Array;
-    const pastPrompt = past.layers[0].value.data as Float32Array;
+    const [layer] = hostLayers(past);
+    const pastIds = layer.key.data as Float32Array;
+    const pastPrompt = layer.value.data as Float32Array;
     const ids = new Float32Array(batch * total);
     const prompt = new Float32Array(batch * total);
     const vocab = this.vocabSize;

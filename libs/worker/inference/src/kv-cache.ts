@@ -12,44 +12,127 @@ export interface KvLayout {
   dtype: KvDtype;
 }
 
+/** A KV tensor, [batch, heads, length, headDim], wherever its memory is. */
+export interface KvTensor {
+  readonly dims: readonly number[];
+}
+
 /** One layer's key and value, each [batch, heads, length, headDim]. */
-export interface KvLayer {
-  key: ort.Tensor;
-  value: ort.Tensor;
+export interface KvLayer<T extends KvTensor = KvTensor> {
+  key: T;
+  value: T;
+}
+
+/** Where one source row of a {@link KvStorage.gather} comes from. */
+export interface KvSource<T extends KvTensor = KvTensor> {
+  tensor: T;
+  row: number;
+  keep: number;
+}
+
+/**
+ * Where a cache's tensors live and how rows move between them: host memory as
+ * onnxruntime-node's tensors ({@link hostKvStorage}), or a device's memory through Marquee's
+ * ONNX Runtime addon (the KV cache then never leaves the GPU between steps).
+ */
+export interface KvStorage<T extends KvTensor = KvTensor> {
+  /** A [batch, heads, 0, headDim] tensor: no past. */
+  empty(layout: KvLayout, batch: number): T;
+  /**
+   * A new [sources.length, heads, length, headDim] tensor whose row `i` holds the last
+   * `sources[i].keep` positions of row `sources[i].row` of `sources[i].tensor`, right-aligned,
+   * with zeros before them.
+   */
+  gather(layout: KvLayout, sources: readonly KvSource<T>[], length: number): T;
+  /** Frees a tensor's memory now (device memory is not the garbage collector's to watch). */
+  release(tensor: T): void;
+}
+
+/** Caches in host memory, as onnxruntime-node's tensors: it copies them in and out of every run. */
+export const hostKvStorage: KvStorage<ort.Tensor> = {
+  empty(layout, batch) {
+    return new ort.Tensor(
+      layout.dtype,
+      layout.dtype === 'float16' ? new Uint16Array(0) : new Float32Array(0),
+      [batch, layout.heads, 0, layout.headDim],
+    );
+  },
+  gather(layout, sources, length) {
+    const { heads, headDim } = layout;
+    const dst =
+      layout.dtype === 'float16'
+        ? new Uint16Array(sources.length * heads * length * headDim)
+        : new Float32Array(sources.length * heads * length * headDim);
+    sources.forEach(({ tensor, row, keep }, i) => {
+      if (keep === 0) return;
+      const src = tensor.data as Float32Array | Uint16Array;
+      const srcLength = tensor.dims[2];
+      for (let h = 0; h < heads; h++) {
+        const from =
+          ((row * heads + h) * srcLength + srcLength - keep) * headDim;
+        const to = ((i * heads + h) * length + length - keep) * headDim;
+        dst.set(src.subarray(from, from + keep * headDim), to);
+      }
+    });
+    return new ort.Tensor(layout.dtype, dst, [
+      sources.length,
+      heads,
+      length,
+      headDim,
+    ]);
+  },
+  release() {
+    // Host memory: the garbage collector's.
+  },
+};
+
+/** A sequence's cached positions: the last `keep` positions of row `row` of `cache`. */
+export interface KvRow {
+  cache: KvCache;
+  row: number;
+  keep: number;
 }
 
 /**
  * The attention cache of a batch of sequences that share one length: what a model returned as
  * `present.*` and takes back as `past_key_values.*`. Rows are sequences; a scheduler can tile a
- * prefilled prompt into several choices or keep only the rows still decoding.
+ * prefilled prompt into several choices or keep only the rows still decoding. Whoever holds a
+ * cache last {@link release}s it: a device cache's memory is freed then, not at garbage
+ * collection.
  */
-export class KvCache {
+export class KvCache<T extends KvTensor = KvTensor> {
+  private released = false;
+
   private constructor(
     readonly layout: KvLayout,
-    readonly layers: readonly KvLayer[],
+    readonly layers: readonly KvLayer<T>[],
+    /** Where its tensors live. */
+    readonly storage: KvStorage<T>,
   ) {}
 
   /** A cache with no past (length 0) for `batch` sequences. */
-  static empty(layout: KvLayout, batch: number): KvCache {
-    const dims = [batch, layout.heads, 0, layout.headDim];
-    const make = () =>
-      new ort.Tensor(
-        layout.dtype,
-        layout.dtype === 'float16' ? new Uint16Array(0) : new Float32Array(0),
-        dims,
-      );
+  static empty<T extends KvTensor = ort.Tensor>(
+    layout: KvLayout,
+    batch: number,
+    storage: KvStorage<T> = hostKvStorage as unknown as KvStorage<T>,
+  ): KvCache<T> {
     return new KvCache(
       layout,
       Array.from({ length: layout.layers }, () => ({
-        key: make(),
-        value: make(),
+        key: storage.empty(layout, batch),
+        value: storage.empty(layout, batch),
       })),
+      storage,
     );
   }
 
   /** Wraps a model's `present.*` outputs. */
-  static fromLayers(layout: KvLayout, layers: KvLayer[]): KvCache {
-    return new KvCache(layout, layers);
+  static fromLayers<T extends KvTensor = ort.Tensor>(
+    layout: KvLayout,
+    layers: KvLayer<T>[],
+    storage: KvStorage<T> = hostKvStorage as unknown as KvStorage<T>,
+  ): KvCache<T> {
+    return new KvCache(layout, layers, storage);
   }
 
   /** Sequences in the batch. */
@@ -77,47 +160,41 @@ export class KvCache {
    * Builds a left-padded batch cache of `length` positions from rows of other caches: output row
    * `i` holds the last `parts[i].keep` positions of row `parts[i].row` of `parts[i].cache`, right-
    * aligned, with zeros before them (positions the attention mask must exclude). Sequences of
-   * different lengths join one batch this way, and finished ones leave it.
+   * different lengths join one batch this way, and finished ones leave it. The caches stay where
+   * they are (on the device for a device cache) and are not released.
    */
   static gather(
     layout: KvLayout,
-    parts: readonly { cache: KvCache; row: number; keep: number }[],
+    parts: readonly KvRow[],
     length: number,
   ): KvCache {
-    const { heads, headDim } = layout;
-    const make = (layer: number, which: 'key' | 'value'): ort.Tensor => {
-      const dst =
-        layout.dtype === 'float16'
-          ? new Uint16Array(parts.length * heads * length * headDim)
-          : new Float32Array(parts.length * heads * length * headDim);
-      parts.forEach(({ cache, row, keep }, i) => {
-        const tensor = cache.layers[layer][which];
-        const src = tensor.data as Float32Array | Uint16Array;
-        const srcLength = tensor.dims[2];
-        if (keep > srcLength || keep > length)
-          throw new RangeError(
-            `cannot keep ${keep} of ${srcLength} positions in ${length}`,
-          );
-        for (let h = 0; h < heads; h++) {
-          const from =
-            ((row * heads + h) * srcLength + srcLength - keep) * headDim;
-          const to = ((i * heads + h) * length + length - keep) * headDim;
-          dst.set(src.subarray(from, from + keep * headDim), to);
-        }
-      });
-      return new ort.Tensor(layout.dtype, dst, [
-        parts.length,
-        heads,
+    const storage = parts[0]?.cache.storage ?? hostKvStorage;
+    for (const { cache, row, keep } of parts) {
+      if (cache.storage !== storage)
+        throw new TypeError('cannot gather rows of caches in different memory');
+      if (cache.released) throw new Error('cannot gather a released cache');
+      if (row < 0 || row >= cache.batch || keep > cache.length || keep > length)
+        throw new RangeError(
+          `cannot keep ${keep} of ${cache.length} positions in ${length}`,
+        );
+    }
+    const make = (layer: number, which: 'key' | 'value'): KvTensor =>
+      storage.gather(
+        layout,
+        parts.map(({ cache, row, keep }) => ({
+          tensor: cache.layers[layer][which],
+          row,
+          keep,
+        })),
         length,
-        headDim,
-      ]);
-    };
+      );
     return new KvCache(
       layout,
       Array.from({ length: layout.layers }, (_, l) => ({
         key: make(l, 'key'),
         value: make(l, 'value'),
       })),
+      storage,
     );
   }
 
@@ -125,29 +202,32 @@ export class KvCache {
   selectRows(rows: readonly number[]): KvCache {
     if (rows.length === this.batch && rows.every((row, i) => row === i))
       return this;
-    const copy = (tensor: ort.Tensor): ort.Tensor => {
-      const [, heads, length, headDim] = tensor.dims;
-      const rowSize = heads * length * headDim;
-      const src = tensor.data as Float32Array | Uint16Array;
-      const dst = new (src.constructor as
-        | Float32ArrayConstructor
-        | Uint16ArrayConstructor)(rows.length * rowSize);
-      rows.forEach((row, i) =>
-        dst.set(src.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize),
-      );
-      return new ort.Tensor(tensor.type, dst, [
-        rows.length,
-        heads,
-        length,
-        headDim,
-      ]);
-    };
-    return new KvCache(
+    return KvCache.gather(
       this.layout,
-      this.layers.map(({ key, value }) => ({
-        key: copy(key),
-        value: copy(value),
-      })),
+      rows.map((row) => ({ cache: this, row, keep: this.length })),
+      this.length,
     );
   }
+
+  /** Frees the cache's tensors now; idempotent. Using it afterwards is an error. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const { key, value } of this.layers) {
+      this.storage.release(key);
+      this.storage.release(value);
+    }
+  }
+
+  /** Whether {@link release} was called. */
+  get isReleased(): boolean {
+    return this.released;
+  }
+}
+
+/** A host cache's layers as onnxruntime-node tensors; a cache in device memory is refused. */
+export function hostLayers(cache: KvCache): readonly KvLayer<ort.Tensor>[] {
+  if (cache.storage !== hostKvStorage)
+    throw new TypeError('this KV cache is in device memory, not host memory');
+  return cache.layers as readonly KvLayer<ort.Tensor>[];
 }

@@ -8,6 +8,16 @@ export interface CreatedSession {
   executionProvider: ExecutionProvider;
 }
 
+/** The options that say where a session runs. */
+export type ProviderOptions = Pick<
+  TextGeneratorOptions,
+  | 'executionProvider'
+  | 'cpuFallback'
+  | 'onFallback'
+  | 'intraOpThreads'
+  | 'graphOptimizationLevel'
+>;
+
 /**
  * Creates an ONNX Runtime session on the configured execution provider. When that provider
  * cannot start (no CUDA libraries, no device), loading fails — unless `cpuFallback` allows
@@ -15,27 +25,32 @@ export interface CreatedSession {
  */
 export async function createSession(
   modelPath: string,
-  options: Pick<
-    TextGeneratorOptions,
-    | 'executionProvider'
-    | 'cpuFallback'
-    | 'onFallback'
-    | 'intraOpThreads'
-    | 'graphOptimizationLevel'
-  >,
+  options: ProviderOptions,
 ): Promise<CreatedSession> {
-  const provider = options.executionProvider ?? 'cpu';
-  const create = (executionProvider: ExecutionProvider) =>
+  return openOnProvider(modelPath, options, (executionProvider) =>
     ort.InferenceSession.create(modelPath, {
       executionProviders: [executionProvider],
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
       ...(options.intraOpThreads
         ? { intraOpNumThreads: options.intraOpThreads }
         : {}),
-    });
+    }),
+  );
+}
+
+/**
+ * Opens `modelPath` with `open` on the configured provider, falling back to the CPU as
+ * {@link createSession} describes; whichever runtime `open` uses.
+ */
+export async function openOnProvider<T>(
+  modelPath: string,
+  options: ProviderOptions,
+  open: (provider: ExecutionProvider) => T | Promise<T>,
+): Promise<{ session: T; executionProvider: ExecutionProvider }> {
+  const provider = options.executionProvider ?? 'cpu';
   let reason: string;
   try {
-    return { session: await create(provider), executionProvider: provider };
+    return { session: await open(provider), executionProvider: provider };
   } catch (error) {
     reason = error instanceof Error ? error.message : String(error);
   }
@@ -50,9 +65,9 @@ export async function createSession(
       'model_error',
       `cannot load ${modelPath} on the ${provider} execution provider: ${reason}`,
     );
-  let session: ort.InferenceSession;
+  let session: T;
   try {
-    session = await create('cpu');
+    session = await open('cpu');
   } catch (error) {
     throw new InferenceError(
       'model_error',

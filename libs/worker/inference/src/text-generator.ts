@@ -6,7 +6,8 @@ import {
   readModelManifest,
 } from '@marquee/shared/model-format';
 import { type BatchModel, BatchScheduler } from './batch-scheduler';
-import { CausalLmSession } from './causal-lm-session';
+import type { CausalLmSession } from './causal-lm-session';
+import { loadCausalLm, type OrtRuntime } from './native/native-causal-lm';
 import { ChoiceStream } from './choice-stream';
 import { EchoSession } from './echo-session';
 import { InferenceError } from './inference-error';
@@ -25,7 +26,9 @@ import type {
 
 /** What a generator runs its steps on: an ONNX Runtime session or the echo model. */
 type GeneratorSession = BatchModel &
-  Pick<CausalLmSession, 'release' | 'executionProvider'>;
+  Pick<CausalLmSession, 'release' | 'executionProvider'> & {
+    runtime?: OrtRuntime;
+  };
 
 /**
  * A loaded causal LM that turns prompts into completions. Concurrent {@link generate} calls share
@@ -35,6 +38,11 @@ type GeneratorSession = BatchModel &
 export class TextGenerator {
   /** The scheduler all requests to this model go through. */
   readonly scheduler: BatchScheduler;
+  /**
+   * What runs the graph: onnxruntime-node, Marquee's addon (KV cache in device memory), or
+   * `echo` for an echo model, which runs none.
+   */
+  readonly runtime: OrtRuntime | 'echo';
   /** Built on the first constrained request: XGrammar's view of this tokenizer. */
   private grammar: Promise<GrammarEngine> | undefined;
 
@@ -59,11 +67,12 @@ export class TextGenerator {
       contextLength,
       options.scheduler,
     );
+    this.runtime = session.runtime ?? 'echo';
   }
 
   /**
    * Loads a model folder (`model.onnx`, `tokenizer.json`, `tokenizer_config.json`, `config.json`,
-   * `marquee.json`). Defaults: CPU, graph optimisation `all`, ONNX Runtime's thread count. An
+   * `marquee.json`). Defaults: CPU, onnxruntime-node, graph optimisation `all`, ONNX Runtime's thread count. An
    * echo model (`marquee.json` `engine: "echo"`) has no `model.onnx`: its tokens come from an
    * {@link EchoSession} and the ONNX options do not apply.
    */
@@ -92,7 +101,7 @@ export class TextGenerator {
     const [session, tokenizer] = await Promise.all([
       engine === 'echo'
         ? new EchoSession(vocabSize, options.executionProvider)
-        : CausalLmSession.load(modelDir, options),
+        : loadCausalLm(modelDir, options),
       PromptTokenizer.load(modelDir),
     ]);
     const eos = new Set([

@@ -97,6 +97,16 @@ export interface TextGeneratorOptions {
   cpuFallback?: boolean;
   /** Told why, when `cpuFallback` was used (the worker logs it as a warning). */
   onFallback?: (reason: string) => void;
+  /**
+   * Which ONNX Runtime binding runs a causal LM: `onnxruntime-node` (default; it copies the KV
+   * cache through host memory every step) or `addon`, Marquee's addon over the same ONNX Runtime
+   * (`npm run build:addon`), which keeps the KV cache in the device's memory. Same tokens either
+   * way. When the addon is asked for but not built, or cannot run the graph, the model runs on
+   * onnxruntime-node and `onRuntimeFallback` is told why.
+   */
+  runtime?: 'onnxruntime-node' | 'addon';
+  /** Told why, when `runtime: 'addon'` was asked for but onnxruntime-node runs the model. */
+  onRuntimeFallback?: (reason: string) => void;
   /** Threads for one operator; default: ONNX Runtime's choice (one per physical core). */
   intraOpThreads?: number;
   /** ONNX Runtime graph optimisation level; default `all`. */

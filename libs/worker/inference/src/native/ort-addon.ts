@@ -34,6 +34,11 @@ export interface NativeSession {
   readonly outputNames: string[];
   readonly provider: 'cpu' | 'cuda';
   /**
+   * Each input's element type (`float32`, `float16`, `int64`, else ONNX's name such as `bool`)
+   * and dims, -1 where the graph leaves them symbolic.
+   */
+  readonly inputTypes: Record<string, { type: string; dims: number[] }>;
+  /**
    * Runs the graph once. Errors from ONNX Runtime throw with its message.
    * @returns each requested output: a typed array for `'host'`, a DeviceTensor for `'device'`.
    */
@@ -49,6 +54,19 @@ export interface NativeSession {
     feeds: Record<string, HostTensor | DeviceTensor>,
     outputs: Record<string, OutputPlacement>,
   ): Promise<Record<string, HostTensor['data'] | DeviceTensor>>;
+  /**
+   * A new [rows, heads, length, headDim] tensor in this session's device memory whose row `i`
+   * holds the last `keeps[i]` positions of row `rows[i]` of `sources[i]`, right-aligned, zeros
+   * before them: KV-cache rows composed into a batch without leaving the device. A source may
+   * be null where its keep is 0.
+   */
+  gather(
+    type: 'float32' | 'float16',
+    dims: readonly [number, number, number, number],
+    sources: readonly (DeviceTensor | null)[],
+    rows: readonly number[],
+    keeps: readonly number[],
+  ): DeviceTensor;
   /** Frees the session; later runs throw. */
   release(): void;
 }
@@ -65,6 +83,8 @@ export interface OrtAddon {
   ) => NativeSession;
   /** The ONNX Runtime it runs on (onnxruntime-node's own library). */
   ortVersion: string;
+  /** Device tensors made and not yet freed, all sessions together (for leak checks). */
+  liveDeviceTensors(): number;
 }
 
 /**

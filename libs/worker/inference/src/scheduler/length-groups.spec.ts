@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { ChoiceStream } from '../choice-stream';
-import { KvCache, type KvLayout } from '../kv-cache';
+import { hostLayers, KvCache, type KvLayout } from '../kv-cache';
 import { decodeInput, LengthGroups, type Placed } from './length-groups';
 import type { PendingRequest } from './scheduled-request';
 
@@ -18,7 +18,7 @@ function cacheOf(rows: number[][]): KvCache {
 }
 
 function rowsOf(cache: KvCache): number[][] {
-  const data = Array.from(cache.layers[0].key.data as Float32Array);
+  const data = Array.from(hostLayers(cache)[0].key.data as Float32Array);
   return Array.from({ length: cache.batch }, (_, r) =>
     data.slice(r * cache.length, (r + 1) * cache.length),
   );

@@ -74,7 +74,8 @@ export class LengthGroups {
    * Drops finished and settled sequences, adds `joining` ones, sorts them by length and cuts
    * them into groups where no row carries more padding than `freePaddingTokens` or half the
    * group's width. A group whose rows, order and width are unchanged keeps its cache; any other
-   * is gathered anew, which also trims the padding that leaving sequences leave behind.
+   * is gathered anew, which also trims the padding that leaving sequences leave behind. Caches
+   * no group keeps (the old groups' and the joining ones') are released.
    */
   regroup(joining: readonly Placed[] = []): void {
     const live = [...this.placed(), ...joining]
@@ -91,6 +92,10 @@ export class LengthGroups {
         part.push(p);
       else parts.push([p]);
     }
+    const before = new Set([
+      ...this.groups.map((g) => g.cache),
+      ...joining.map((p) => p.cache),
+    ]);
     this.groups = parts.map((part) => {
       const width = part[0].keep;
       const cache = part[0].cache;
@@ -104,6 +109,9 @@ export class LengthGroups {
         cache: unchanged ? cache : KvCache.gather(this.kvLayout, part, width),
       };
     });
+    // The groups own their caches: what no group kept is freed now (device memory).
+    for (const g of this.groups) before.delete(g.cache);
+    for (const cache of before) cache.release();
   }
 
   private placed(): Placed[] {
