@@ -23,6 +23,12 @@ COPY tools/prisma-engine ./tools/prisma-engine
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN node node_modules/nx/dist/bin/nx.js run worker:build --outputStyle=static
+# Marquee's ONNX Runtime addon (KV cache in GPU memory between steps; ORT_RUNTIME=addon):
+# node-gyp with Node's headers, linked against this node_modules' libonnxruntime.so.1, the same
+# path as in the worker stage.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/* \
+ && bash tools/ort-addon/build.sh
 
 FROM base AS cuda-provider
 ARG ORT_PROVIDER_PKG
@@ -49,6 +55,7 @@ ENV NODE_ENV=production \
     MODELS_DIR=/models \
     METRICS_PORT=9464 \
     EXECUTION_PROVIDER=cuda \
+    ORT_RUNTIME=addon \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
 RUN groupadd --system --gid 10001 marquee \
@@ -57,6 +64,7 @@ RUN groupadd --system --gid 10001 marquee \
 WORKDIR /app
 COPY --from=prod-deps --chown=marquee:marquee /app/node_modules ./node_modules
 COPY --from=build --chown=marquee:marquee /app/dist/apps/worker ./dist
+COPY --from=build --chown=marquee:marquee /app/native/ort-addon/build/Release/marquee_ort.node ./native/ort-addon/build/Release/
 COPY --chown=marquee:marquee package.json ./
 USER marquee
 VOLUME ["/models"]

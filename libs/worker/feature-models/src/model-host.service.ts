@@ -83,7 +83,11 @@ export class ModelHost {
     dir: string,
     config: Pick<
       WorkerConfig,
-      'executionProvider' | 'cpuFallback' | 'intraOpThreads' | 'scheduler'
+      | 'executionProvider'
+      | 'cpuFallback'
+      | 'runtime'
+      | 'intraOpThreads'
+      | 'scheduler'
     >,
   ): Promise<TextGenerator | Embedder> {
     const manifest = await readModelManifest(dir);
@@ -96,18 +100,26 @@ export class ModelHost {
         ),
       intraOpThreads: config.intraOpThreads || undefined,
     };
+    const runtime = {
+      runtime: config.runtime,
+      onRuntimeFallback: (reason: string) =>
+        ModelHost.logger.warn(`${manifest.name}: ${reason} (ORT_RUNTIME=addon)`),
+    };
     const model =
       manifest.task === 'embedding'
         ? await Embedder.load(dir, options)
         : await TextGenerator.load(dir, {
             ...options,
+            ...runtime,
             scheduler: config.scheduler,
           });
     // An echo model runs no network; say so, so nobody reads its speed as a model's.
     const engine =
       manifest.engine === 'echo'
         ? ' (echo engine: answers with the prompt)'
-        : '';
+        : model instanceof TextGenerator && model.runtime === 'addon'
+          ? ' through the ONNX Runtime addon (KV cache in device memory)'
+          : ' through onnxruntime-node';
     ModelHost.logger.log(
       `loaded ${manifest.task} model ${manifest.name}${engine} from ${dir} on ${model.executionProvider}`,
     );

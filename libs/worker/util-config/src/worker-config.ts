@@ -23,6 +23,12 @@ export const workerEnvSchema = z.object({
    * (default): the model fails to load, and the worker says why.
    */
   EXECUTION_PROVIDER_FALLBACK: z.enum(['none', 'cpu']).default('none'),
+  /**
+   * What runs causal LMs: `onnxruntime-node` (default), or `addon`, Marquee's ONNX Runtime addon
+   * (`npm run build:addon`), which keeps the KV cache in device memory between steps. When the
+   * addon is not built, the worker warns and uses onnxruntime-node.
+   */
+  ORT_RUNTIME: z.enum(['onnxruntime-node', 'addon']).default('onnxruntime-node'),
   /** Most sequences one causal LM decodes together. */
   MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(1024).default(32),
   /** KV-cache memory each causal LM may reserve, in MiB. */
@@ -59,6 +65,7 @@ export class WorkerConfig {
   readonly workerId: string;
   readonly executionProvider: 'cpu' | 'cuda';
   readonly cpuFallback: boolean;
+  readonly runtime: 'onnxruntime-node' | 'addon';
   /** Limits of each causal LM's continuous-batching scheduler. */
   readonly scheduler: {
     maxBatchSize: number;
@@ -89,6 +96,7 @@ export class WorkerConfig {
     this.workerId = env.WORKER_ID ?? `${hostname()}-${process.pid}`;
     this.executionProvider = env.EXECUTION_PROVIDER;
     this.cpuFallback = env.EXECUTION_PROVIDER_FALLBACK === 'cpu';
+    this.runtime = env.ORT_RUNTIME;
     this.scheduler = {
       maxBatchSize: env.MAX_BATCH_SIZE,
       kvBudgetBytes: env.KV_CACHE_MIB * 2 ** 20,
@@ -113,6 +121,7 @@ export class WorkerConfig {
       workerId: this.workerId,
       executionProvider: this.executionProvider,
       executionProviderFallback: this.cpuFallback ? 'cpu' : 'none',
+      ortRuntime: this.runtime,
       maxBatchSize: this.scheduler.maxBatchSize,
       kvCacheMiB: this.scheduler.kvBudgetBytes / 2 ** 20,
       maxPrefillTokens: this.scheduler.maxPrefillTokens,

@@ -105,7 +105,7 @@ export function ortAddonPath(): string {
   );
 }
 
-let loaded: OrtAddon | undefined;
+const loaded = new Map<string, OrtAddon>();
 
 /**
  * Loads the addon, or returns undefined when it was not built. It links against
@@ -113,11 +113,14 @@ let loaded: OrtAddon | undefined;
  * the process.
  */
 export function loadOrtAddon(path = ortAddonPath()): OrtAddon | undefined {
-  if (loaded) return loaded;
   if (!existsSync(path)) return undefined;
-  // Through the namespace, so webpack leaves `createRequire` to Node in the built worker.
-  const load = nodeModule.createRequire(join(process.cwd(), 'noop.js'));
-  load('onnxruntime-node');
-  loaded = load(path) as OrtAddon;
-  return loaded;
+  let addon = loaded.get(path);
+  if (!addon) {
+    // Through the namespace, so webpack leaves `createRequire` to Node in the built worker.
+    const load = nodeModule.createRequire(join(process.cwd(), 'noop.js'));
+    load('onnxruntime-node');
+    addon = load(path) as OrtAddon;
+    loaded.set(path, addon);
+  }
+  return addon;
 }
