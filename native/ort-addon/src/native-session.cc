@@ -76,9 +76,6 @@ NativeSession::NativeSession(const Napi::CallbackInfo& info)
                                     OrtMemTypeDefault)
                   : Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator,
                                                OrtMemTypeDefault);
-    if (provider_ == "cuda")
-      state_->device_allocator =
-          std::make_unique<Ort::Allocator>(session, device_);
     Ort::AllocatorWithDefaultOptions allocator;
     for (size_t i = 0; i < session.GetInputCount(); i++) {
       input_names_.push_back(session.GetInputNameAllocated(i, allocator).get());
@@ -337,7 +334,7 @@ Napi::Value NativeSession::Gather(const Napi::CallbackInfo& info) {
     const size_t element = ElementBytes(type);
     const size_t position_bytes = static_cast<size_t>(head_dim) * element;
     Ort::Value out = Ort::Value::CreateTensor(
-        state.DeviceAllocator(), dims.data(), dims.size(), ToOnnx(type));
+        state.DeviceAllocator(device_), dims.data(), dims.size(), ToOnnx(type));
     auto* dst = static_cast<uint8_t*>(out.GetTensorMutableRawData());
     bool cuda = out.GetTensorMemoryInfo().GetDeviceType() ==
                 OrtMemoryInfoDeviceType_GPU;

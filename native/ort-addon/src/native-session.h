@@ -17,14 +17,20 @@ struct SessionState {
   SessionState(const std::string& path, const Ort::SessionOptions& options)
       : session(Environment(), path.c_str(), options) {}
   Ort::Session session;
-  // The CUDA provider's device allocator; null on the CPU provider (the default allocator).
-  std::unique_ptr<Ort::Allocator> device_allocator;
-
-  OrtAllocator* DeviceAllocator() {
-    if (device_allocator) return *device_allocator;
-    static Ort::AllocatorWithDefaultOptions cpu;
-    return cpu;
+  // Where `gather` allocates: the session's allocator for `device` (made on first use, so a
+  // session that only runs never needs one), or the default allocator on the CPU provider.
+  OrtAllocator* DeviceAllocator(const Ort::MemoryInfo& device) {
+    if (device.GetDeviceType() == OrtMemoryInfoDeviceType_CPU) {
+      static Ort::AllocatorWithDefaultOptions cpu;
+      return cpu;
+    }
+    if (!device_allocator)
+      device_allocator = std::make_unique<Ort::Allocator>(session, device);
+    return *device_allocator;
   }
+
+ private:
+  std::unique_ptr<Ort::Allocator> device_allocator;
 };
 
 class NativeSession : public Napi::ObjectWrap<NativeSession> {

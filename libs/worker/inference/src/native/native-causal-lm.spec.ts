@@ -28,7 +28,10 @@ const params = (over: Partial<GenerationParams>): GenerationParams => ({
  * seed, logprobs, a prompt longer than one prefill run (chunks) and choices ending early.
  */
 function workload(generator: TextGenerator) {
-  const words = 'the studio opened the film with a long shot of the city at night'.split(' ');
+  const words =
+    'the studio opened the film with a long shot of the city at night'.split(
+      ' ',
+    );
   const prompt = (length: number) =>
     generator.encode({
       kind: 'text',

@@ -8,7 +8,12 @@ import {
 } from '../causal-lm-io';
 import { CausalLmSession, readModelConfig } from '../causal-lm-session';
 import { InferenceError } from '../inference-error';
-import { KvCache, type KvLayer, type KvLayout, type KvStorage } from '../kv-cache';
+import {
+  KvCache,
+  type KvLayer,
+  type KvLayout,
+  type KvStorage,
+} from '../kv-cache';
 import { openOnProvider } from '../onnx-session';
 import type { ExecutionProvider, TextGeneratorOptions } from '../types';
 import {
@@ -24,7 +29,8 @@ import {
 type NativeKvTensor = DeviceTensor | HostTensor;
 
 /** Inputs the addon feeds; a graph that needs others runs on onnxruntime-node. */
-const NATIVE_INPUT = /^(input_ids|attention_mask|position_ids|past_key_values\.\d+\.(key|value))$/;
+const NATIVE_INPUT =
+  /^(input_ids|attention_mask|position_ids|past_key_values\.\d+\.(key|value))$/;
 
 /**
  * A causal LM (Hugging Face Optimum's layout, as {@link CausalLmSession} reads it) run through
@@ -202,7 +208,8 @@ export async function loadCausalLm(
   modelDir: string,
   options: TextGeneratorOptions = {},
 ): Promise<CausalLmSession | NativeCausalLm> {
-  if (options.runtime !== 'addon') return CausalLmSession.load(modelDir, options);
+  if (options.runtime !== 'addon')
+    return CausalLmSession.load(modelDir, options);
   try {
     return await NativeCausalLm.load(modelDir, options);
   } catch (error) {

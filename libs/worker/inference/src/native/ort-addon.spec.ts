@@ -258,6 +258,82 @@ describe('the ONNX Runtime addon (CPU provider)', () => {
     ).toThrow("logits: expected 'host' or 'device'");
   });
 
+  it('describes its inputs: element types, and -1 for symbolic dims', () => {
+    const types = native.inputTypes;
+    expect(Object.keys(types)).toEqual(reference.inputNames);
+    expect(types['input_ids']).toEqual({ type: 'int64', dims: [-1, -1] });
+    expect(types['past_key_values.0.key']).toEqual({
+      type: 'float32',
+      dims: [-1, HEADS, -1, HEAD_DIM],
+    });
+  });
+
+  it('gathers KV rows on the device: kept positions right-aligned, zeros before, as the host would', () => {
+    const present = native.run(
+      feedsOf(
+        [
+          [5, 9, 17],
+          [40, 2, 2],
+        ],
+        0,
+        () => emptyPast(2),
+      ),
+      {
+        'present.0.key': 'device',
+      },
+    )['present.0.key'] as DeviceTensor;
+    const host = present.toHost() as Float32Array;
+    const row = (r: number, from: number, to: number) =>
+      Array.from({ length: HEADS }, (_, h) =>
+        Array.from(
+          host.subarray(
+            ((r * HEADS + h) * 3 + from) * HEAD_DIM,
+            ((r * HEADS + h) * 3 + to) * HEAD_DIM,
+          ),
+        ),
+      );
+    const zeros = (positions: number) =>
+      Array.from({ length: HEADS }, () => Array(positions * HEAD_DIM).fill(0));
+    // Row 0: row 1's last two positions in four; row 1: all of row 0; row 2: nothing kept.
+    const gathered = native.gather(
+      'float32',
+      [3, HEADS, 4, HEAD_DIM],
+      [present, present, null],
+      [1, 0, 0],
+      [2, 3, 0],
+    );
+    expect(gathered.dims).toEqual([3, HEADS, 4, HEAD_DIM]);
+    const out = gathered.toHost() as Float32Array;
+    const outRow = (r: number) =>
+      Array.from({ length: HEADS }, (_, h) =>
+        Array.from(
+          out.subarray(
+            (r * HEADS + h) * 4 * HEAD_DIM,
+            (r * HEADS + h + 1) * 4 * HEAD_DIM,
+          ),
+        ),
+      );
+    const joined = (a: number[][], b: number[][]) =>
+      a.map((x, h) => [...x, ...b[h]]);
+    expect(outRow(0)).toEqual(joined(zeros(2), row(1, 1, 3)));
+    expect(outRow(1)).toEqual(joined(zeros(1), row(0, 0, 3)));
+    expect(outRow(2)).toEqual(zeros(4));
+    expect(() =>
+      native.gather('float32', [1, HEADS, 4, HEAD_DIM], [present], [2], [1]),
+    ).toThrow(/cannot keep 1 positions of row 2 of a \[2, 4, 3, 16\] tensor/);
+    expect(() =>
+      native.gather('float32', [1, HEADS, 2, HEAD_DIM], [present], [0], [3]),
+    ).toThrow(/cannot keep 3 positions of row 0 .* in 2$/);
+    expect(() =>
+      native.gather('float16', [1, HEADS, 4, HEAD_DIM], [present], [0], [1]),
+    ).toThrow(/not a float16 tensor/);
+    expect(() =>
+      native.gather('float32', [1, HEADS, 4, HEAD_DIM], [null], [0], [1]),
+    ).toThrow(/expected a DeviceTensor/);
+    gathered.release();
+    present.release();
+  });
+
   it('keeps a released session’s device tensors usable until they are released', () => {
     const session = new addon.NativeSession(modelPath, { intraOpThreads: 1 });
     const out = session.run(
