@@ -19,6 +19,7 @@ import {
   Embedder,
   type GenerationParams,
   type SchedulerLimits,
+  loadOrtAddon,
   TextGenerator,
 } from '@marquee/worker/inference';
 import * as ort from 'onnxruntime-node';
@@ -54,13 +55,17 @@ const percentile = (values: number[], p: number) => {
 };
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 
-async function decodeBench(generator: TextGenerator, eos: number[]) {
+async function decodeBench(
+  generator: TextGenerator,
+  eos: number[],
+  { prompt = promptTokens, levels = concurrencies, quiet = false } = {},
+) {
   const results = [];
-  for (const concurrency of concurrencies) {
+  for (const concurrency of levels) {
     const stats = { ...generator.scheduler.stats };
     const prompts = Array.from({ length: concurrency }, (_, r) =>
       Array.from(
-        { length: promptTokens },
+        { length: prompt },
         (_, i) => (r * 131 + i * 17 + 3) % (lm.vocab - 3),
       ),
     );
@@ -93,7 +98,7 @@ async function decodeBench(generator: TextGenerator, eos: number[]) {
     const decodeSteps = after.decodeSteps - stats.decodeSteps;
     results.push({
       concurrency,
-      promptTokens,
+      promptTokens: prompt,
       newTokens,
       tokensPerSecond: round((concurrency * newTokens) / (wallMs / 1000), 1),
       wallMs: round(wallMs, 1),
@@ -116,9 +121,58 @@ async function decodeBench(generator: TextGenerator, eos: number[]) {
         3,
       ),
     });
-    console.log(JSON.stringify(results.at(-1)));
+    if (!quiet) console.log(JSON.stringify(results.at(-1)));
   }
   return results;
+}
+
+/**
+ * The same decode load through onnxruntime-node and through Marquee's ONNX Runtime addon
+ * (KV cache kept in the session's memory, batches gathered natively), alternating runs so both
+ * see the same machine load; at a short and a long prompt, where copying the cache costs more.
+ */
+async function runtimeBench(dir: string, eos: number[]) {
+  if (!loadOrtAddon())
+    return { skipped: 'the addon is not built (npm run build:addon)' };
+  const load = (runtime: 'onnxruntime-node' | 'addon') =>
+    TextGenerator.load(dir, {
+      intraOpThreads: threads,
+      runtime,
+      scheduler: { maxBatchSize: 32 },
+    });
+  const generators = {
+    onnxruntimeNode: await load('onnxruntime-node'),
+    addon: await load('addon'),
+  };
+  const rows = [];
+  try {
+    for (const prompt of quick ? [8, 48] : [32, 1024]) {
+      for (const concurrency of quick ? [4] : [8, 32]) {
+        const best: Record<string, number> = {};
+        for (let pass = 0; pass < (quick ? 1 : 2); pass++)
+          for (const [name, generator] of Object.entries(generators)) {
+            const [row] = await decodeBench(generator, eos, {
+              prompt,
+              levels: [concurrency],
+              quiet: true,
+            });
+            best[name] = Math.max(best[name] ?? 0, row.tokensPerSecond);
+          }
+        rows.push({
+          promptTokens: prompt,
+          concurrency,
+          newTokens,
+          tokensPerSecond: best,
+          addonOverOnnxruntimeNode: round(best.addon / best.onnxruntimeNode, 2),
+        });
+        console.log(JSON.stringify(rows.at(-1)));
+      }
+    }
+  } finally {
+    await generators.onnxruntimeNode.dispose();
+    await generators.addon.dispose();
+  }
+  return rows;
 }
 
 /** Always continuable, so a constrained sequence runs as many steps as a free one. */
@@ -417,6 +471,7 @@ async function main() {
     const decode = await decodeBench(generator, eos);
     const grammar = [...(await grammarBench(generator, eos, lm.vocab))];
     await generator.dispose();
+    const runtimes = await runtimeBench(made.dir, eos);
     // A GPT-2-sized vocabulary, on a model small enough that the mask's share shows.
     const wide = makeCausalLm({
       out: join(root, 'wide'),
@@ -538,6 +593,7 @@ async function main() {
         throughputRatio: round((most?.tokensPerSecond ?? NaN) / one, 2),
       },
       engineOverhead: overhead,
+      runtimes,
       grammarMask: grammar,
       longPromptArrives,
       embeddings,

@@ -1,8 +1,9 @@
 /**
  * The engine on the GPU machine (see bench/README.md): generates a GPT-2-124M-shaped fp16 model
  * there, then decodes at batch 1 and 32 with context 512 (prompt 256 + 256 new tokens) through
- * the same TextGenerator the worker uses, and times a bare `session.run` of a decode step beside
- * it; then the same greedy decode loop (prefill, then one token a step for every row) through
+ * the same TextGenerator the worker uses, on onnxruntime-node and then on Marquee's addon
+ * (ORT_RUNTIME=addon), each beside the memory-bandwidth bound, and times a bare `session.run`
+ * of a decode step; then the same greedy decode loop (prefill, then one token a step for every row) through
  * onnxruntime-node, which copies the KV cache through the host every step, and through Marquee's
  * addon (native/ort-addon), which keeps it in GPU memory, side by side. Bundled by
  * `bench/gpu/build.sh` (with the addon built by `npm run build:addon` and carried as
@@ -41,8 +42,51 @@ const pct = (values: number[], p: number) =>
 const round = (x: number, d = 2) => Number(x.toFixed(d));
 const log = (what: unknown) => console.log(JSON.stringify(what));
 
+/** H200 HBM3e peak bandwidth, bytes/s (override with GPU_BENCH_BANDWIDTH_GBS). */
+const bandwidth = Number(process.env.GPU_BENCH_BANDWIDTH_GBS ?? 4800) * 1e9;
+
+/**
+ * The memory-bandwidth bound of one decode step: every weight read once (fp16) and each row's
+ * KV cache read once at `context` positions; tokens/s = batch / (bytes / bandwidth).
+ */
+function bandwidthBound(parameters: number, batch: number, context: number) {
+  const kvBytesPerToken = shape.layers * 2 * shape.hidden * 2;
+  const bytes = parameters * 2 + batch * context * kvBytesPerToken;
+  return {
+    batch,
+    context,
+    bytesPerStep: bytes,
+    tokensPerSecond: round(batch / (bytes / bandwidth), 0),
+  };
+}
+
 async function main() {
   mkdirSync(out, { recursive: true });
+  const report: Record<string, unknown> = {
+    benchmark: 'engine-gpu',
+    command: 'bash bench/gpu/run.sh (see bench/README.md)',
+    provider,
+    date: new Date().toISOString(),
+    node: process.version,
+    onnxruntimeNode: ort.env.versions.common,
+    hostCores: cpus().length,
+  };
+  // Written after every section, so a failure or a timeout keeps what was measured.
+  const save = () =>
+    writeFileSync(
+      join(out, 'node-bench.json'),
+      JSON.stringify(report, null, 2) + '\n',
+    );
+  const section = async (name: string, body: () => Promise<unknown>) => {
+    try {
+      report[name] = await body();
+    } catch (error) {
+      report[name] = { error: (error as Error).stack ?? String(error) };
+      log({ section: name, error: (error as Error).message });
+    }
+    save();
+  };
+
   const t0 = performance.now();
   const made = makeCausalLm({
     out: join(tmpdir(), 'mq-gpt2-bench'),
@@ -53,9 +97,50 @@ async function main() {
   });
   const generateSeconds = (performance.now() - t0) / 1000;
   log({ generated: made.parameters, seconds: round(generateSeconds, 1) });
+  report.model = {
+    ...shape,
+    dtype: 'fp16',
+    parameters: made.parameters,
+    generateSeconds: round(generateSeconds, 1),
+  };
+  const context = prompt + newTokens;
+  report.bandwidthBound = {
+    bandwidthGBs: bandwidth / 1e9,
+    rows: batches.map((b) => bandwidthBound(made.parameters, b, context)),
+  };
+  save();
 
+  // The worker's engine (TextGenerator: continuous batching, sampling, streaming) on each
+  // runtime, one after the other in this run.
+  await section('engine', async () => {
+    const rows = [];
+    for (const runtime of ['onnxruntime-node', 'addon'] as const)
+      for (const row of await engineRuns(made, runtime)) {
+        const bound = bandwidthBound(made.parameters, row.batch, context);
+        rows.push({
+          ...row,
+          boundFraction: round(
+            row.decodeTokensPerSecond / bound.tokensPerSecond,
+            4,
+          ),
+        });
+        log(rows.at(-1));
+      }
+    return rows;
+  });
+  await section('bareDecodeStep', () => bareSteps(made.dir));
+  await section('decodeLoop', () => decodeLoops(join(made.dir, 'model.onnx')));
+}
+
+/** Greedy decoding of `batch` prompts at once through a TextGenerator on `runtime`. */
+async function engineRuns(
+  made: ReturnType<typeof makeCausalLm>,
+  runtime: 'onnxruntime-node' | 'addon',
+) {
   const generator = await TextGenerator.load(made.dir, {
     executionProvider: provider,
+    runtime,
+    onRuntimeFallback: (reason) => log({ runtime, fallback: reason }),
     scheduler: { maxBatchSize: 32, kvBudgetBytes: 2 ** 34 },
   });
   const eos = [made.tokenIds.endOfText, made.tokenIds.imEnd];
@@ -76,59 +161,82 @@ async function main() {
     );
     const firsts: number[] = [];
     const gaps: number[] = [];
+    const texts: string[] = [];
     const start = performance.now();
     await Promise.all(
       prompts.map(async (ids) => {
         let last: number | undefined;
-        await generator.generate(ids, { ...params, maxTokens }, () => {
-          const now = performance.now();
-          if (last === undefined) firsts.push(now - start);
-          else gaps.push(now - last);
-          last = now;
-        });
+        const result = await generator.generate(
+          ids,
+          { ...params, maxTokens },
+          () => {
+            const now = performance.now();
+            if (last === undefined) firsts.push(now - start);
+            else gaps.push(now - last);
+            last = now;
+          },
+        );
+        texts.push(result.choices[0].text);
       }),
     );
-    return { wallMs: performance.now() - start, firsts, gaps };
+    return { wallMs: performance.now() - start, firsts, gaps, texts };
   };
 
-  const engine = [];
-  for (const batch of batches) {
-    await runBatch(batch, 4); // warm-up: CUDA kernels, allocator, thread pools
-    const before = { ...generator.scheduler.stats };
-    const { wallMs, firsts, gaps } = await runBatch(batch, newTokens);
-    const after = generator.scheduler.stats;
-    const steps = after.decodeSteps - before.decodeSteps;
-    const decodeMs = wallMs - Math.max(...firsts);
-    const row = {
-      batch,
-      promptTokens: prompt,
-      newTokens,
-      tokensPerSecond: round((batch * newTokens) / (wallMs / 1000), 1),
-      decodeTokensPerSecond: round(
-        (batch * (newTokens - 1)) / (decodeMs / 1000),
-        1,
-      ),
-      timePerStepMs: { p50: round(pct(gaps, 50)), p99: round(pct(gaps, 99)) },
-      ttftMs: round(Math.max(...firsts)),
-      forwardShare: round(
-        (after.forwardMs - before.forwardMs) / (after.loopMs - before.loopMs),
-        3,
-      ),
-      decodeSteps: steps,
-    };
-    engine.push(row);
-    log(row);
+  const rows = [];
+  try {
+    for (const batch of batches) {
+      await runBatch(batch, 4); // warm-up: CUDA kernels, allocator, thread pools
+      const before = { ...generator.scheduler.stats };
+      const { wallMs, firsts, gaps, texts } = await runBatch(batch, newTokens);
+      const after = generator.scheduler.stats;
+      const decodeMs = wallMs - Math.max(...firsts);
+      rows.push({
+        runtime: generator.runtime,
+        batch,
+        promptTokens: prompt,
+        newTokens,
+        tokensPerSecond: round((batch * newTokens) / (wallMs / 1000), 1),
+        decodeTokensPerSecond: round(
+          (batch * (newTokens - 1)) / (decodeMs / 1000),
+          1,
+        ),
+        timePerStepMs: {
+          p50: round(pct(gaps, 50), 3),
+          p99: round(pct(gaps, 99), 3),
+        },
+        ttftMs: round(Math.max(...firsts)),
+        // Of the engine loop's time: the model runs, and the grammar masks (none here).
+        forwardShare: round(
+          (after.forwardMs - before.forwardMs) / (after.loopMs - before.loopMs),
+          3,
+        ),
+        decodeSteps: after.decodeSteps - before.decodeSteps,
+        // Compare across runtimes: the same greedy text for the same prompts.
+        textsDigest: digest(texts),
+      });
+    }
+  } finally {
+    await generator.dispose();
   }
-  await generator.dispose();
+  return rows;
+}
 
-  // A bare decode step at the last position (context 512): ORT plus its host copies, no engine.
-  const session = await ort.InferenceSession.create(
-    join(made.dir, 'model.onnx'),
-    {
-      executionProviders: [provider],
-      graphOptimizationLevel: 'all',
-    },
-  );
+/** A short stable digest of strings (FNV-1a), to compare outputs across runtimes. */
+function digest(texts: string[]): string {
+  let h = 0x811c9dc5;
+  for (const ch of texts.join('\u0000')) {
+    h ^= ch.codePointAt(0) ?? 0;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/** A bare decode step at the last position (context 512): ORT plus its host copies, no engine. */
+async function bareSteps(dir: string) {
+  const session = await ort.InferenceSession.create(join(dir, 'model.onnx'), {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+  });
   const D = shape.hidden / shape.heads;
   const past = prompt + newTokens - 1;
   const bare = [];
@@ -165,33 +273,7 @@ async function main() {
     log(row);
   }
   await session.release();
-
-  const loop = await decodeLoops(join(made.dir, 'model.onnx'));
-
-  writeFileSync(
-    join(out, 'node-bench.json'),
-    JSON.stringify(
-      {
-        benchmark: 'engine-gpu',
-        provider,
-        date: new Date().toISOString(),
-        node: process.version,
-        onnxruntimeNode: ort.env.versions.common,
-        hostCores: cpus().length,
-        model: {
-          ...shape,
-          dtype: 'fp16',
-          parameters: made.parameters,
-          generateSeconds: round(generateSeconds, 1),
-        },
-        engine,
-        bareDecodeStep: bare,
-        decodeLoop: loop,
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  return bare;
 }
 
 /** Index of the largest fp16 value of `row` (fp16 orders like its sign-magnitude bits). */

@@ -5,6 +5,6 @@ set -uo pipefail
 : "${OUT:?OUT must be set}"
 source /tmp/gpu/env.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$OUT/gpu.csv" 2>&1
-timeout 300 node .gpu/bench/gpu-bench.js 2>&1 | tee "$OUT/node-bench.log"
-timeout 200 /opt/torch/.venv/bin/python bench/gpu/hf_baseline.py 2>&1 | tee "$OUT/hf-baseline.log"
+timeout 400 node .gpu/bench/gpu-bench.js 2>&1 | tee "$OUT/node-bench.log"
+timeout 150 /opt/torch/.venv/bin/python bench/gpu/hf_baseline.py 2>&1 | tee "$OUT/hf-baseline.log"
 ls -l "$OUT"
