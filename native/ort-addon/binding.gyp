@@ -9,7 +9,7 @@
   "targets": [
     {
       "target_name": "marquee_ort",
-      "sources": ["src/addon.cc", "src/common.cc", "src/native-session.cc", "src/device-tensor.cc", "src/device-copy.cc"],
+      "sources": ["src/addon.cc", "src/common.cc", "src/native-session.cc", "src/device-tensor.cc", "src/device-copy.cc", "src/widen.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<(ort_include)"

@@ -11,7 +11,7 @@ namespace marquee {
 namespace {
 
 // The few CUDA runtime entry points the copies need (cudaError_t is an int enum; streams are
-// pointers; 0 is the legacy default stream; kind 3 is cudaMemcpyDeviceToDevice).
+// pointers; 0 is the legacy default stream; kinds: 2 device to host, 3 device to device).
 struct CudaRuntime {
   int (*set_device)(int) = nullptr;
   int (*memset_async)(void*, int, size_t, void*) = nullptr;
@@ -76,7 +76,8 @@ void DeviceCopy::Zero(void* dst, size_t bytes) {
 }
 
 void DeviceCopy::Copy2D(void* dst, size_t dst_pitch, const void* src,
-                        size_t src_pitch, size_t width, size_t height) {
+                        size_t src_pitch, size_t width, size_t height,
+                        bool to_host) {
   if (width == 0 || height == 0) return;
   if (!cuda_) {
     for (size_t row = 0; row < height; row++)
@@ -85,7 +86,8 @@ void DeviceCopy::Copy2D(void* dst, size_t dst_pitch, const void* src,
     return;
   }
   Check(CudaRuntime::Get().memcpy_2d_async(dst, dst_pitch, src, src_pitch,
-                                           width, height, 3, nullptr),
+                                           width, height, to_host ? 2 : 3,
+                                           nullptr),
         "cudaMemcpy2DAsync");
 }
 

@@ -15,9 +15,10 @@ class DeviceCopy {
   DeviceCopy(bool cuda, int device_id);
 
   void Zero(void* dst, size_t bytes);
-  // `height` rows of `width` bytes, rows `src_pitch` and `dst_pitch` bytes apart.
+  // `height` rows of `width` bytes, rows `src_pitch` and `dst_pitch` bytes apart, within the
+  // device's memory or, with `to_host`, from it into host memory.
   void Copy2D(void* dst, size_t dst_pitch, const void* src, size_t src_pitch,
-              size_t width, size_t height);
+              size_t width, size_t height, bool to_host = false);
   // Waits for the copies (the next run reads what they wrote).
   void Finish();
 

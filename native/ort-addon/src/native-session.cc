@@ -2,6 +2,7 @@
 
 #include "device-copy.h"
 #include "device-tensor.h"
+#include "widen.h"
 
 #include <stdexcept>
 
@@ -165,6 +166,49 @@ static Ort::Value HostTensor(Napi::Env env, const Ort::MemoryInfo& host,
                                   dims.size(), ToOnnx(type));
 }
 
+// Where a run leaves an output: copied to the host as it is, kept in device memory, or (for
+// [batch, positions, vocab] logits) only each row's last position, read back and widened to
+// fp32 off the JS thread: a prefill's logits for every prompt position never cross to the host.
+enum class Placement { kHost, kDevice, kLastFloat32 };
+
+// A [batch, positions, width] fp16/fp32 tensor's last position per row, as fp32 on the host.
+static std::vector<float>* LastRowsFloat32(const Ort::Value& value, bool cuda,
+                                           int device_id) {
+  auto info = value.GetTensorTypeAndShapeInfo();
+  auto shape = info.GetShape();
+  ElementType type = FromOnnx(info.GetElementType());
+  if (shape.size() != 3 || type == ElementType::kInt64)
+    throw Ort::Exception(
+        "'last-float32' takes a [batch, positions, width] float tensor",
+        ORT_INVALID_ARGUMENT);
+  const size_t rows = shape[0], positions = shape[1], width = shape[2];
+  const size_t element = ElementBytes(type);
+  auto* out = new std::vector<float>(rows * width);
+  if (positions == 0 || rows * width == 0) return out;
+  const auto* src = static_cast<const uint8_t*>(value.GetTensorRawData()) +
+                    (positions - 1) * width * element;
+  std::vector<uint8_t> staging;
+  void* last = type == ElementType::kFloat32 ? static_cast<void*>(out->data())
+                                             : nullptr;
+  if (!last) {
+    staging.resize(rows * width * element);
+    last = staging.data();
+  }
+  try {
+    DeviceCopy copy(cuda, device_id);
+    copy.Copy2D(last, width * element, src, positions * width * element,
+                width * element, rows, /*to_host=*/true);
+    copy.Finish();
+  } catch (const std::runtime_error& e) {
+    delete out;
+    throw Ort::Exception(e.what(), ORT_FAIL);
+  }
+  if (type == ElementType::kFloat16)
+    WidenFp16(reinterpret_cast<const uint16_t*>(staging.data()), out->data(),
+              rows * width);
+  return out;
+}
+
 // A run's binding, made on the JS thread: the inputs bound (host tensors over the typed
 // arrays' memory, device tensors in place) and the outputs placed. It holds references to the
 // feeds, so their memory outlives a run on another thread.
@@ -173,26 +217,55 @@ struct PreparedRun {
   std::unique_ptr<Ort::IoBinding> binding;
   std::vector<Ort::Value> held;                // host inputs
   std::vector<Napi::ObjectReference> keep;     // their typed arrays and device tensors
-  std::vector<std::pair<std::string, bool>> outputs;  // name, on the device
+  std::vector<std::pair<std::string, Placement>> outputs;
+  bool cuda = false;
+  int device_id = 0;
   std::vector<std::string> names;              // filled by the run
   std::vector<Ort::Value> values;
+  std::vector<std::unique_ptr<std::vector<float>>> last_rows;  // kLastFloat32 outputs
 
+  Placement PlacementOf(const std::string& name) const {
+    for (const auto& [output, placement] : outputs)
+      if (output == name) return placement;
+    return Placement::kHost;
+  }
+
+  // The run, then the last-position reads (so on the worker thread for runAsync).
   void Execute() {
     state->session.Run(Ort::RunOptions{}, *binding);
     names = binding->GetOutputNames();
     values = binding->GetOutputValues();
+    last_rows.resize(names.size());
+    for (size_t i = 0; i < names.size(); i++)
+      if (PlacementOf(names[i]) == Placement::kLastFloat32) {
+        last_rows[i].reset(LastRowsFloat32(values[i], cuda, device_id));
+        values[i] = Ort::Value(nullptr);  // its device memory goes back now
+      }
   }
 
   // On the JS thread: host outputs become typed arrays, device outputs DeviceTensors.
   Napi::Object Result(Napi::Env env) {
     Napi::Object result = Napi::Object::New(env);
     for (size_t i = 0; i < names.size(); i++) {
-      bool device = false;
-      for (const auto& [name, on_device] : outputs)
-        if (name == names[i]) device = on_device;
-      result.Set(names[i], device ? DeviceTensor::Wrap(env, std::move(values[i]),
-                                                       state)
-                                  : HostArray(env, values[i]));
+      switch (PlacementOf(names[i])) {
+        case Placement::kDevice:
+          result.Set(names[i],
+                     DeviceTensor::Wrap(env, std::move(values[i]), state));
+          break;
+        case Placement::kHost:
+          result.Set(names[i], HostArray(env, values[i]));
+          break;
+        case Placement::kLastFloat32: {
+          std::vector<float>* rows = last_rows[i].release();
+          Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
+              env, rows->data(), rows->size() * sizeof(float),
+              [](Napi::Env, void*, std::vector<float>* owned) { delete owned; },
+              rows);
+          result.Set(names[i],
+                     Napi::Float32Array::New(env, rows->size(), buffer, 0));
+          break;
+        }
+      }
     }
     return result;
   }
@@ -228,14 +301,27 @@ std::unique_ptr<PreparedRun> NativeSession::Prepare(
       throw Napi::TypeError::New(env, name + ": expected a tensor");
     }
   }
+  run->cuda = provider_ == "cuda";
+  run->device_id = device_id_;
   Napi::Array output_names = outputs.GetPropertyNames();
   for (uint32_t i = 0; i < output_names.Length(); i++) {
     std::string name = output_names.Get(i).As<Napi::String>();
-    std::string where = outputs.Get(name).As<Napi::String>();
-    if (where != "host" && where != "device")
-      throw Napi::TypeError::New(env, name + ": expected 'host' or 'device'");
-    run->outputs.emplace_back(name, where == "device");
-    run->binding->BindOutput(name.c_str(), where == "device" ? device_ : host_);
+    Napi::Value where_value = outputs.Get(name);
+    std::string where =
+        where_value.IsString() ? where_value.As<Napi::String>().Utf8Value() : "";
+    Placement placement;
+    if (where == "host")
+      placement = Placement::kHost;
+    else if (where == "device")
+      placement = Placement::kDevice;
+    else if (where == "last-float32")
+      placement = Placement::kLastFloat32;
+    else
+      throw Napi::TypeError::New(
+          env, name + ": expected 'host', 'device' or 'last-float32'");
+    run->outputs.emplace_back(name, placement);
+    run->binding->BindOutput(name.c_str(),
+                             placement == Placement::kHost ? host_ : device_);
   }
   return run;
 }

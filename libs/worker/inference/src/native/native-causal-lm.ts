@@ -21,6 +21,7 @@ import {
   type HostTensor,
   type NativeSession,
   type OrtAddon,
+  type OutputPlacement,
   loadOrtAddon,
   ortAddonPath,
 } from './ort-addon';
@@ -37,8 +38,9 @@ const NATIVE_INPUT =
  * Marquee's ONNX Runtime addon with IO binding: each step's `present.*` stays in the session's
  * device memory (GPU memory on CUDA) and is bound as the next step's `past_key_values.*`, so the
  * KV cache never crosses to the host; batches are composed from rows of other caches on the
- * device (`gather`), and only the logits come back. Runs leave the event loop free
- * (`runAsync`). Same inputs, same outputs as {@link CausalLmSession}.
+ * device (`gather`), and only the logits the scheduler samples from (each row's last position,
+ * widened to fp32 in native code) come back. Runs leave the event loop free (`runAsync`). Same
+ * inputs, same outputs as {@link CausalLmSession}.
  */
 export class NativeCausalLm {
   /** Which ONNX Runtime binding runs the graph. */
@@ -129,7 +131,10 @@ export class NativeCausalLm {
       stepInputs(input, past.length, this.names),
     ))
       feeds[name] = { type: 'int64', dims, data };
-    const outputs: Record<string, 'host' | 'device'> = { logits: 'host' };
+    // The scheduler samples from each row's last position only: just those cross to the host.
+    const outputs: Record<string, OutputPlacement> = {
+      logits: lastPositionOnly ? 'last-float32' : 'host',
+    };
     (past.layers as readonly KvLayer<NativeKvTensor>[]).forEach((layer, i) => {
       feeds[`past_key_values.${i}.key`] = layer.key;
       feeds[`past_key_values.${i}.value`] = layer.value;
@@ -149,13 +154,13 @@ export class NativeCausalLm {
       key: results[`present.${i}.key`] as DeviceTensor,
       value: results[`present.${i}.value`] as DeviceTensor,
     }));
-    const seq = input.inputIds[0]?.length ?? 0;
+    const seq = lastPositionOnly ? 1 : (input.inputIds[0]?.length ?? 0);
     const logits = results['logits'] as Float32Array | Uint16Array;
     return {
       ...logitsOf(
         logits,
         [batch, seq, logits.length / Math.max(1, batch * seq)],
-        lastPositionOnly,
+        false,
       ),
       present: KvCache.fromLayers<NativeKvTensor>(
         this.kvLayout,

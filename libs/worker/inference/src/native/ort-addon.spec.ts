@@ -255,7 +255,30 @@ describe('the ONNX Runtime addon (CPU provider)', () => {
     ).rejects.toThrow(/ONNX Runtime: .+/);
     expect(() =>
       native.runAsync(feeds, { logits: 'nowhere' as 'host' }),
-    ).toThrow("logits: expected 'host' or 'device'");
+    ).toThrow("logits: expected 'host', 'device' or 'last-float32'");
+  });
+
+  it('reads back only each row’s last logits with last-float32', () => {
+    const feeds = feedsOf(
+      [
+        [5, 9, 17],
+        [40, 2, 2],
+      ],
+      0,
+      () => emptyPast(2),
+    );
+    const all = native.run(feeds, { logits: 'host' })['logits'] as Float32Array;
+    const last = native.run(feeds, { logits: 'last-float32' })['logits'];
+    expect(last).toBeInstanceOf(Float32Array);
+    expect(Array.from(last as Float32Array)).toEqual([
+      ...all.subarray(2 * VOCAB, 3 * VOCAB),
+      ...all.subarray(5 * VOCAB, 6 * VOCAB),
+    ]);
+    expect(() =>
+      native.run(feeds, { 'present.0.key': 'last-float32' }),
+    ).toThrow(
+      /'last-float32' takes a \[batch, positions, width\] float tensor/,
+    );
   });
 
   it('describes its inputs: element types, and -1 for symbolic dims', () => {

@@ -22,8 +22,12 @@ export interface DeviceTensor {
   release(): void;
 }
 
-/** Where a run leaves each output. */
-export type OutputPlacement = 'host' | 'device';
+/**
+ * Where a run leaves each output: `host`, a typed array of all of it; `device`, a DeviceTensor;
+ * `last-float32`, for [batch, positions, vocab] logits, a Float32Array [batch, vocab] of each
+ * row's last position only (read back from the device and widened from fp16 off the JS thread).
+ */
+export type OutputPlacement = 'host' | 'device' | 'last-float32';
 
 /**
  * An ONNX Runtime session whose runs bind inputs and outputs (IO binding): host inputs are
@@ -40,7 +44,8 @@ export interface NativeSession {
   readonly inputTypes: Record<string, { type: string; dims: number[] }>;
   /**
    * Runs the graph once. Errors from ONNX Runtime throw with its message.
-   * @returns each requested output: a typed array for `'host'`, a DeviceTensor for `'device'`.
+   * @returns each requested output: a typed array for `'host'` and `'last-float32'`, a
+   *   DeviceTensor for `'device'`.
    */
   run(
     feeds: Record<string, HostTensor | DeviceTensor>,
