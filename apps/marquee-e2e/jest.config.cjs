@@ -4,8 +4,7 @@ const path = require('node:path');
 
 module.exports = require('../../tools/jest/jest.lib.cjs')(__dirname, {
   testMatch: ['<rootDir>/src/**/*.e2e-spec.ts'],
-  // The specs never load onnxruntime themselves; the worker process does.
-  testEnvironment: 'node',
+  // The shared environment: runtime.e2e-spec.ts computes reference outputs with onnxruntime-node.
   globalSetup: path.join(__dirname, 'src', 'support', 'global-setup.ts'),
   globalTeardown: path.join(__dirname, 'src', 'support', 'global-teardown.ts'),
   testTimeout: 60_000,

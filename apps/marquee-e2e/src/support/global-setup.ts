@@ -144,6 +144,9 @@ export default async function globalSetup(): Promise<void> {
     MODELS_DIR: prepared.modelsDir,
     // The causal LM and its embedding sibling (see prepare.ts).
     WORKER_MODELS: `${model},${model}-embed`,
+    // Through Marquee's ONNX Runtime addon, which `npm test` builds first (runtime.e2e-spec.ts
+    // checks it is used and gives what onnxruntime-node gives).
+    ORT_RUNTIME: 'addon',
   });
   const running: RunningStack = {
     children: [gateway.child, worker.child],
@@ -173,5 +176,6 @@ export default async function globalSetup(): Promise<void> {
     model,
     databaseUrl: DATABASE_URL,
     modelsDir: prepared.modelsDir,
+    workerLog: worker.log,
   });
 }

@@ -11,6 +11,8 @@ export interface E2eStack {
   databaseUrl: string;
   /** The worker's MODELS_DIR (models generated there can be loaded through the admin API). */
   modelsDir: string;
+  /** The worker's log file. */
+  workerLog: string;
 }
 
 /** What prepare.ts reports back to the global setup. */
@@ -30,6 +32,7 @@ const ENV = {
   model: 'MARQUEE_E2E_MODEL',
   databaseUrl: 'MARQUEE_E2E_DATABASE_URL',
   modelsDir: 'MARQUEE_E2E_MODELS_DIR',
+  workerLog: 'MARQUEE_E2E_WORKER_LOG',
 } as const satisfies Record<keyof E2eStack, string>;
 
 /** Publishes the stack to the test workers (they inherit the setup's environment). */
@@ -57,5 +60,6 @@ export function e2eStack(): E2eStack {
     model: read(ENV.model),
     databaseUrl: read(ENV.databaseUrl),
     modelsDir: read(ENV.modelsDir),
+    workerLog: read(ENV.workerLog),
   };
 }

@@ -105,6 +105,19 @@ export class NativeCausalLm {
       })),
       await readModelConfig(modelDir),
     );
+    try {
+      // Composing batches needs the device's copy routines (on CUDA, the CUDA runtime): a model
+      // that could not gather is found out now, not by its first requests.
+      session
+        .gather(layout.dtype, [0, layout.heads, 0, layout.headDim], [], [], [])
+        .release();
+    } catch (error) {
+      session.release();
+      throw new InferenceError(
+        'model_error',
+        `the ONNX Runtime addon cannot move KV rows on ${executionProvider}: ${(error as Error).message}`,
+      );
+    }
     return new NativeCausalLm(session, layout, executionProvider);
   }
 
