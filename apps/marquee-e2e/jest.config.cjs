@@ -4,7 +4,8 @@ const path = require('node:path');
 
 module.exports = require('../../tools/jest/jest.lib.cjs')(__dirname, {
   testMatch: ['<rootDir>/src/**/*.e2e-spec.ts'],
-  // The shared environment: runtime.e2e-spec.ts computes reference outputs with onnxruntime-node.
+  // The specs never load onnxruntime themselves; the worker process does.
+  testEnvironment: 'node',
   globalSetup: path.join(__dirname, 'src', 'support', 'global-setup.ts'),
   globalTeardown: path.join(__dirname, 'src', 'support', 'global-teardown.ts'),
   testTimeout: 60_000,
