@@ -63,6 +63,21 @@ describe('the engine on the ONNX Runtime addon (CPU provider)', () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+  /** A tiny random-weight GPT-2 in `root/name` (vocab 512). */
+  const tiny = (
+    name: string,
+    shape: Partial<Parameters<typeof makeCausalLm>[0]>,
+  ): MadeModel =>
+    makeCausalLm({
+      out: join(root, name),
+      layers: 2,
+      hidden: 32,
+      heads: 2,
+      vocab: 512,
+      context: 64,
+      ...shape,
+    });
+
   const load = (made: MadeModel, runtime: 'onnxruntime-node' | 'addon') =>
     TextGenerator.load(made.dir, {
       intraOpThreads: 1,
@@ -72,12 +87,9 @@ describe('the engine on the ONNX Runtime addon (CPU provider)', () => {
 
   for (const dtype of ['fp32', 'fp16'] as const) {
     it(`gives the tokens, text and logprobs onnxruntime-node gives, with continuous batching (${dtype})`, async () => {
-      const made = makeCausalLm({
-        out: join(root, dtype),
-        layers: 2,
+      const made = tiny(dtype, {
         hidden: 64,
         heads: 4,
-        vocab: 512,
         context: 96,
         dtype,
         seed: 5,
@@ -110,15 +122,7 @@ describe('the engine on the ONNX Runtime addon (CPU provider)', () => {
   }
 
   it('frees the device memory of thousands of sequences, cancelled ones too, as they end', async () => {
-    const made = makeCausalLm({
-      out: join(root, 'many'),
-      layers: 2,
-      hidden: 32,
-      heads: 2,
-      vocab: 512,
-      context: 64,
-      seed: 9,
-    });
+    const made = tiny('many', { seed: 9 });
     const native = await load(made, 'addon');
     try {
       const live = addon.liveDeviceTensors();
@@ -157,15 +161,7 @@ describe('the engine on the ONNX Runtime addon (CPU provider)', () => {
   });
 
   it('runs on onnxruntime-node, and says why, when the addon was asked for but is not built', async () => {
-    const made = makeCausalLm({
-      out: join(root, 'fallback'),
-      layers: 1,
-      hidden: 32,
-      heads: 2,
-      vocab: 512,
-      context: 32,
-      seed: 2,
-    });
+    const made = tiny('fallback', { layers: 1, context: 32, seed: 2 });
     const saved = process.env.MARQUEE_ORT_ADDON;
     process.env.MARQUEE_ORT_ADDON = join(root, 'missing', 'marquee_ort.node');
     const reasons: string[] = [];
