@@ -54,3 +54,10 @@ export {
   loadOrtAddon,
   ortAddonPath,
 } from './native/ort-addon';
+export {
+  OcrImageError,
+  OcrModel,
+  type OcrLine,
+  type OcrModelFiles,
+  type OcrResult,
+} from './ocr/ocr-model';
