@@ -170,9 +170,13 @@ describe('OcrModel (PaddleOCR PP-OCRv4, trained weights)', () => {
     );
     const alone = [];
     for (const image of images) alone.push(await model.read(image));
+    const runs = model.stats.recognitionRuns;
     const together = await Promise.all(
       images.map((image) => model.read(image)),
     );
+    // Their crops shared one recognition run.
+    expect(model.stats.recognitionRuns - runs).toBe(1);
+    expect(model.stats.largestRecognitionBatch).toBeGreaterThanOrEqual(3);
     expect(together.map((r) => r.lines.map((l) => l.text))).toEqual(
       alone.map((r) => r.lines.map((l) => l.text)),
     );

@@ -52,6 +52,26 @@ export class OcrImageError extends Error {
   readonly code = 'invalid_image';
 }
 
+/** Counters of an {@link OcrModel}'s runs. */
+export interface OcrStats {
+  images: number;
+  detectionRuns: number;
+  recognitionRuns: number;
+  recognizedCrops: number;
+  largestRecognitionBatch: number;
+}
+
+interface PendingCrop {
+  crop: RgbImage;
+  resolve: (read: { text: string; confidence: number }) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most crops in one recognition run. */
+const MAX_REC_BATCH = 32;
+/** Longest a crop waits for crops of images still in detection. */
+const MAX_REC_WAIT_MS = 50;
+
 /** PaddleOCR's inference defaults for PP-OCRv4. */
 const DET_LIMIT_SIDE = 960;
 const DET_THRESH = 0.3;
@@ -79,6 +99,21 @@ interface RgbImage {
  * sampled along each box in reading order, the direction classifier, and CTC recognition.
  */
 export class OcrModel {
+  /** Runs so far and what they held: the batch sizes recognition reached. */
+  readonly stats: OcrStats = {
+    images: 0,
+    detectionRuns: 0,
+    recognitionRuns: 0,
+    recognizedCrops: 0,
+    largestRecognitionBatch: 0,
+  };
+  private pending: PendingCrop[] = [];
+  private pendingSince = 0;
+  private flushing: Promise<void> | undefined;
+  private waitTimer: NodeJS.Timeout | undefined;
+  /** Images in detection now: their crops will join the next recognition batch. */
+  private detecting = 0;
+
   private constructor(
     private readonly detection: ort.InferenceSession,
     private readonly recognition: ort.InferenceSession,
@@ -119,16 +154,25 @@ export class OcrModel {
   async read(image: Uint8Array): Promise<OcrResult> {
     let started = performance.now();
     const rgb = await decode(image);
+    this.stats.images++;
     const decodeMs = performance.now() - started;
 
     started = performance.now();
-    const { quads, size } = await this.detect(rgb);
+    this.detecting++;
+    let detected: Awaited<ReturnType<OcrModel['detect']>>;
+    try {
+      detected = await this.detect(rgb);
+    } finally {
+      this.detecting--;
+    }
+    const { quads, size } = detected;
     const detectMs = performance.now() - started;
 
     started = performance.now();
     const crops = quads.map((quad) => cropText(rgb, quad));
-    const upright = await this.classify(crops);
-    const read = await this.recognize(upright);
+    const reading = Promise.all(crops.map((crop) => this.queueCrop(crop)));
+    this.kick(); // this image's detection no longer holds the batch back
+    const read = await reading;
     const recognizeMs = performance.now() - started;
 
     const boxes = quads
@@ -185,6 +229,7 @@ export class OcrModel {
         input[c * plane + i] = (value - DET_MEAN[c]) / DET_STD[c];
       }
     const output = await this.run(this.detection, input, [1, 3, height, width]);
+    this.stats.detectionRuns++;
     const prob = output.data as Float32Array;
     const mask = new Uint8Array(plane);
     for (let i = 0; i < plane; i++) mask[i] = prob[i] > DET_THRESH ? 1 : 0;
@@ -205,6 +250,66 @@ export class OcrModel {
       quads.push(quad);
     }
     return { quads, size: { width, height } };
+  }
+
+  /**
+   * Queues a crop for recognition. Crops queued while a batch runs, from every request, go
+   * together into the next: concurrent images share the classifier and recognition runs.
+   */
+  private queueCrop(
+    crop: RgbImage,
+  ): Promise<{ text: string; confidence: number }> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) this.pendingSince = performance.now();
+      this.pending.push({ crop, resolve, reject });
+      this.kick();
+    });
+  }
+
+  // Starts the next batch, unless an image still in detection will add crops to it soon: then
+  // it waits for that (at most MAX_REC_WAIT_MS), so concurrent images share one run.
+  private kick(): void {
+    if (this.flushing || this.pending.length === 0) return;
+    const waited = performance.now() - this.pendingSince;
+    if (
+      this.detecting > 0 &&
+      this.pending.length < MAX_REC_BATCH &&
+      waited < MAX_REC_WAIT_MS
+    ) {
+      this.waitTimer ??= setTimeout(() => {
+        this.waitTimer = undefined;
+        this.kick();
+      }, MAX_REC_WAIT_MS - waited);
+      return;
+    }
+    clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
+    this.flushing = new Promise<void>((done) => setImmediate(done))
+      .then(() => this.flush())
+      .finally(() => {
+        this.flushing = undefined;
+        this.kick();
+      });
+  }
+
+  // One batch: the waiting crops, most alike in shape first, up to MAX_REC_BATCH.
+  private async flush(): Promise<void> {
+    const ratio = (c: PendingCrop) => c.crop.width / c.crop.height;
+    this.pending.sort((a, b) => ratio(a) - ratio(b));
+    const batch = this.pending.splice(0, MAX_REC_BATCH);
+    try {
+      const upright = await this.classify(batch.map((p) => p.crop));
+      const read = await this.recognize(upright);
+      this.stats.recognitionRuns++;
+      this.stats.recognizedCrops += batch.length;
+      this.stats.largestRecognitionBatch = Math.max(
+        this.stats.largestRecognitionBatch,
+        batch.length,
+      );
+      batch.forEach((p, i) => p.resolve(read[i]));
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    }
   }
 
   // Turns crops the classifier reads as upside down (180 degrees, confidently).
