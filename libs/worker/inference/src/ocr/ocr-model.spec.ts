@@ -67,7 +67,9 @@ describe('OcrModel (PaddleOCR PP-OCRv4, trained weights)', () => {
     // The repository's node_modules (the package exports only an ES module of paths).
     model = await OcrModel.load(
       bundledPaddleOcr(join(__dirname, ...Array(5).fill('..'), 'node_modules')),
-      { intraOpThreads: 1 },
+      // Crops wait for every image in detection however slow this machine is, so batching is
+      // deterministic here.
+      { intraOpThreads: 1, batching: { maxWaitMs: 60_000 } },
     );
   });
   afterAll(() => model?.release());

@@ -86,8 +86,17 @@ interface PendingCrop {
 
 /** Most crops in one recognition run. */
 const MAX_REC_BATCH = 32;
-/** Longest a crop waits for crops of images still in detection. */
+/** Default longest wait of a crop for the crops of images still in detection. */
 const MAX_REC_WAIT_MS = 50;
+
+/** How an {@link OcrModel} batches recognition. */
+export interface OcrBatching {
+  /**
+   * Longest a crop waits for the crops of images still being decoded or detected, which then
+   * share its recognition run (default 50 ms): throughput under load against latency.
+   */
+  maxWaitMs?: number;
+}
 
 /** PaddleOCR's inference defaults for PP-OCRv4. */
 const DET_LIMIT_SIDE = 960;
@@ -128,7 +137,7 @@ export class OcrModel {
   private pendingSince = 0;
   private flushing: Promise<void> | undefined;
   private waitTimer: NodeJS.Timeout | undefined;
-  /** Images in detection now: their crops will join the next recognition batch. */
+  /** Images being decoded or in detection: their crops will join the next recognition batch. */
   private detecting = 0;
 
   private constructor(
@@ -137,11 +146,12 @@ export class OcrModel {
     private readonly classifier: ort.InferenceSession | undefined,
     private readonly characters: string[],
     readonly executionProvider: ExecutionProvider,
+    private readonly maxWaitMs: number,
   ) {}
 
   static async load(
     files: OcrModelFiles,
-    options: ProviderOptions = {},
+    options: ProviderOptions & { batching?: OcrBatching } = {},
   ): Promise<OcrModel> {
     const [detection, recognition, classifier, dictionary] = await Promise.all([
       createSession(files.detection, options),
@@ -160,6 +170,7 @@ export class OcrModel {
       classifier?.session,
       characters,
       detection.executionProvider,
+      options.batching?.maxWaitMs ?? MAX_REC_WAIT_MS,
     );
   }
 
@@ -169,15 +180,17 @@ export class OcrModel {
    * @throws OcrImageError when it cannot be decoded; InferenceError `model_error` when a run fails.
    */
   async read(image: Uint8Array): Promise<OcrResult> {
-    let started = performance.now();
-    const rgb = await decode(image);
-    this.stats.images++;
-    const decodeMs = performance.now() - started;
-
-    started = performance.now();
+    // From now until its crops are queued, this image holds the next recognition batch back.
     this.detecting++;
+    let rgb: RgbImage;
     let detected: Awaited<ReturnType<OcrModel['detect']>>;
+    let started = performance.now();
+    let decodeMs = 0;
     try {
+      rgb = await decode(image);
+      decodeMs = performance.now() - started;
+      this.stats.images++;
+      started = performance.now();
       detected = await this.detect(rgb);
     } finally {
       this.detecting--;
@@ -188,7 +201,7 @@ export class OcrModel {
     started = performance.now();
     const crops = quads.map((quad) => cropText(rgb, quad));
     const reading = Promise.all(crops.map((crop) => this.queueCrop(crop)));
-    this.kick(); // this image's detection no longer holds the batch back
+    this.kick(); // a blank image queues nothing, but no longer holds the batch back
     const read = await reading;
     const recognizeMs = performance.now() - started;
 
@@ -284,19 +297,19 @@ export class OcrModel {
   }
 
   // Starts the next batch, unless an image still in detection will add crops to it soon: then
-  // it waits for that (at most MAX_REC_WAIT_MS), so concurrent images share one run.
+  // it waits for that (at most `maxWaitMs`), so concurrent images share one run.
   private kick(): void {
     if (this.flushing || this.pending.length === 0) return;
     const waited = performance.now() - this.pendingSince;
     if (
       this.detecting > 0 &&
       this.pending.length < MAX_REC_BATCH &&
-      waited < MAX_REC_WAIT_MS
+      waited < this.maxWaitMs
     ) {
       this.waitTimer ??= setTimeout(() => {
         this.waitTimer = undefined;
         this.kick();
-      }, MAX_REC_WAIT_MS - waited);
+      }, this.maxWaitMs - waited);
       return;
     }
     clearTimeout(this.waitTimer);
