@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { bundledPaddleOcr, OcrImageError, OcrModel } from './ocr-model';
@@ -12,6 +13,16 @@ GlobalFonts.registerFromPath(
   'MarqueeTestSans',
 );
 
+// Noto Sans SC (fontsource ships it in unicode-range subsets; each is registered as one family).
+const notoSc = join(
+  require.resolve('@fontsource/noto-sans-sc/package.json'),
+  '..',
+  'files',
+);
+for (const file of readdirSync(notoSc))
+  if (file.endsWith('-400-normal.woff2'))
+    GlobalFonts.registerFromPath(join(notoSc, file), 'MarqueeTestSC');
+
 interface Drawn {
   text: string;
   size: number;
@@ -20,6 +31,8 @@ interface Drawn {
   /** Degrees, clockwise, about the text's start. */
   angle?: number;
   bold?: boolean;
+  /** Draw with the Chinese font. */
+  chinese?: boolean;
 }
 
 /** A white image with black text drawn in the project's test font. */
@@ -33,7 +46,9 @@ function render(width: number, height: number, lines: Drawn[]): Buffer {
     ctx.save();
     ctx.translate(line.x, line.y);
     ctx.rotate(((line.angle ?? 0) * Math.PI) / 180);
-    ctx.font = `${line.bold ? 'bold ' : ''}${line.size}px MarqueeTestSans`;
+    ctx.font = `${line.bold ? 'bold ' : ''}${line.size}px ${
+      line.chinese ? 'MarqueeTestSC' : 'MarqueeTestSans'
+    }`;
     ctx.fillText(line.text, 0, 0);
     ctx.restore();
   }
@@ -114,6 +129,23 @@ describe('OcrModel (PaddleOCR PP-OCRv4, trained weights)', () => {
         drawn,
       ),
     ).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('reads Chinese lines, and Chinese beside English', async () => {
+    const drawn = [
+      '最后的劫案',
+      '二〇二七年三月十二日全国上映',
+      '导演 Mara Quinlan',
+    ];
+    const result = await model.read(
+      render(900, 420, [
+        { text: drawn[0], size: 64, x: 60, y: 110, chinese: true },
+        { text: drawn[1], size: 36, x: 60, y: 230, chinese: true },
+        { text: drawn[2], size: 36, x: 60, y: 340, chinese: true },
+      ]),
+    );
+    const read = result.lines.map((l) => l.text);
+    expect(accuracy(read, drawn)).toBeGreaterThanOrEqual(0.95);
   });
 
   it('reads a line drawn at an angle, and one upside down', async () => {
