@@ -179,6 +179,9 @@ export class FaultStack {
           // Two cores for everything: one ONNX Runtime thread per worker.
           INTRA_OP_THREADS: '1',
           SHUTDOWN_GRACE_MS: '5000',
+          // A pool of both runtimes (as during a rollout): the second worker runs its model
+          // through Marquee's ONNX Runtime addon, so requests moved after a kill cross them.
+          ...(i === 1 ? { ORT_RUNTIME: 'addon' } : {}),
           ...this.options.workerEnv,
         },
       );
