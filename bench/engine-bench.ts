@@ -21,6 +21,7 @@ import {
   type SchedulerLimits,
   bundledPaddleOcr,
   loadOrtAddon,
+  type OrtRuntime,
   OcrModel,
   TextGenerator,
 } from '@marquee/worker/inference';
@@ -137,7 +138,7 @@ async function decodeBench(
 async function runtimeBench(dir: string, eos: number[]) {
   if (!loadOrtAddon())
     return { skipped: 'the addon is not built (npm run build:addon)' };
-  const load = (runtime: 'onnxruntime-node' | 'addon') =>
+  const load = (runtime: OrtRuntime) =>
     TextGenerator.load(dir, {
       intraOpThreads: threads,
       runtime,

@@ -21,6 +21,7 @@ import {
   type GenerationParams,
   type HostTensor,
   loadOrtAddon,
+  type OrtRuntime,
   TextGenerator,
 } from '@marquee/worker/inference';
 import * as ort from 'onnxruntime-node';
@@ -135,7 +136,7 @@ async function main() {
 /** Greedy decoding of `batch` prompts at once through a TextGenerator on `runtime`. */
 async function engineRuns(
   made: ReturnType<typeof makeCausalLm>,
-  runtime: 'onnxruntime-node' | 'addon',
+  runtime: OrtRuntime,
 ) {
   const generator = await TextGenerator.load(made.dir, {
     executionProvider: provider,

@@ -125,17 +125,14 @@ export function readKvLayout(
     /^past_key_values\.\d+\.key$/.test(m.name),
   );
   const num = (...keys: string[]) =>
-    keys
-      .map((k) => config[k])
-      .find((v): v is number => typeof v === 'number');
+    keys.map((k) => config[k]).find((v): v is number => typeof v === 'number');
   const first = pastKeys[0];
   const shape = first?.shape ?? [];
   const known = (d: number | string | undefined) =>
     typeof d === 'number' && d > 0 ? d : undefined;
   const attentionHeads = num('num_attention_heads', 'n_head');
   const hidden = num('hidden_size', 'n_embd');
-  const heads =
-    known(shape[1]) ?? num('num_key_value_heads') ?? attentionHeads;
+  const heads = known(shape[1]) ?? num('num_key_value_heads') ?? attentionHeads;
   const headDim =
     known(shape[3]) ??
     num('head_dim') ??

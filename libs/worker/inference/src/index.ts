@@ -6,6 +6,7 @@ export type {
   FinishReason,
   GenerationParams,
   GenerationResult,
+  OrtRuntime,
   PromptInput,
   SchedulerLimits,
   TextGeneratorOptions,

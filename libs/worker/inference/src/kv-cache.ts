@@ -218,11 +218,6 @@ export class KvCache<T extends KvTensor = KvTensor> {
       this.storage.release(value);
     }
   }
-
-  /** Whether {@link release} was called. */
-  get isReleased(): boolean {
-    return this.released;
-  }
 }
 
 /** A host cache's layers as onnxruntime-node tensors; a cache in device memory is refused. */

@@ -7,7 +7,7 @@ import {
 } from '@marquee/shared/model-format';
 import { type BatchModel, BatchScheduler } from './batch-scheduler';
 import type { CausalLmSession } from './causal-lm-session';
-import { loadCausalLm, type OrtRuntime } from './native/native-causal-lm';
+import { loadCausalLm } from './native/native-causal-lm';
 import { ChoiceStream } from './choice-stream';
 import { EchoSession } from './echo-session';
 import { InferenceError } from './inference-error';
@@ -19,6 +19,7 @@ import type {
   ExecutionProvider,
   GenerationParams,
   GenerationResult,
+  OrtRuntime,
   OutputConstraint,
   PromptInput,
   TextGeneratorOptions,

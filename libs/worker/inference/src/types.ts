@@ -86,6 +86,9 @@ export interface GenerationResult {
   choices: ChoiceResult[];
 }
 
+/** Which ONNX Runtime binding runs a causal LM's graph (see {@link TextGeneratorOptions.runtime}). */
+export type OrtRuntime = 'onnxruntime-node' | 'addon';
+
 /** How to load a model folder. */
 export interface TextGeneratorOptions {
   /** Default `cpu`. */
@@ -104,7 +107,7 @@ export interface TextGeneratorOptions {
    * way. When the addon is asked for but not built, or cannot run the graph, the model runs on
    * onnxruntime-node and `onRuntimeFallback` is told why.
    */
-  runtime?: 'onnxruntime-node' | 'addon';
+  runtime?: OrtRuntime;
   /** Told why, when `runtime: 'addon'` was asked for but onnxruntime-node runs the model. */
   onRuntimeFallback?: (reason: string) => void;
   /** Threads for one operator; default: ONNX Runtime's choice (one per physical core). */

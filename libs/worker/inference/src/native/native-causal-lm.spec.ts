@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { makeCausalLm, type MadeModel } from '@marquee/shared/model-maker';
 import { InferenceError } from '../inference-error';
 import { TextGenerator } from '../text-generator';
-import type { GenerationParams, GenerationResult } from '../types';
+import type { GenerationParams, GenerationResult, OrtRuntime } from '../types';
 import { loadOrtAddon, ortAddonPath } from './ort-addon';
 
 const addon = loadOrtAddon();
@@ -78,7 +78,7 @@ describe('the engine on the ONNX Runtime addon (CPU provider)', () => {
       ...shape,
     });
 
-  const load = (made: MadeModel, runtime: 'onnxruntime-node' | 'addon') =>
+  const load = (made: MadeModel, runtime: OrtRuntime) =>
     TextGenerator.load(made.dir, {
       intraOpThreads: 1,
       runtime,

@@ -121,11 +121,6 @@ export class NativeCausalLm {
     return new NativeCausalLm(session, layout, executionProvider);
   }
 
-  /** Names of the graph's inputs. */
-  get inputNames(): readonly string[] {
-    return [...this.names];
-  }
-
   /** Runs the model once. With `lastPositionOnly`, only each row's last logits are returned. */
   async forward(
     input: ForwardInput,
@@ -213,9 +208,6 @@ function deviceKvStorage(session: NativeSession): KvStorage<NativeKvTensor> {
     },
   };
 }
-
-/** Which runtime runs a causal LM's graph. */
-export type OrtRuntime = 'onnxruntime-node' | 'addon';
 
 /**
  * Loads a causal LM on the runtime `options.runtime` asks for: the addon when it is asked for

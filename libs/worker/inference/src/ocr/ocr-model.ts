@@ -539,12 +539,13 @@ function normalizeInto(
   const plane = height * padded;
   const base = index * 3 * plane;
   const pixel = new Uint8Array(3);
-  // Downscaling averages n x n bilinear samples per output pixel (area-like), so thin gaps
-  // between words survive the resize.
+  const sum = new Float64Array(3);
+  // Downscaling averages n x n bilinear samples per output pixel (area-like), not one sample
+  // that skips the source pixels between.
   const n = Math.max(1, Math.min(4, Math.round(crop.height / height)));
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
-      const sum = [0, 0, 0];
+      sum.fill(0);
       for (let j = 0; j < n; j++)
         for (let i = 0; i < n; i++) {
           sample(
